@@ -1,0 +1,34 @@
+# Warnings, sanitizers and fuzzing instrumentation, applied to every target.
+# The fuzz presets pass only these cache variables (or CC/CXX/CFLAGS/CXXFLAGS
+# and LIB_FUZZING_ENGINE, as OSS-Fuzz does); nothing here hard-codes a
+# compiler.
+
+add_compile_options(-Wall -Wextra -Wno-unused-parameter)
+if(PTSIM_WERROR)
+  add_compile_options(-Werror)
+endif()
+if(CMAKE_CXX_COMPILER_ID MATCHES "Clang")
+  add_compile_options(-Wno-missing-field-initializers)
+endif()
+
+if(PTSIM_SANITIZE STREQUAL "address,undefined")
+  set(_san -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
+  add_compile_options(${_san})
+  add_link_options(${_san})
+elseif(PTSIM_SANITIZE STREQUAL "thread")
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
+elseif(NOT PTSIM_SANITIZE STREQUAL "")
+  message(FATAL_ERROR "PTSIM_SANITIZE='${PTSIM_SANITIZE}': expected '', 'address,undefined' or 'thread'")
+endif()
+
+if(PTSIM_FUZZ_ENGINE STREQUAL "libfuzzer" OR PTSIM_FUZZ_ENGINE STREQUAL "afl")
+  # Size caps and other fuzzing-only behaviour key off this macro, as in
+  # OSS-Fuzz and every AFL++ compiler.
+  add_compile_definitions(FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
+endif()
+if(PTSIM_FUZZ_ENGINE STREQUAL "libfuzzer" AND "$ENV{LIB_FUZZING_ENGINE}" STREQUAL "")
+  add_compile_options(-fsanitize=fuzzer-no-link)
+elseif(NOT PTSIM_FUZZ_ENGINE MATCHES "^(standalone|libfuzzer|afl)$")
+  message(FATAL_ERROR "PTSIM_FUZZ_ENGINE='${PTSIM_FUZZ_ENGINE}': expected standalone, libfuzzer or afl")
+endif()

@@ -1,0 +1,28 @@
+# Target helpers in the manner of absl_cc_library: every target gets the
+# repository root on its include path, so includes read "src/pt/entry.h".
+
+function(ptsim_cc_test name)
+  cmake_parse_arguments(T "" "" "SRCS;DEPS" ${ARGN})
+  add_executable(${name} ${T_SRCS})
+  target_link_libraries(${name} PRIVATE ${T_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  # Discovery runs the binary after linking; PRE_TEST keeps the build free
+  # of sanitizer-instrumented runs.
+  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST)
+endfunction()
+
+# A fuzz target: a plain LLVMFuzzerTestOneInput in SRCS, linked with the
+# engine (libFuzzer, AFL++'s driver, $LIB_FUZZING_ENGINE) or with ptsim's
+# standalone replay main.
+function(ptsim_fuzzer name)
+  cmake_parse_arguments(T "" "" "SRCS;DEPS" ${ARGN})
+  add_executable(${name} ${T_SRCS})
+  target_link_libraries(${name} PRIVATE ${T_DEPS})
+  if(NOT "$ENV{LIB_FUZZING_ENGINE}" STREQUAL "")
+    separate_arguments(_engine UNIX_COMMAND "$ENV{LIB_FUZZING_ENGINE}")
+    target_link_options(${name} PRIVATE ${_engine})
+  elseif(PTSIM_FUZZ_ENGINE STREQUAL "libfuzzer" OR PTSIM_FUZZ_ENGINE STREQUAL "afl")
+    target_link_options(${name} PRIVATE -fsanitize=fuzzer)
+  else()
+    target_link_libraries(${name} PRIVATE ptsim_standalone_main)
+  endif()
+endfunction()

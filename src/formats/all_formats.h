@@ -1,0 +1,20 @@
+// THE registry: every format ptsim knows, in one list. Adding a format is one
+// header under src/formats/ and one line here; tests, fuzzers and the CLI
+// enumerate this list and nothing else.
+#ifndef PTSIM_FORMATS_ALL_FORMATS_H_
+#define PTSIM_FORMATS_ALL_FORMATS_H_
+
+#include "src/formats/fake.h"
+#include "src/formats/x86_64.h"
+#include "src/pt/format_list.h"
+
+namespace ptsim {
+
+using AllFormats = FormatList<  //
+    fmt::X86_64L4,              //
+    fmt::X86_64L5,              //
+    fmt::Fake>;
+
+}  // namespace ptsim
+
+#endif  // PTSIM_FORMATS_ALL_FORMATS_H_

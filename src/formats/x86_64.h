@@ -1,0 +1,148 @@
+// x86-64 4-level and 5-level paging.
+//
+// Intel SDM Vol. 3A, §4.5 "4-Level Paging and 5-Level Paging": Table 4-14
+// (PML5E), 4-15 (PML4E), 4-16 (PDPTE mapping a 1-GByte page), 4-17 (PDPTE
+// referencing a page directory), 4-18 (PDE mapping a 2-MByte page), 4-19
+// (PDE referencing a page table), 4-20 (PTE mapping a 4-KByte page); §4.6
+// (access rights), §4.8 (accessed and dirty flags). AMD APM Vol. 2 §5.3
+// describes the same layout.
+//
+//   ptsim level | 4-level name | 5-level name | one entry maps
+//   4           |              | PML5         | 256 TiB
+//   3           | PML4         | PML4         | 512 GiB
+//   2           | PDPT         | PDPT         | 1 GiB (leaf if PS=1)
+//   1           | PD           | PD           | 2 MiB (leaf if PS=1)
+//   0           | PT           | PT           | 4 KiB
+//
+// Not yet modelled (issue "Hardware-faithful walks"): PAT/PCD/PWT memory
+// types, protection keys (bits 62:59), SMEP/SMAP/WP.
+#ifndef PTSIM_FORMATS_X86_64_H_
+#define PTSIM_FORMATS_X86_64_H_
+
+#include <string_view>
+
+#include "src/pt/format.h"
+
+namespace ptsim::fmt {
+
+template <int kLevels>
+class X86_64 {
+  static_assert(kLevels == 4 || kLevels == 5);
+
+ public:
+  using Raw = uint64_t;
+  static constexpr std::string_view kName = kLevels == 4 ? "x86_64_4level" : "x86_64_5level";
+  static constexpr unsigned kEntryLg2 = 3;
+  static constexpr ConfigKnob kKnobs[] = {
+      {"maxphyaddr", 32, 52, 52, "MAXPHYADDR: output address bits; higher address bits are reserved"},
+      {"nxe", 0, 1, 1, "IA32_EFER.NXE: bit 63 is XD; when 0 bit 63 is reserved"},
+      {"pdpe1gb", 0, 1, 1, "CPUID 1-GByte pages: PS=1 in a PDPTE maps 1 GiB; when 0 it is reserved"},
+  };
+  static constexpr NamedBit kNamedBits[] = {
+      {"present", 0}, {"write", 1},    {"user", 2},   {"pwt", 3},          {"pcd", 4},
+      {"accessed", 5}, {"dirty", 6},   {"global", 8}, {"nx", 63, true},
+  };
+
+  explicit X86_64(const FormatConfig& cfg)
+      : oa_bits_(static_cast<unsigned>(cfg.Get(0))), nxe_(cfg.Get(1) != 0), gb_pages_(cfg.Get(2) != 0) {}
+
+  Level TopLevel() const { return Level(kLevels - 1); }
+  unsigned VaBits() const { return 12 + 9 * kLevels; }
+  unsigned OaBits() const { return oa_bits_; }
+  VaExtension VaExt() const { return VaExtension::kSign; }
+  std::string_view LevelName(Level l) const {
+    constexpr std::string_view kNames[] = {"PT", "PD", "PDPT", "PML4", "PML5"};
+    return kNames[l.value()];
+  }
+  unsigned IndexLg2(Level) const { return 9; }
+  unsigned ItemLg2(Level l) const { return 12 + 9 * static_cast<unsigned>(l.value()); }
+  bool CanLeaf(Level l) const { return l.value() <= 1 || (l.value() == 2 && gb_pages_); }
+  bool CanTable(Level l) const { return l.value() >= 1; }
+
+  EntryKind Classify(Raw raw, Level l) const {
+    if (!P::Test(raw)) return EntryKind::kEmpty;
+    // §4.5.4 / Tables 4-14..4-20: bits M..51 are reserved at every level,
+    // and bit 63 when EFER.NXE = 0.
+    if ((raw & AddrBits::kMask & ~LowMask(oa_bits_)) != 0) return EntryKind::kInvalid;
+    if (!nxe_ && Xd::Test(raw)) return EntryKind::kInvalid;
+    if (l.value() == 0) return EntryKind::kLeaf;
+    if (!Ps::Test(raw)) return EntryKind::kTable;
+    // PS is reserved in PML4Es and PML5Es, and in PDPTEs without 1-GByte pages.
+    if (!CanLeaf(l)) return EntryKind::kInvalid;
+    // A large page's address bits below its alignment (other than PAT at
+    // bit 12) are reserved: a misaligned superpage faults.
+    const uint64_t low = raw & LowMask(ItemLg2(l)) & ~LowMask(13);
+    return low == 0 ? EntryKind::kLeaf : EntryKind::kInvalid;
+  }
+  Oa TableOa(Raw raw, Level) const { return Oa(AddrBits::InPlace(raw) & LowMask(oa_bits_)); }
+  Oa LeafOa(Raw raw, Level l) const {
+    return Oa(AddrBits::InPlace(raw) & LowMask(oa_bits_) & ~LowMask(ItemLg2(l)));
+  }
+  LeafAttrs DecodeAttrs(Raw raw, Level) const {
+    return LeafAttrs()
+        .With(Attr::kRead)
+        .With(Attr::kWrite, Rw::Test(raw))
+        .With(Attr::kExec, !(nxe_ && Xd::Test(raw)))
+        .With(Attr::kUser, Us::Test(raw))
+        .With(Attr::kGlobal, G::Test(raw))
+        .With(Attr::kAccessed, A::Test(raw))
+        .With(Attr::kDirty, D::Test(raw));
+  }
+  // §4.6.1: R/W, U/S and XD in every paging-structure entry restrict the
+  // access rights of everything below it.
+  TablePerms TablePermsOf(Raw raw, Level) const {
+    return {.write = Rw::Test(raw), .exec = !(nxe_ && Xd::Test(raw)), .user = Us::Test(raw)};
+  }
+  Raw EncodeTable(Level, Oa table) const {
+    Raw r = P::Put(Raw{0}, true);
+    r = Rw::Put(r, true);
+    r = Us::Put(r, true);
+    return r | (table.value() & AddrBits::kMask);
+  }
+  Raw EncodeLeaf(Level l, Oa oa, LeafAttrs a) const {
+    Raw r = P::Put(Raw{0}, true);
+    r = Rw::Put(r, a.Has(Attr::kWrite));
+    r = Us::Put(r, a.Has(Attr::kUser));
+    r = A::Put(r, a.Has(Attr::kAccessed));
+    r = D::Put(r, a.Has(Attr::kDirty));
+    r = G::Put(r, a.Has(Attr::kGlobal));
+    if (l.value() > 0) r = Ps::Put(r, true);
+    if (nxe_) r = Xd::Put(r, !a.Has(Attr::kExec));
+    return r | (oa.value() & AddrBits::kMask);
+  }
+  LeafAttrs Canonical(LeafAttrs a) const {
+    a = a.With(Attr::kRead);
+    return nxe_ ? a : a.With(Attr::kExec);
+  }
+  // §4.8: the processor sets A in every paging-structure entry it uses, and D
+  // in the entry that maps the page on a write.
+  Raw MarkAccessed(Raw raw, Level l, bool write) const {
+    raw = A::Put(raw, true);
+    if (write && Classify(raw, l) == EntryKind::kLeaf) raw = D::Put(raw, true);
+    return raw;
+  }
+
+ private:
+  using P = Bit<0>;
+  using Rw = Bit<1>;
+  using Us = Bit<2>;
+  using A = Bit<5>;
+  using D = Bit<6>;
+  using Ps = Bit<7>;
+  using G = Bit<8>;
+  using Xd = Bit<63>;
+  using AddrBits = Field<51, 12>;
+
+  unsigned oa_bits_;
+  bool nxe_;
+  bool gb_pages_;
+};
+
+using X86_64L4 = X86_64<4>;
+using X86_64L5 = X86_64<5>;
+static_assert(PageTableFormat<X86_64L4>);
+static_assert(PageTableFormat<X86_64L5>);
+
+}  // namespace ptsim::fmt
+
+#endif  // PTSIM_FORMATS_X86_64_H_

@@ -1,0 +1,62 @@
+// Frame metadata for data pages: the `struct page` analogue. Only leaves'
+// output frames have it; table frames are the allocator's business.
+//
+// Counts are kept per leaf head frame (a 2 MiB leaf is one compound frame,
+// as a huge page is one folio), which keeps a 1 GiB mapping O(1).
+#ifndef PTSIM_MEM_FRAMES_H_
+#define PTSIM_MEM_FRAMES_H_
+
+#include <cstdint>
+
+#include "absl/container/flat_hash_map.h"
+#include "src/base/addr.h"
+
+namespace ptsim {
+
+struct FrameMeta {
+  int64_t refcount = 0;  // references: mappings, GUP references, pins
+  int64_t mapcount = 0;  // leaves mapping it
+  int64_t pincount = 0;  // FOLL_PIN-style pins
+  bool dirty = false;
+  bool locked = false;
+  uint64_t version = 0;  // bumped on every write to the frame's contents
+};
+
+class FrameTable {
+ public:
+  FrameMeta& Get(Oa head) { return frames_[head.value()]; }
+  const FrameMeta* Find(Oa head) const {
+    auto it = frames_.find(head.value());
+    return it == frames_.end() ? nullptr : &it->second;
+  }
+  void OnMap(Oa head) {
+    FrameMeta& f = Get(head);
+    ++f.mapcount;
+    ++f.refcount;
+  }
+  void OnUnmap(Oa head) {
+    FrameMeta& f = Get(head);
+    --f.mapcount;
+    --f.refcount;
+  }
+  // Sum of map counts over all frames: equals the number of leaves mapped.
+  int64_t TotalMapcount() const {
+    int64_t n = 0;
+    for (const auto& [_, f] : frames_) n += f.mapcount;
+    return n;
+  }
+  bool AnyNegative() const {
+    for (const auto& [_, f] : frames_) {
+      if (f.mapcount < 0 || f.refcount < 0 || f.pincount < 0) return true;
+    }
+    return false;
+  }
+  void Reset() { frames_.clear(); }
+
+ private:
+  absl::flat_hash_map<uint64_t, FrameMeta> frames_;
+};
+
+}  // namespace ptsim
+
+#endif  // PTSIM_MEM_FRAMES_H_

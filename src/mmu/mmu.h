@@ -1,0 +1,177 @@
+// The software MMU, first cut: a hardware walk over byte-exact tables.
+//
+// Protocol (what a hardware walker does, and what it must survive when
+// mutators run beside it):
+//   * each level's entry is read once, with acquire order: it pairs with the
+//     release store that publishes a new table, so the table's zeroed
+//     contents are visible before the pointer to it;
+//   * accessed/dirty updates are compare-and-swap on the entry that was read;
+//     if the entry changed meanwhile the whole walk restarts from the root,
+//     so an entry cleared by a mutator is never written back (resurrected);
+//   * permissions are the leaf's attributes ANDed with what every table
+//     entry above it allows.
+// The full per-architecture rules (SMEP/SMAP, PAN, protection keys, fault
+// priorities, TLBs) are the "Hardware-faithful walks" issue.
+#ifndef PTSIM_MMU_MMU_H_
+#define PTSIM_MMU_MMU_H_
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+
+#include "src/mem/phys_mem.h"
+#include "src/base/check.h"
+#include "src/pt/geometry.h"
+
+namespace ptsim {
+
+enum class AccessType : uint8_t { kRead, kWrite, kExec };
+const char* AccessTypeName(AccessType t);
+
+struct Access {
+  AccessType type = AccessType::kRead;
+  bool user = false;
+};
+
+enum class FaultKind : uint8_t {
+  kNotPresent,     // an empty entry on the way
+  kPermission,     // the leaf (or a table above it) forbids the access
+  kReserved,       // a present entry with a reserved or impossible encoding
+  kNonCanonical,   // the VA's untranslated bits are wrong
+  kOutsideMemory,  // a table pointer leads outside simulated memory
+};
+const char* FaultKindName(FaultKind k);
+
+struct Fault {
+  FaultKind kind = FaultKind::kNotPresent;
+  Level level;
+  bool operator==(const Fault&) const = default;
+};
+
+struct Translation {
+  Oa oa;              // the output address of the VA itself
+  unsigned size_lg2;  // size of the leaf that maps it
+  Level level;        // level of that leaf
+  LeafAttrs attrs;    // effective: leaf attributes ANDed with table perms
+};
+
+struct WalkResult {
+  bool ok = false;
+  Translation t{};
+  Fault fault{};
+  int restarts = 0;  // walks restarted after a failed A/D compare-and-swap
+};
+
+// One entry read during a walk, for reports.
+struct WalkStep {
+  Level level;
+  Oa table;
+  uint64_t index = 0;
+  Oa entry_addr;
+  uint64_t raw = 0;
+  EntryKind kind = EntryKind::kEmpty;
+};
+
+struct WalkTrace {
+  std::array<WalkStep, kMaxLevels> steps{};
+  int count = 0;
+};
+
+struct MmuOptions {
+  bool update_ad = true;  // set accessed/dirty as hardware does
+};
+
+template <PageTableFormat F>
+LeafAttrs EffectiveAttrs(LeafAttrs leaf, TablePerms p) {
+  return leaf.With(Attr::kWrite, leaf.Has(Attr::kWrite) && p.write)
+      .With(Attr::kExec, leaf.Has(Attr::kExec) && p.exec)
+      .With(Attr::kUser, leaf.Has(Attr::kUser) && p.user);
+}
+
+inline bool Permits(LeafAttrs a, Access acc) {
+  if (acc.user && !a.Has(Attr::kUser)) return false;
+  switch (acc.type) {
+    case AccessType::kRead:
+      return a.Has(Attr::kRead);
+    case AccessType::kWrite:
+      return a.Has(Attr::kWrite);
+    case AccessType::kExec:
+      return a.Has(Attr::kExec);
+  }
+  return false;
+}
+
+// Walks `va` from the table at `root` for `acc`. `trace`, when given,
+// receives every entry read by the final (non-restarted) walk.
+template <PageTableFormat F>
+WalkResult Translate(const F& f, PhysMem* mem, Oa root, Va va, Access acc, MmuOptions opt = {},
+                     WalkTrace* trace = nullptr) {
+  WalkResult res;
+  const Level top = f.TopLevel();
+  if (!IsCanonical(f, va)) {
+    res.fault = {FaultKind::kNonCanonical, top};
+    return res;
+  }
+restart:
+  if (trace) trace->count = 0;
+  Oa table = root;
+  TablePerms perms;
+  for (Level l = top;; l = l.Below()) {
+    if (!mem->Contains(table, uint64_t{1} << TableSizeLg2(f, l))) {
+      res.fault = {FaultKind::kOutsideMemory, l};
+      return res;
+    }
+    const uint64_t index = IndexOf(f, va, l);
+    const EntryPtr<F> ep = TablePtr<F>{table, l}.At(mem, index);
+    EntryVal<F> v = ep.Load(std::memory_order_acquire);
+    const EntryKind kind = f.Classify(v.raw, l);
+    if (trace) trace->steps[trace->count++] = {l, table, index, ep.addr(), v.raw, kind};
+    switch (kind) {
+      case EntryKind::kEmpty:
+        res.fault = {FaultKind::kNotPresent, l};
+        return res;
+      case EntryKind::kInvalid:
+        res.fault = {FaultKind::kReserved, l};
+        return res;
+      case EntryKind::kTable: {
+        PTSIM_CHECK(l.value() > 0, "%s classified a level-0 entry %#x as a table", F::kName, v.raw);
+        if (opt.update_ad) {
+          const EntryVal<F> marked{f.MarkAccessed(v.raw, l, false), l};
+          // Restart on failure: the entry may have been cleared meanwhile.
+          if (marked != v && !ep.CompareExchange(v, marked, std::memory_order_acq_rel)) {
+            ++res.restarts;
+            goto restart;
+          }
+        }
+        const TablePerms tp = f.TablePermsOf(v.raw, l);
+        perms = {perms.write && tp.write, perms.exec && tp.exec, perms.user && tp.user};
+        table = f.TableOa(v.raw, l);
+        continue;
+      }
+      case EntryKind::kLeaf: {
+        const LeafAttrs attrs = EffectiveAttrs<F>(f.DecodeAttrs(v.raw, l), perms);
+        if (!Permits(attrs, acc)) {
+          res.fault = {FaultKind::kPermission, l};
+          return res;
+        }
+        if (opt.update_ad) {
+          const EntryVal<F> marked{f.MarkAccessed(v.raw, l, acc.type == AccessType::kWrite), l};
+          if (marked != v && !ep.CompareExchange(v, marked, std::memory_order_acq_rel)) {
+            ++res.restarts;
+            goto restart;
+          }
+          v = marked;
+        }
+        const unsigned lg2 = f.ItemLg2(l);
+        res.ok = true;
+        res.t = {f.LeafOa(v.raw, l) + va.Mod(lg2), lg2, l,
+                 EffectiveAttrs<F>(f.DecodeAttrs(v.raw, l), perms)};
+        return res;
+      }
+    }
+  }
+}
+
+}  // namespace ptsim
+
+#endif  // PTSIM_MMU_MMU_H_

@@ -1,0 +1,57 @@
+// Format-neutral leaf attributes. Every format encodes the subset it can
+// express; `Canonical` (see format.h) says what a request becomes.
+#ifndef PTSIM_PT_ATTRS_H_
+#define PTSIM_PT_ATTRS_H_
+
+#include <cstdint>
+#include <string>
+
+namespace ptsim {
+
+enum class Attr : uint8_t { kRead, kWrite, kExec, kUser, kGlobal, kAccessed, kDirty };
+inline constexpr int kNumAttrs = 7;
+
+class LeafAttrs {
+ public:
+  constexpr LeafAttrs() = default;
+  static constexpr LeafAttrs FromBits(uint8_t bits) { LeafAttrs a; a.bits_ = bits & 0x7f; return a; }
+  static constexpr LeafAttrs Rw() { return LeafAttrs().With(Attr::kRead).With(Attr::kWrite); }
+  static constexpr LeafAttrs Rwx() { return Rw().With(Attr::kExec); }
+
+  constexpr bool Has(Attr a) const { return (bits_ >> static_cast<int>(a)) & 1; }
+  constexpr LeafAttrs With(Attr a, bool on = true) const {
+    LeafAttrs r = *this;
+    const uint8_t m = static_cast<uint8_t>(1u << static_cast<int>(a));
+    r.bits_ = on ? (bits_ | m) : (bits_ & ~m);
+    return r;
+  }
+  constexpr LeafAttrs Without(Attr a) const { return With(a, false); }
+  constexpr uint8_t bits() const { return bits_; }
+  // The attributes that describe permission, not history (A/D).
+  constexpr LeafAttrs Permissions() const { return Without(Attr::kAccessed).Without(Attr::kDirty); }
+  constexpr LeafAttrs operator&(LeafAttrs o) const { return FromBits(bits_ & o.bits_); }
+  constexpr bool operator==(const LeafAttrs&) const = default;
+
+ private:
+  uint8_t bits_ = 0;
+};
+
+// Short letters, one per attribute, in Attr order: "rwxugad".
+std::string AttrsToString(LeafAttrs a);
+// Parses the letters above ('-' ignored); false on an unknown letter.
+bool AttrsFromString(std::string_view s, LeafAttrs* out);
+const char* AttrName(Attr a);
+
+// What a table entry allows below it (x86 R/W, U/S, NX at every level; ARM
+// APTable/XNTable). The effective permission of a leaf is the leaf's own
+// attributes ANDed with every table entry on the way down.
+struct TablePerms {
+  bool write = true;
+  bool exec = true;
+  bool user = true;
+  constexpr bool operator==(const TablePerms&) const = default;
+};
+
+}  // namespace ptsim
+
+#endif  // PTSIM_PT_ATTRS_H_

@@ -1,0 +1,82 @@
+// Everything that follows from a format's geometry, derived once here so
+// formats cannot disagree with themselves.
+#ifndef PTSIM_PT_GEOMETRY_H_
+#define PTSIM_PT_GEOMETRY_H_
+
+#include <cstdint>
+
+#include "src/base/log2.h"
+#include "src/pt/format.h"
+
+namespace ptsim {
+
+template <PageTableFormat F>
+unsigned TableSizeLg2(const F& f, Level l) {
+  return f.IndexLg2(l) + F::kEntryLg2;
+}
+
+// Index of `va` in a table at level l.
+template <PageTableFormat F>
+uint64_t IndexOf(const F& f, Va va, Level l) {
+  return (va.value() >> f.ItemLg2(l)) & LowMask(f.IndexLg2(l));
+}
+
+template <PageTableFormat F>
+EntryKind KindOf(const F& f, EntryVal<F> v) {
+  return f.Classify(v.raw, v.level);
+}
+
+// The canonical VA whose translated bits are `low` (bits above VaBits are
+// ignored and replaced by the format's extension).
+template <PageTableFormat F>
+Va CanonicalVa(const F& f, uint64_t low) {
+  const unsigned bits = f.VaBits();
+  low &= LowMask(bits);
+  switch (f.VaExt()) {
+    case VaExtension::kZero:
+      return Va(low);
+    case VaExtension::kOnes:
+      return Va(low | ~LowMask(bits));
+    case VaExtension::kSign:
+      return Va(SignExtend(low, bits));
+  }
+  return Va(low);
+}
+
+template <PageTableFormat F>
+bool IsCanonical(const F& f, Va va) {
+  return CanonicalVa(f, va.value()) == va;
+}
+
+// The bit above which a range may not cross: a range of canonical addresses
+// is contiguous in the translated space only if it stays on one side of it.
+template <PageTableFormat F>
+unsigned HalfBit(const F& f) {
+  return f.VaExt() == VaExtension::kSign ? f.VaBits() - 1 : f.VaBits();
+}
+
+// True when [first, last] is a non-empty run of canonical addresses.
+template <PageTableFormat F>
+bool IsValidRange(const F& f, VaRange r) {
+  if (r.first > r.last || !IsCanonical(f, r.first) || !IsCanonical(f, r.last)) return false;
+  const unsigned hb = HalfBit(f);
+  return hb >= 64 || (r.first.value() >> hb) == (r.last.value() >> hb);
+}
+
+// Leaf sizes the format can build at level l, as a bit mask of lg2 values
+// (bit n set = a 2^n leaf exists). Contiguous groups join later.
+template <PageTableFormat F>
+uint64_t LeafSizesLg2(const F& f, Level l) {
+  return f.CanLeaf(l) ? (uint64_t{1} << f.ItemLg2(l)) : 0;
+}
+
+// Whether the top-level index uses all of VaBits; the level above the top
+// would start at ItemLg2(top) + IndexLg2(top).
+template <PageTableFormat F>
+unsigned CoveredVaBits(const F& f) {
+  return f.ItemLg2(f.TopLevel()) + f.IndexLg2(f.TopLevel());
+}
+
+}  // namespace ptsim
+
+#endif  // PTSIM_PT_GEOMETRY_H_
