@@ -1,0 +1,99 @@
+// The template behind AnyFormat, instantiated once per registered format in
+// registry.cc.
+#ifndef PTSIM_ANY_ANY_FORMAT_IMPL_H_
+#define PTSIM_ANY_ANY_FORMAT_IMPL_H_
+
+#include "absl/strings/str_cat.h"
+#include "src/any/any_format.h"
+#include "src/base/strings.h"
+#include "src/pt/format_list.h"
+
+namespace ptsim {
+
+template <PageTableFormat F>
+class SpaceImpl final : public AnySpace {
+ public:
+  SpaceImpl(const F& f, const SpaceEnv& env) : s_(f, env) {}
+  absl::Status Init() override { return s_.Init(); }
+  Oa root() const override { return s_.root(); }
+  uint64_t leaves() const override { return s_.leaves(); }
+  absl::Status Map(VaRange r, Oa oa, LeafAttrs a, unsigned force_lg2) override { return s_.Map(r, oa, a, force_lg2); }
+  absl::Status Unmap(VaRange r) override { return s_.Unmap(r); }
+  absl::Status Protect(VaRange r, LeafAttrs a) override { return s_.Protect(r, a); }
+  void Destroy() override { s_.Destroy(); }
+
+ private:
+  Space<F> s_;
+};
+
+template <PageTableFormat F>
+FormatInfo MakeInfo(const F& f) {
+  FormatInfo info;
+  info.name = std::string(F::kName);
+  info.id = FormatIdOf(F::kName);
+  info.entry_bytes = 1u << F::kEntryLg2;
+  info.va_bits = f.VaBits();
+  info.oa_bits = f.OaBits();
+  info.va_ext = f.VaExt();
+  info.knobs = std::span<const ConfigKnob>(F::kKnobs);
+  info.named_bits = std::span<const NamedBit>(F::kNamedBits);
+  for (Level l = f.TopLevel();; l = l.Below()) {
+    info.levels.push_back({l.value(), std::string(f.LevelName(l)), f.IndexLg2(l), f.ItemLg2(l),
+                           TableSizeLg2(f, l), f.CanLeaf(l), f.CanTable(l)});
+    if (f.CanLeaf(l)) info.leaf_sizes_lg2.push_back(f.ItemLg2(l));
+    if (l.IsBottom()) break;
+  }
+  info.min_page_lg2 = f.ItemLg2(Level(0));
+  return info;
+}
+
+template <PageTableFormat F>
+class FormatImpl final : public AnyFormat {
+ public:
+  explicit FormatImpl(const FormatConfig& cfg) : cfg_(cfg), f_(cfg), info_(MakeInfo(f_)) {}
+
+  const FormatInfo& Info() const override { return info_; }
+  const FormatConfig& Config() const override { return cfg_; }
+  std::unique_ptr<AnySpace> NewSpace(const SpaceEnv& env) const override {
+    return std::make_unique<SpaceImpl<F>>(f_, env);
+  }
+  WalkResult Translate(PhysMem* mem, Oa root, Va va, Access acc, MmuOptions opt, WalkTrace* trace) const override {
+    return ptsim::Translate(f_, mem, root, va, acc, opt, trace);
+  }
+  void ForEachLeaf(PhysMem* mem, Oa root, const std::function<bool(const LeafInfo&)>& on_leaf,
+                   const std::function<bool(const TreeProblem&)>& on_problem) const override {
+    ptsim::ForEachLeaf(f_, mem, root, on_leaf, on_problem);
+  }
+  absl::StatusOr<TreeStats> CheckTree(PhysMem* mem, const TableAllocator& alloc, Oa root,
+                                      uint32_t owner) const override {
+    return ptsim::CheckTree(f_, mem, alloc, root, owner);
+  }
+  LeafAttrs Canonical(LeafAttrs a) const override { return f_.Canonical(a); }
+  Va CanonicalVa(uint64_t low) const override { return ptsim::CanonicalVa(f_, low); }
+  bool IsCanonical(Va va) const override { return ptsim::IsCanonical(f_, va); }
+  bool IsHwMarked(uint64_t raw, Level l, bool write) const override {
+    const auto r = static_cast<typename F::Raw>(raw);
+    return f_.MarkAccessed(r, l, write) == r;
+  }
+  std::string DescribeEntry(uint64_t raw, Level l) const override {
+    std::string s = EntryKindName(f_.Classify(static_cast<typename F::Raw>(raw), l));
+    for (const NamedBit& b : F::kNamedBits) {
+      if ((raw >> b.bit) & 1) absl::StrAppend(&s, " ", Sv(b.name));
+    }
+    return s;
+  }
+
+ private:
+  FormatConfig cfg_;
+  F f_;
+  FormatInfo info_;
+};
+
+template <PageTableFormat F>
+std::unique_ptr<AnyFormat> MakeFormatImpl(const FormatConfig& cfg) {
+  return std::make_unique<FormatImpl<F>>(cfg);
+}
+
+}  // namespace ptsim
+
+#endif  // PTSIM_ANY_ANY_FORMAT_IMPL_H_

@@ -1,0 +1,365 @@
+#include "src/harness/program.h"
+
+#include <cctype>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "src/base/strings.h"
+
+namespace ptsim {
+namespace {
+
+// Reads little-endian integers; running out is normal and reported once.
+class Reader {
+ public:
+  explicit Reader(absl::Span<const uint8_t> b) : b_(b) {}
+  bool U8(uint8_t* v) {
+    if (pos_ + 1 > b_.size()) return false;
+    *v = b_[pos_++];
+    return true;
+  }
+  bool U32(uint32_t* v) {
+    uint64_t x;
+    if (!Le(4, &x)) return false;
+    *v = static_cast<uint32_t>(x);
+    return true;
+  }
+  bool U64(uint64_t* v) { return Le(8, v); }
+
+ private:
+  bool Le(size_t n, uint64_t* v) {
+    if (pos_ + n > b_.size()) return false;
+    uint64_t x = 0;
+    for (size_t i = 0; i < n; ++i) x |= uint64_t{b_[pos_ + i]} << (8 * i);
+    pos_ += n;
+    *v = x;
+    return true;
+  }
+  absl::Span<const uint8_t> b_;
+  size_t pos_ = 0;
+};
+
+void PutLe(std::vector<uint8_t>* out, uint64_t v, int n) {
+  for (int i = 0; i < n; ++i) out->push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+const FormatInfo& InfoOf(const Program& p, std::unique_ptr<AnyFormat>* holder) {
+  const FormatEntry* e = FindFormat(p.format);
+  PTSIM_CHECK(e != nullptr, "program names unregistered format %s", p.format);
+  *holder = e->make(p.config);
+  return (*holder)->Info();
+}
+
+std::string Hex(uint64_t v) { return absl::StrFormat("%#x", v); }
+
+}  // namespace
+
+const char* OpKindName(OpKind k) {
+  switch (k) {
+    case OpKind::kMap:
+      return "map";
+    case OpKind::kUnmap:
+      return "unmap";
+    case OpKind::kProtect:
+      return "protect";
+    case OpKind::kAccess:
+      return "access";
+  }
+  return "?";
+}
+
+bool Op::operator==(const Op& o) const {
+  if (kind != o.kind) return false;
+  switch (kind) {
+    case OpKind::kMap:
+      return range.first == o.range.first && range.last == o.range.last && oa == o.oa && attrs == o.attrs &&
+             force_lg2 == o.force_lg2;
+    case OpKind::kUnmap:
+      return range.first == o.range.first && range.last == o.range.last;
+    case OpKind::kProtect:
+      return range.first == o.range.first && range.last == o.range.last && attrs == o.attrs;
+    case OpKind::kAccess:
+      return va == o.va && access.type == o.access.type && access.user == o.access.user;
+  }
+  return false;
+}
+
+Program DecodeBinary(absl::Span<const uint8_t> bytes, std::string* why) {
+  Program p;
+  Reader r(bytes);
+  uint8_t version = 0;
+  uint32_t id = 0;
+  if (!r.U8(&version) || version != kProgramVersion) {
+    if (why) *why = absl::StrFormat("not a v%d binary program (first byte %d)", kProgramVersion, version);
+  }
+  r.U32(&id);  // short input: id 0 picks some format, which is fine
+  const FormatEntry& e = FormatById(id);
+  p.format = std::string(e.name);
+  p.config = FormatConfig::Defaults(e.knobs);
+  for (size_t i = 0; i < e.knobs.size(); ++i) {
+    uint8_t b;
+    if (!r.U8(&b)) break;
+    const ConfigKnob& k = e.knobs[i];
+    p.config.Set(static_cast<int>(i), k.min + b % (k.max - k.min + 1));
+  }
+  if (version != kProgramVersion) return p;
+  const std::unique_ptr<AnyFormat> f = e.make(p.config);
+  const FormatInfo& info = f->Info();
+  const unsigned pg = info.min_page_lg2;
+  const uint64_t va_pages_mask = LowMask(info.va_bits - pg);
+  auto range = [&](uint64_t first_page, uint64_t pages_m1) {
+    const Va first = f->CanonicalVa((first_page & va_pages_mask) << pg);
+    return VaRange{first, first + ((pages_m1 << pg) | LowMask(pg))};
+  };
+  while (p.ops.size() < kMaxBinaryOps) {
+    uint8_t opcode;
+    if (!r.U8(&opcode)) break;
+    Op op;
+    op.kind = static_cast<OpKind>(opcode & 3);
+    uint64_t a = 0, n = 0, o = 0;
+    uint8_t attrs = 0, size = 0;
+    switch (op.kind) {
+      case OpKind::kMap:
+        if (!r.U64(&a) || !r.U64(&n) || !r.U64(&o) || !r.U8(&attrs) || !r.U8(&size)) return p;
+        op.range = range(a, n);
+        op.oa = Oa(o << pg);
+        op.attrs = LeafAttrs::FromBits(attrs);
+        op.force_lg2 = size == 0 ? 0 : info.leaf_sizes_lg2[(size - 1) % info.leaf_sizes_lg2.size()];
+        break;
+      case OpKind::kUnmap:
+        if (!r.U64(&a) || !r.U64(&n)) return p;
+        op.range = range(a, n);
+        break;
+      case OpKind::kProtect:
+        if (!r.U64(&a) || !r.U64(&n) || !r.U8(&attrs)) return p;
+        op.range = range(a, n);
+        op.attrs = LeafAttrs::FromBits(attrs);
+        break;
+      case OpKind::kAccess:
+        if (!r.U64(&a) || !r.U8(&attrs)) return p;
+        op.va = f->CanonicalVa(a);
+        op.access = {static_cast<AccessType>(attrs % 3), (attrs & 4) != 0};
+        break;
+    }
+    p.ops.push_back(op);
+  }
+  return p;
+}
+
+absl::StatusOr<std::vector<uint8_t>> EncodeBinary(const Program& p) {
+  std::unique_ptr<AnyFormat> holder;
+  const FormatEntry* e = FindFormat(p.format);
+  if (e == nullptr) return absl::NotFoundError(absl::StrFormat("unknown format '%s'", p.format));
+  const FormatInfo& info = InfoOf(p, &holder);
+  const unsigned pg = info.min_page_lg2;
+  std::vector<uint8_t> out;
+  out.push_back(kProgramVersion);
+  PutLe(&out, info.id, 4);
+  for (size_t i = 0; i < e->knobs.size(); ++i) {
+    out.push_back(static_cast<uint8_t>(p.config.Get(static_cast<int>(i)) - e->knobs[i].min));
+  }
+  for (size_t i = 0; i < p.ops.size(); ++i) {
+    const Op& op = p.ops[i];
+    auto bad = [&](const std::string& why) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("op %d (%s): %s; the binary form cannot hold it", i + 1, OpToText(op), why));
+    };
+    auto put_range = [&](VaRange r) -> absl::Status {
+      if (!holder->IsCanonical(r.first) || !r.first.IsAligned(pg) || (r.last.value() & LowMask(pg)) != LowMask(pg) ||
+          r.first > r.last) {
+        return bad(absl::StrFormat("range is not page aligned and canonical (page = %d bytes)", uint64_t{1} << pg));
+      }
+      PutLe(&out, (r.first.value() & LowMask(info.va_bits)) >> pg, 8);
+      PutLe(&out, r.SizeMinusOne() >> pg, 8);
+      return absl::OkStatus();
+    };
+    out.push_back(static_cast<uint8_t>(op.kind));
+    switch (op.kind) {
+      case OpKind::kMap: {
+        if (auto st = put_range(op.range); !st.ok()) return st;
+        if (!op.oa.IsAligned(pg)) return bad("oa is not page aligned");
+        PutLe(&out, op.oa.value() >> pg, 8);
+        out.push_back(op.attrs.bits());
+        uint8_t size = 0;
+        for (size_t s = 0; s < info.leaf_sizes_lg2.size() && op.force_lg2 != 0; ++s) {
+          if (info.leaf_sizes_lg2[s] == op.force_lg2) size = static_cast<uint8_t>(s + 1);
+        }
+        if (op.force_lg2 != 0 && size == 0) return bad("the format has no leaf of that size");
+        out.push_back(size);
+        break;
+      }
+      case OpKind::kUnmap:
+        if (auto st = put_range(op.range); !st.ok()) return st;
+        break;
+      case OpKind::kProtect:
+        if (auto st = put_range(op.range); !st.ok()) return st;
+        out.push_back(op.attrs.bits());
+        break;
+      case OpKind::kAccess:
+        if (!holder->IsCanonical(op.va)) return bad("address is not canonical");
+        PutLe(&out, op.va.value(), 8);
+        out.push_back(static_cast<uint8_t>(static_cast<uint8_t>(op.access.type) | (op.access.user ? 4 : 0)));
+        break;
+    }
+  }
+  return out;
+}
+
+std::string OpToText(const Op& op) {
+  switch (op.kind) {
+    case OpKind::kMap:
+      return absl::StrCat("map ", Hex(op.range.first.value()), " ", Hex(op.range.last.value()), " oa=",
+                          Hex(op.oa.value()), " attrs=", AttrsToString(op.attrs),
+                          op.force_lg2 ? absl::StrCat(" size_lg2=", op.force_lg2) : "");
+    case OpKind::kUnmap:
+      return absl::StrCat("unmap ", Hex(op.range.first.value()), " ", Hex(op.range.last.value()));
+    case OpKind::kProtect:
+      return absl::StrCat("protect ", Hex(op.range.first.value()), " ", Hex(op.range.last.value()),
+                          " attrs=", AttrsToString(op.attrs));
+    case OpKind::kAccess:
+      return absl::StrCat("access ", Hex(op.va.value()), " ", AccessTypeName(op.access.type),
+                          op.access.user ? " user" : "");
+  }
+  return "?";
+}
+
+std::string ToText(const Program& p) {
+  std::string s = absl::StrCat("# ptsim program v", kProgramVersion, "\nformat ", p.format, "\n");
+  if (const FormatEntry* e = FindFormat(p.format); e != nullptr && !e->knobs.empty()) {
+    absl::StrAppend(&s, "config ", ConfigToString(e->knobs, p.config), "\n");
+  }
+  for (const Op& op : p.ops) absl::StrAppend(&s, OpToText(op), "\n");
+  return s;
+}
+
+namespace {
+
+bool ParseU64(absl::string_view t, uint64_t* v) {
+  if (absl::StartsWith(t, "0x") || absl::StartsWith(t, "0X")) return absl::SimpleHexAtoi(t.substr(2), v);
+  return absl::SimpleAtoi(t, v);
+}
+
+}  // namespace
+
+absl::StatusOr<Program> ParseText(std::string_view text) {
+  Program p;
+  const FormatEntry* e = nullptr;
+  int line_no = 0;
+  for (absl::string_view line : absl::StrSplit(Sv(text), '\n')) {
+    ++line_no;
+    if (size_t hash = line.find('#'); hash != absl::string_view::npos) line = line.substr(0, hash);
+    std::vector<absl::string_view> w = absl::StrSplit(line, absl::ByAnyChar(" \t\r"), absl::SkipEmpty());
+    if (w.empty()) continue;
+    auto err = [&](const std::string& what) {
+      return absl::InvalidArgumentError(absl::StrFormat("line %d: %s: '%s'", line_no, what, StdSv(line)));
+    };
+    if (w[0] == "format") {
+      if (w.size() != 2) return err("expected 'format NAME'");
+      if (e != nullptr) return err("format given twice");
+      e = FindFormat(StdSv(w[1]));
+      if (e == nullptr) return err(absl::StrCat("unknown format (known: ", KnownFormatNames(), ")"));
+      p.format = std::string(w[1]);
+      p.config = FormatConfig::Defaults(e->knobs);
+      continue;
+    }
+    if (e == nullptr) return err("the first statement must be 'format NAME'");
+    if (w[0] == "config") {
+      for (size_t i = 1; i < w.size(); ++i) {
+        if (auto st = ApplyConfigSetting(e->knobs, StdSv(w[i]), &p.config); !st.ok()) {
+          return err(std::string(st.message()));
+        }
+      }
+      continue;
+    }
+    Op op;
+    // Positional numbers first, then key=value options.
+    std::vector<uint64_t> nums;
+    std::vector<absl::string_view> opts;
+    for (size_t i = 1; i < w.size(); ++i) {
+      uint64_t v;
+      if (w[i].find('=') == absl::string_view::npos && ParseU64(w[i], &v)) {
+        nums.push_back(v);
+      } else {
+        opts.push_back(w[i]);
+      }
+    }
+    auto take_opts = [&](bool want_oa, bool want_attrs, bool want_size) -> absl::Status {
+      bool have_oa = false, have_attrs = false;
+      for (absl::string_view o : opts) {
+        std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(o, absl::MaxSplits('=', 1));
+        uint64_t v = 0;
+        if (want_oa && kv.first == "oa" && ParseU64(kv.second, &v)) {
+          op.oa = Oa(v);
+          have_oa = true;
+        } else if (want_attrs && kv.first == "attrs" && AttrsFromString(StdSv(kv.second), &op.attrs)) {
+          have_attrs = true;
+        } else if (want_size && kv.first == "size_lg2" && ParseU64(kv.second, &v) && v > 0 && v < 64) {
+          op.force_lg2 = static_cast<unsigned>(v);
+        } else {
+          return err(absl::StrCat("bad option '", o, "'"));
+        }
+      }
+      if (want_oa && !have_oa) return err("missing oa=ADDR");
+      if (want_attrs && !have_attrs) return err("missing attrs=LETTERS (from rwxugad)");
+      return absl::OkStatus();
+    };
+    if (w[0] == "map" || w[0] == "unmap" || w[0] == "protect") {
+      if (nums.size() != 2) return err("expected FIRST LAST addresses");
+      op.range = {Va(nums[0]), Va(nums[1])};
+      if (w[0] == "map") {
+        op.kind = OpKind::kMap;
+        if (auto st = take_opts(true, true, true); !st.ok()) return st;
+      } else if (w[0] == "unmap") {
+        op.kind = OpKind::kUnmap;
+        if (auto st = take_opts(false, false, false); !st.ok()) return st;
+      } else {
+        op.kind = OpKind::kProtect;
+        if (auto st = take_opts(false, true, false); !st.ok()) return st;
+      }
+    } else if (w[0] == "access") {
+      op.kind = OpKind::kAccess;
+      if (nums.size() != 1) return err("expected one address");
+      op.va = Va(nums[0]);
+      bool have_type = false;
+      for (absl::string_view o : opts) {
+        if (o == "user") {
+          op.access.user = true;
+        } else if (o == "read" || o == "write" || o == "exec") {
+          op.access.type = o == "read" ? AccessType::kRead : o == "write" ? AccessType::kWrite : AccessType::kExec;
+          have_type = true;
+        } else {
+          return err(absl::StrCat("bad access word '", o, "' (read|write|exec [user])"));
+        }
+      }
+      if (!have_type) return err("missing read|write|exec");
+    } else {
+      return err("unknown statement (format, config, map, unmap, protect, access)");
+    }
+    p.ops.push_back(op);
+  }
+  if (e == nullptr) return absl::InvalidArgumentError("no 'format NAME' line: not a ptsim text program");
+  return p;
+}
+
+absl::StatusOr<Program> ParseAny(absl::Span<const uint8_t> bytes) {
+  bool text = !bytes.empty();
+  for (uint8_t b : bytes) {
+    if (!(std::isprint(b) || b == '\n' || b == '\r' || b == '\t')) {
+      text = false;
+      break;
+    }
+  }
+  if (text) return ParseText(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  if (bytes.empty()) return absl::InvalidArgumentError("empty input");
+  if (bytes[0] != kProgramVersion) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "not a ptsim program: binary programs start with version byte %d, this one with %d, and it is not text",
+        kProgramVersion, bytes[0]));
+  }
+  return DecodeBinary(bytes);
+}
+
+}  // namespace ptsim

@@ -1,0 +1,383 @@
+// An address space over one format: a root table plus the operations that
+// change it (DESIGN.md §5), written once, generic over the format, in the
+// spirit of seed 001's copy_pt_range: one recursive routine per operation,
+// the same at every level.
+//
+// Protocol for lockless readers (hardware walks, GUP-fast), which the
+// concurrency issue builds on:
+//   * a new table is zeroed by the allocator, then published by a release
+//     store of the table entry; readers load entries with acquire order;
+//   * a removed table is unhooked (entry cleared), the translation caches
+//     are invalidated, and only then is it handed to the allocator's deferred
+//     list; it is freed when the grace period ends (end of the operation,
+//     single-threaded);
+//   * a leaf is replaced in one store. Formats that need break-before-make
+//     get it with the per-format policy of the concurrency issue.
+//
+// Internally addresses are "low" VAs: the translated bits only. A valid
+// range never crosses the hole between the halves of a sign-extended space,
+// so in low form it is an ordinary ordered interval.
+#ifndef PTSIM_OPS_SPACE_H_
+#define PTSIM_OPS_SPACE_H_
+
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_format.h"
+#include "src/base/check.h"
+#include "src/mem/frames.h"
+#include "src/mem/table_allocator.h"
+#include "src/pt/geometry.h"
+
+namespace ptsim {
+
+// Receives the invalidations an operation issues, in order. The TLB model
+// of the hardware issue implements it; null means nothing caches.
+class Invalidator {
+ public:
+  virtual ~Invalidator() = default;
+  // `table` is true when a table (not only a leaf) was removed, so
+  // paging-structure caches must drop it too.
+  virtual void InvalidateRange(Va first, Va last, bool table) = 0;
+};
+
+// Where an operation's tables come from and go to.
+struct SpaceEnv {
+  PhysMem* mem = nullptr;
+  TableAllocator* alloc = nullptr;
+  FrameTable* frames = nullptr;
+  Invalidator* invalidator = nullptr;
+  uint32_t id = 0;  // owner recorded in table metadata
+};
+
+template <PageTableFormat F>
+class Space {
+ public:
+  Space(const F& f, const SpaceEnv& env) : f_(f), env_(env) {}
+
+  absl::Status Init() {
+    auto root = AllocTable(f_.TopLevel());
+    if (!root.ok()) return root.status();
+    root_ = *root;
+    return absl::OkStatus();
+  }
+
+  const F& format() const { return f_; }
+  Oa root() const { return root_; }
+  uint64_t leaves() const { return leaves_; }
+  const SpaceEnv& env() const { return env_; }
+
+  // Maps [r.first, r.last] to [oa, ...] with `attrs`, using the largest leaf
+  // that fits the alignment of both addresses, or only 2^force_lg2 leaves
+  // when force_lg2 != 0. Fails without changing anything when any part of
+  // the range is already mapped.
+  absl::Status Map(VaRange r, Oa oa, LeafAttrs attrs, unsigned force_lg2 = 0) {
+    if (auto st = CheckRange(r); !st.ok()) return st;
+    const unsigned min_lg2 = f_.ItemLg2(Level(0));
+    if (!oa.IsAligned(min_lg2)) {
+      return absl::InvalidArgumentError(absl::StrFormat("oa %#x is not aligned to %d bytes", oa.value(),
+                                                        uint64_t{1} << min_lg2));
+    }
+    const uint64_t size_m1 = r.SizeMinusOne();
+    if (oa.value() + size_m1 < oa.value() || ((oa.value() + size_m1) >> f_.OaBits()) != 0) {
+      return absl::OutOfRangeError(absl::StrFormat("oa range [%#x, +%#x] exceeds %d output address bits",
+                                                   oa.value(), size_m1, f_.OaBits()));
+    }
+    if (force_lg2 != 0) {
+      if (auto st = CheckForcedSize(r, oa, force_lg2); !st.ok()) return st;
+    }
+    const LRange lr = Low(r);
+    if (AnyLeafIn(root_, f_.TopLevel(), lr)) {
+      return absl::AlreadyExistsError(
+          absl::StrFormat("[%#x, %#x] overlaps an existing mapping", r.first.value(), r.last.value()));
+    }
+    MapCtx ctx{oa.value() - lr.first, Canonical(attrs), force_lg2};
+    absl::Status st = MapIn(ctx, root_, f_.TopLevel(), lr);
+    if (!st.ok()) {
+      // Undo the part already mapped: the range was empty before, so
+      // removing all of it restores the old state exactly.
+      PTSIM_CHECK(UnmapIn(root_, f_.TopLevel(), lr).ok(), "rollback of a failed map cannot fail");
+      env_.alloc->ReleaseDeferred();
+    }
+    return st;
+  }
+
+  // Removes every leaf in the range, splitting a large leaf that is only
+  // partly covered, and frees tables that become empty.
+  absl::Status Unmap(VaRange r) {
+    if (auto st = CheckRange(r); !st.ok()) return st;
+    absl::Status st = UnmapIn(root_, f_.TopLevel(), Low(r));
+    env_.alloc->ReleaseDeferred();
+    return st;
+  }
+
+  // Replaces the permissions of every leaf in the range, keeping the
+  // hardware-owned accessed/dirty state; holes are skipped, partly covered
+  // large leaves are split.
+  absl::Status Protect(VaRange r, LeafAttrs attrs) {
+    if (auto st = CheckRange(r); !st.ok()) return st;
+    return ProtectIn(root_, f_.TopLevel(), Low(r), attrs.Permissions());
+  }
+
+  // Removes everything and frees the root. The space is unusable after.
+  void Destroy() {
+    if (root_ == Oa()) return;
+    PTSIM_CHECK(UnmapIn(root_, f_.TopLevel(), {0, LowMask(CoveredVaBits(f_))}).ok(),
+                "removing everything needs no allocation");
+    env_.alloc->ReleaseDeferred();
+    env_.alloc->Free(root_);
+    root_ = Oa();
+  }
+
+  LeafAttrs Canonical(LeafAttrs a) const { return f_.Canonical(a); }
+
+ private:
+  struct LRange {
+    uint64_t first;
+    uint64_t last;
+  };
+  struct MapCtx {
+    uint64_t delta;  // oa = low va + delta
+    LeafAttrs attrs;
+    unsigned force_lg2;
+  };
+
+  LRange Low(VaRange r) const {
+    const uint64_t m = LowMask(f_.VaBits());
+    return {r.first.value() & m, r.last.value() & m};
+  }
+  Va High(uint64_t low) const { return CanonicalVa(f_, low); }
+
+  absl::Status CheckRange(VaRange r) const {
+    if (!IsValidRange(f_, r)) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "[%#x, %#x] is not a range of canonical %d-bit addresses", r.first.value(), r.last.value(),
+          f_.VaBits()));
+    }
+    const unsigned min_lg2 = f_.ItemLg2(Level(0));
+    if (!r.first.IsAligned(min_lg2) || (r.last.value() & LowMask(min_lg2)) != LowMask(min_lg2)) {
+      return absl::InvalidArgumentError(absl::StrFormat("[%#x, %#x] is not aligned to %d-byte pages",
+                                                        r.first.value(), r.last.value(),
+                                                        uint64_t{1} << min_lg2));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status CheckForcedSize(VaRange r, Oa oa, unsigned lg2) const {
+    bool exists = false;
+    for (Level l(0); l <= f_.TopLevel(); l = l.Above()) exists |= (LeafSizesLg2(f_, l) >> lg2) & 1;
+    if (!exists) {
+      return absl::InvalidArgumentError(absl::StrFormat("%s has no 2^%d-byte leaf", F::kName, lg2));
+    }
+    if (!r.first.IsAligned(lg2) || !oa.IsAligned(lg2) || (r.last.value() & LowMask(lg2)) != LowMask(lg2)) {
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "va [%#x, %#x] and oa %#x are not aligned to the forced leaf size 2^%d", r.first.value(),
+          r.last.value(), oa.value(), lg2));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<Oa> AllocTable(Level l) {
+    const unsigned lg2 = std::max(TableSizeLg2(f_, l), TableAllocator::kMinSizeLg2);
+    return env_.alloc->Alloc(lg2, env_.id, l.value());
+  }
+
+  EntryPtr<F> Entry(Oa table, Level l, uint64_t index) const { return TablePtr<F>{table, l}.At(env_.mem, index); }
+
+  // Calls fn(EntryPtr, entry_first, entry_last, sub_first, sub_last) for
+  // every entry of the table at level l that overlaps r; r lies inside the
+  // table's span. Stops at the first non-OK status.
+  template <typename Fn>
+  absl::Status ForEntries(Oa table, Level l, LRange r, Fn&& fn) {
+    const unsigned item = f_.ItemLg2(l);
+    const uint64_t mask = LowMask(f_.IndexLg2(l));
+    const uint64_t base = AlignDown(r.first, item + f_.IndexLg2(l));
+    const uint64_t first_i = (r.first >> item) & mask;
+    const uint64_t last_i = (r.last >> item) & mask;
+    for (uint64_t i = first_i; i <= last_i; ++i) {
+      const uint64_t e_first = base + (i << item);
+      const uint64_t e_last = e_first + LowMask(item);
+      const LRange sub{std::max(r.first, e_first), std::min(r.last, e_last)};
+      if (auto st = fn(Entry(table, l, i), LRange{e_first, e_last}, sub); !st.ok()) return st;
+    }
+    return absl::OkStatus();
+  }
+
+  bool AnyLeafIn(Oa table, Level l, LRange r) {
+    bool found = false;
+    (void)ForEntries(table, l, r, [&](const EntryPtr<F>& ep, LRange, LRange sub) {
+      // ORDERING: acquire pairs with the release that published a child
+      // table, so its contents are seen before we descend.
+      const EntryVal<F> v = ep.Load(std::memory_order_acquire);
+      switch (f_.Classify(v.raw, l)) {
+        case EntryKind::kEmpty:
+          break;
+        case EntryKind::kTable:
+          found = AnyLeafIn(f_.TableOa(v.raw, l), l.Below(), sub);
+          break;
+        case EntryKind::kLeaf:
+        case EntryKind::kInvalid:
+          found = true;
+          break;
+      }
+      return found ? absl::CancelledError() : absl::OkStatus();
+    });
+    return found;
+  }
+
+  absl::Status MapIn(const MapCtx& ctx, Oa table, Level l, LRange r) {
+    return ForEntries(table, l, r, [&](const EntryPtr<F>& ep, LRange e, LRange sub) -> absl::Status {
+      EntryVal<F> v = ep.Load(std::memory_order_acquire);
+      EntryKind kind = f_.Classify(v.raw, l);
+      if (kind == EntryKind::kEmpty) {
+        const unsigned item = f_.ItemLg2(l);
+        const bool whole = sub.first == e.first && sub.last == e.last;
+        const bool fits = f_.CanLeaf(l) && IsAligned(sub.first + ctx.delta, item) &&
+                          (ctx.force_lg2 == 0 || ctx.force_lg2 == item);
+        if (whole && fits) {
+          const Oa oa(sub.first + ctx.delta);
+          ep.Store({f_.EncodeLeaf(l, oa, ctx.attrs), l}, std::memory_order_release);
+          env_.frames->OnMap(oa);
+          ++leaves_;
+          return absl::OkStatus();
+        }
+        PTSIM_CHECK(f_.CanTable(l), "%s: level %d can neither hold this leaf nor a table", F::kName, l.value());
+        auto child = AllocTable(l.Below());
+        if (!child.ok()) return child.status();
+        // ORDERING: release publishes the zeroed table before the pointer.
+        v = {f_.EncodeTable(l, *child), l};
+        ep.Store(v, std::memory_order_release);
+        kind = EntryKind::kTable;
+      }
+      PTSIM_CHECK(kind == EntryKind::kTable, "%s: map found a %s entry %#x at level %d after the overlap check",
+                  F::kName, EntryKindName(kind), v.raw, l.value());
+      return MapIn(ctx, f_.TableOa(v.raw, l), l.Below(), sub);
+    });
+  }
+
+  bool TableIsEmpty(Oa table, Level l) const {
+    for (uint64_t i = 0; i < (uint64_t{1} << f_.IndexLg2(l)); ++i) {
+      if (Entry(table, l, i).Load(std::memory_order_relaxed).raw != 0) return false;  // ORDERING: caller holds the only writer role
+    }
+    return true;
+  }
+
+  // Builds a table at level l whose leaves together map what one leaf of
+  // level l+1 mapped: 2^item bytes from `oa` with `attrs`. Levels that cannot
+  // hold leaves get tables of their own.
+  absl::StatusOr<Oa> BuildSplit(Level l, Oa oa, LeafAttrs attrs) {
+    auto table = AllocTable(l);
+    if (!table.ok()) return table.status();
+    const unsigned item = f_.ItemLg2(l);
+    for (uint64_t i = 0; i < (uint64_t{1} << f_.IndexLg2(l)); ++i) {
+      const Oa piece = oa + (i << item);
+      if (f_.CanLeaf(l)) {
+        Entry(*table, l, i).Store({f_.EncodeLeaf(l, piece, attrs), l}, std::memory_order_relaxed);  // ORDERING: unpublished table
+        env_.frames->OnMap(piece);
+        ++leaves_;
+        continue;
+      }
+      auto sub = BuildSplit(l.Below(), piece, attrs);
+      if (!sub.ok()) return sub.status();  // the partial table leaks into the allocator's live set; reported at teardown
+      Entry(*table, l, i).Store({f_.EncodeTable(l, *sub), l}, std::memory_order_relaxed);  // ORDERING: unpublished table
+    }
+    return table;
+  }
+
+  // Replaces the leaf `v` at `ep` by a table of smaller leaves mapping the
+  // same thing; returns the new table entry.
+  absl::StatusOr<EntryVal<F>> Split(const EntryPtr<F>& ep, EntryVal<F> v, Level l) {
+    PTSIM_CHECK(l.value() > 0 && f_.CanTable(l), "%s: cannot split a level-%d leaf", F::kName, l.value());
+    const Oa oa = f_.LeafOa(v.raw, l);
+    auto child = BuildSplit(l.Below(), oa, f_.DecodeAttrs(v.raw, l));
+    if (!child.ok()) return child.status();
+    const EntryVal<F> t{f_.EncodeTable(l, *child), l};
+    ep.Store(t, std::memory_order_release);
+    env_.frames->OnUnmap(oa);
+    --leaves_;
+    return t;
+  }
+
+  absl::Status UnmapIn(Oa table, Level l, LRange r) {
+    return ForEntries(table, l, r, [&](const EntryPtr<F>& ep, LRange e, LRange sub) -> absl::Status {
+      EntryVal<F> v = ep.Load(std::memory_order_acquire);
+      const bool whole = sub.first == e.first && sub.last == e.last;
+      switch (f_.Classify(v.raw, l)) {
+        case EntryKind::kEmpty:
+          return absl::OkStatus();
+        case EntryKind::kInvalid:
+          PTSIM_CHECK(false, "%s: unmap found an invalid entry %#x at level %d", F::kName, v.raw, l.value());
+          return absl::OkStatus();
+        case EntryKind::kLeaf: {
+          if (whole) {
+            ep.Store({0, l}, std::memory_order_release);
+            env_.frames->OnUnmap(f_.LeafOa(v.raw, l));
+            --leaves_;
+            Invalidate(e, false);
+            return absl::OkStatus();
+          }
+          auto t = Split(ep, v, l);
+          if (!t.ok()) return t.status();
+          v = *t;
+          break;
+        }
+        case EntryKind::kTable:
+          break;
+      }
+      const Oa child = f_.TableOa(v.raw, l);
+      if (auto st = UnmapIn(child, l.Below(), sub); !st.ok()) return st;
+      if (!TableIsEmpty(child, l.Below())) return absl::OkStatus();
+      // Unhook, invalidate, and only then free (after the grace period).
+      ep.Store({0, l}, std::memory_order_release);
+      Invalidate(e, true);
+      env_.alloc->FreeDeferred(child);
+      return absl::OkStatus();
+    });
+  }
+
+  absl::Status ProtectIn(Oa table, Level l, LRange r, LeafAttrs perms) {
+    return ForEntries(table, l, r, [&](const EntryPtr<F>& ep, LRange e, LRange sub) -> absl::Status {
+      EntryVal<F> v = ep.Load(std::memory_order_acquire);
+      const bool whole = sub.first == e.first && sub.last == e.last;
+      switch (f_.Classify(v.raw, l)) {
+        case EntryKind::kEmpty:
+          return absl::OkStatus();
+        case EntryKind::kInvalid:
+          PTSIM_CHECK(false, "%s: protect found an invalid entry %#x at level %d", F::kName, v.raw, l.value());
+          return absl::OkStatus();
+        case EntryKind::kLeaf: {
+          if (whole) {
+            const LeafAttrs old = f_.DecodeAttrs(v.raw, l);
+            const LeafAttrs a = Canonical(perms.With(Attr::kAccessed, old.Has(Attr::kAccessed))
+                                              .With(Attr::kDirty, old.Has(Attr::kDirty)));
+            ep.Store({f_.EncodeLeaf(l, f_.LeafOa(v.raw, l), a), l}, std::memory_order_release);
+            Invalidate(e, false);
+            return absl::OkStatus();
+          }
+          auto t = Split(ep, v, l);
+          if (!t.ok()) return t.status();
+          v = *t;
+          break;
+        }
+        case EntryKind::kTable:
+          break;
+      }
+      return ProtectIn(f_.TableOa(v.raw, l), l.Below(), sub, perms);
+    });
+  }
+
+  void Invalidate(LRange e, bool table) {
+    if (env_.invalidator) env_.invalidator->InvalidateRange(High(e.first), High(e.last), table);
+  }
+
+  F f_;
+  SpaceEnv env_;
+  Oa root_;
+  uint64_t leaves_ = 0;
+};
+
+}  // namespace ptsim
+
+#endif  // PTSIM_OPS_SPACE_H_
