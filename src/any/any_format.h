@@ -30,6 +30,7 @@ struct LevelInfo {
   unsigned table_size_lg2;
   bool can_leaf;
   bool can_table;
+  unsigned leaf_oa_bits;  // output address bits a leaf here can hold
 };
 
 // Everything about a configured format that code outside the templates

@@ -39,7 +39,7 @@ FormatInfo MakeInfo(const F& f) {
   info.named_bits = std::span<const NamedBit>(F::kNamedBits);
   for (Level l = f.TopLevel();; l = l.Below()) {
     info.levels.push_back({l.value(), std::string(f.LevelName(l)), f.IndexLg2(l), f.ItemLg2(l),
-                           TableSizeLg2(f, l), f.CanLeaf(l), f.CanTable(l)});
+                           TableSizeLg2(f, l), f.CanLeaf(l), f.CanTable(l), LeafOaBits(f, l)});
     if (f.CanLeaf(l)) info.leaf_sizes_lg2.push_back(f.ItemLg2(l));
     if (l.IsBottom()) break;
   }

@@ -5,6 +5,7 @@
 #define PTSIM_FORMATS_ALL_FORMATS_H_
 
 #include "src/formats/fake.h"
+#include "src/formats/x86_32.h"
 #include "src/formats/x86_64.h"
 #include "src/pt/format_list.h"
 
@@ -13,6 +14,7 @@ namespace ptsim {
 using AllFormats = FormatList<  //
     fmt::X86_64L4,              //
     fmt::X86_64L5,              //
+    fmt::X86_32,                //
     fmt::Fake>;
 
 }  // namespace ptsim

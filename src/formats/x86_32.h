@@ -56,6 +56,10 @@ class X86_32 {
   Level TopLevel() const { return Level(1); }
   unsigned VaBits() const { return 32; }
   unsigned OaBits() const { return oa_bits_; }
+  // Table 4-6: a PTE holds physical address bits 31:12 only; the wider
+  // address of PSE-36 exists only in 4 MiB PDEs (Table 4-4). With pse=0
+  // no 4 MiB leaf exists, so 32 bits are all any leaf can reach.
+  unsigned LeafOaBits(Level l) const { return l.value() == 1 && pse_ ? oa_bits_ : 32; }
   VaExtension VaExt() const { return VaExtension::kZero; }
   std::string_view LevelName(Level l) const { return l.value() == 1 ? "PD" : "PT"; }
   unsigned IndexLg2(Level) const { return 10; }

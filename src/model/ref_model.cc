@@ -31,8 +31,43 @@ unsigned RefModel::SmallerLeaf(unsigned lg2) const {
   return 0;
 }
 
+unsigned RefModel::LeafOaBitsOf(unsigned size_lg2) const {
+  for (const LevelInfo& l : info_.levels)
+    if (l.can_leaf && l.item_lg2 == size_lg2) return l.leaf_oa_bits;
+  PTSIM_CHECK(false, "no level has 2^%d leaves", size_lg2);
+  return 0;
+}
+
+absl::StatusOr<std::vector<std::pair<uint64_t, ModelLeaf>>> RefModel::Plan(VaRange r, Oa oa, LeafAttrs a,
+                                                                            unsigned force_lg2) const {
+  // Greedy: at each address the largest leaf that both addresses are aligned
+  // to, that fits in what is left and whose output address the leaf can
+  // hold. This is what a top-down walk gives.
+  std::vector<std::pair<uint64_t, ModelLeaf>> plan;
+  uint64_t va = r.first.value();
+  uint64_t at = oa.value();
+  for (;;) {
+    unsigned size = 0;
+    for (unsigned s : info_.leaf_sizes_lg2) {
+      if (force_lg2 != 0 && s != force_lg2) continue;
+      if (IsAligned(va, s) && IsAligned(at, s) && r.last.value() - va >= LowMask(s) &&
+          ((at + LowMask(s)) >> LeafOaBitsOf(s)) == 0) {
+        size = s;
+        break;
+      }
+    }
+    if (size == 0) return absl::OutOfRangeError(absl::StrFormat("no leaf can map va %#x to oa %#x", va, at));
+    plan.emplace_back(va, ModelLeaf{size, Oa(at), a});
+    if (r.last.value() - va == LowMask(size)) return plan;
+    va += Lg2ToSize(size);
+    at += Lg2ToSize(size);
+  }
+}
+
 uint64_t RefModel::CountMapLeaves(VaRange r, Oa oa, unsigned force_lg2) const {
   if (!CheckRange(r).ok() || !oa.IsAligned(info_.min_page_lg2)) return 0;
+  if (oa.value() + r.SizeMinusOne() < oa.value()) return 0;
+  // Count without building the plan: a fuzzer may ask about huge ranges.
   uint64_t n = 0;
   uint64_t va = r.first.value();
   uint64_t at = oa.value();
@@ -45,9 +80,9 @@ uint64_t RefModel::CountMapLeaves(VaRange r, Oa oa, unsigned force_lg2) const {
         break;
       }
     }
-    if (size == 0) return 0;
+    if (size == 0) return n;
     ++n;
-    if (r.last.value() - va == LowMask(size)) return n;
+    if (r.last.value() - va == LowMask(size) || n > (uint64_t{1} << 32)) return n;
     va += Lg2ToSize(size);
     at += Lg2ToSize(size);
   }
@@ -76,26 +111,10 @@ absl::Status RefModel::Map(VaRange r, Oa oa, LeafAttrs attrs, unsigned force_lg2
       return absl::AlreadyExistsError("overlaps an existing mapping");
     }
   }
-  // Greedy: at each address the largest leaf that both addresses are aligned
-  // to and that fits in what is left. This is what a top-down walk gives.
-  uint64_t va = r.first.value();
-  uint64_t at = oa.value();
-  const LeafAttrs a = canonical_(attrs).Permissions();
-  for (;;) {
-    unsigned size = 0;
-    for (unsigned s : info_.leaf_sizes_lg2) {
-      if (force_lg2 != 0 && s != force_lg2) continue;
-      if (IsAligned(va, s) && IsAligned(at, s) && r.last.value() - va >= LowMask(s)) {
-        size = s;
-        break;
-      }
-    }
-    PTSIM_CHECK(size != 0, "no leaf fits at %#x", va);
-    leaves_[va] = ModelLeaf{size, Oa(at), a};
-    if (r.last.value() - va == LowMask(size)) return absl::OkStatus();
-    va += Lg2ToSize(size);
-    at += Lg2ToSize(size);
-  }
+  auto plan = Plan(r, oa, canonical_(attrs).Permissions(), force_lg2);
+  if (!plan.ok()) return plan.status();
+  for (const auto& [va, leaf] : *plan) leaves_[va] = leaf;
+  return absl::OkStatus();
 }
 
 void RefModel::SplitLeafAt(uint64_t va) {

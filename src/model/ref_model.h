@@ -10,6 +10,9 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <vector>
+
+#include "absl/status/statusor.h"
 
 #include "absl/status/status.h"
 #include "src/any/any_format.h"
@@ -44,6 +47,9 @@ class RefModel {
 
  private:
   absl::Status CheckRange(VaRange r) const;
+  unsigned LeafOaBitsOf(unsigned size_lg2) const;
+  absl::StatusOr<std::vector<std::pair<uint64_t, ModelLeaf>>> Plan(VaRange r, Oa oa, LeafAttrs a,
+                                                                   unsigned force_lg2) const;
   unsigned SmallerLeaf(unsigned lg2) const;
   // Splits every leaf that straddles r.first or r.last so that each leaf is
   // either inside r or outside it.

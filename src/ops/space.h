@@ -234,8 +234,9 @@ class Space {
       if (kind == EntryKind::kEmpty) {
         const unsigned item = f_.ItemLg2(l);
         const bool whole = sub.first == e.first && sub.last == e.last;
+        const uint64_t oa_last = sub.first + ctx.delta + LowMask(item);
         const bool fits = f_.CanLeaf(l) && IsAligned(sub.first + ctx.delta, item) &&
-                          (ctx.force_lg2 == 0 || ctx.force_lg2 == item);
+                          (ctx.force_lg2 == 0 || ctx.force_lg2 == item) && (oa_last >> LeafOaBits(f_, l)) == 0;
         if (whole && fits) {
           const Oa oa(sub.first + ctx.delta);
           ep.Store({f_.EncodeLeaf(l, oa, ctx.attrs), l}, std::memory_order_release);
@@ -243,7 +244,11 @@ class Space {
           ++leaves_;
           return absl::OkStatus();
         }
-        PTSIM_CHECK(f_.CanTable(l), "%s: level %d can neither hold this leaf nor a table", F::kName, l.value());
+        if (!f_.CanTable(l)) {
+          // Only an output address too wide for the smallest leaf gets here.
+          return absl::OutOfRangeError(absl::StrFormat("oa %#x does not fit a level-%d leaf (%d address bits)",
+                                                       sub.first + ctx.delta, l.value(), LeafOaBits(f_, l)));
+        }
         auto child = AllocTable(l.Below());
         if (!child.ok()) return child.status();
         // ORDERING: release publishes the zeroed table before the pointer.

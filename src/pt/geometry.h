@@ -70,6 +70,18 @@ uint64_t LeafSizesLg2(const F& f, Level l) {
   return f.CanLeaf(l) ? (uint64_t{1} << f.ItemLg2(l)) : 0;
 }
 
+// Output address bits a leaf at level l can hold. Optional member: most
+// formats hold OaBits() at every level; x86 32-bit with PSE-36 holds 40 bits
+// only in 4 MiB leaves.
+template <PageTableFormat F>
+unsigned LeafOaBits(const F& f, Level l) {
+  if constexpr (requires { { f.LeafOaBits(l) } -> std::same_as<unsigned>; }) {
+    return f.LeafOaBits(l);
+  } else {
+    return f.OaBits();
+  }
+}
+
 // Whether the top-level index uses all of VaBits; the level above the top
 // would start at ItemLg2(top) + IndexLg2(top).
 template <PageTableFormat F>

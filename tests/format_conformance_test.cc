@@ -1,0 +1,159 @@
+// Conformance of every registered format, typed over the registry: adding a
+// format to src/formats/all_formats.h adds it here with no other edit.
+// Checked for the default configuration and for each knob at its minimum
+// and maximum. Round trips cannot catch a symmetric misreading of the
+// manual; the golden vectors in tests/formats/ do that.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "src/formats/all_formats.h"
+#include "src/pt/geometry.h"
+
+namespace ptsim {
+namespace {
+
+template <typename L>
+struct ToTypes;
+template <PageTableFormat... Fs>
+struct ToTypes<FormatList<Fs...>> {
+  using type = ::testing::Types<Fs...>;
+};
+
+template <typename F>
+std::vector<FormatConfig> ConfigsOf() {
+  const std::span<const ConfigKnob> knobs(F::kKnobs);
+  std::vector<FormatConfig> out = {FormatConfig::Defaults(knobs)};
+  for (size_t i = 0; i < knobs.size(); ++i) {
+    for (uint64_t v : {knobs[i].min, knobs[i].max}) {
+      FormatConfig c = FormatConfig::Defaults(knobs);
+      c.Set(static_cast<int>(i), v);
+      out.push_back(c);
+    }
+  }
+  return out;
+}
+
+template <typename F>
+std::string Describe(const FormatConfig& c) {
+  return std::string(F::kName) + " " + ConfigToString(F::kKnobs, c);
+}
+
+// Output addresses worth trying for a leaf of 2^item bytes holding
+// `oa_bits` bits: the lowest, the highest, and alternating patterns.
+std::vector<uint64_t> OasFor(unsigned item, unsigned oa_bits) {
+  const uint64_t top = AlignDown(LowMask(oa_bits), item);
+  return {0, Lg2ToSize(item), top, AlignDown(0x5555555555555555ull & LowMask(oa_bits), item),
+          AlignDown(0xaaaaaaaaaaaaaaaaull & LowMask(oa_bits), item)};
+}
+
+template <typename F>
+class FormatConformance : public ::testing::Test {};
+TYPED_TEST_SUITE(FormatConformance, ToTypes<AllFormats>::type);
+
+TYPED_TEST(FormatConformance, LevelsTileTheVirtualAddressSpace) {
+  using F = TypeParam;
+  for (const FormatConfig& c : ConfigsOf<F>()) {
+    const F f(c);
+    SCOPED_TRACE(Describe<F>(c));
+    EXPECT_TRUE(f.CanLeaf(Level(0))) << "level 0 holds leaves by definition";
+    EXPECT_FALSE(f.CanTable(Level(0)));
+    for (Level l(1); l <= f.TopLevel(); l = l.Above()) {
+      EXPECT_EQ(f.ItemLg2(l), f.ItemLg2(l.Below()) + f.IndexLg2(l.Below())) << "level " << l.value();
+      EXPECT_TRUE(f.CanTable(l)) << "a level above 0 that cannot point to a table is unreachable";
+    }
+    EXPECT_EQ(CoveredVaBits(f), f.VaBits());
+    EXPECT_GE(TableSizeLg2(f, Level(0)), 2u);
+    EXPECT_LE(f.OaBits(), 64u);
+  }
+}
+
+TYPED_TEST(FormatConformance, EmptyEntriesAreEmptyAtEveryLevel) {
+  using F = TypeParam;
+  for (const FormatConfig& c : ConfigsOf<F>()) {
+    const F f(c);
+    for (Level l(0); l <= f.TopLevel(); l = l.Above()) EXPECT_EQ(f.Classify(0, l), EntryKind::kEmpty);
+  }
+}
+
+TYPED_TEST(FormatConformance, LeavesRoundTripAtEveryLevelAndBoundaryAddress) {
+  using F = TypeParam;
+  for (const FormatConfig& c : ConfigsOf<F>()) {
+    const F f(c);
+    SCOPED_TRACE(Describe<F>(c));
+    for (Level l(0); l <= f.TopLevel(); l = l.Above()) {
+      if (!f.CanLeaf(l)) continue;
+      const unsigned item = f.ItemLg2(l);
+      for (uint64_t oa : OasFor(item, LeafOaBits(f, l))) {
+        for (int bits = 0; bits < 128; ++bits) {
+          const LeafAttrs a = LeafAttrs::FromBits(static_cast<uint8_t>(bits));
+          const typename F::Raw raw = f.EncodeLeaf(l, Oa(oa), a);
+          ASSERT_EQ(f.Classify(raw, l), EntryKind::kLeaf)
+              << "level " << l.value() << " oa " << std::hex << oa << " raw " << raw << " attrs " << AttrsToString(a);
+          EXPECT_EQ(f.LeafOa(raw, l), Oa(oa)) << "level " << l.value() << " raw " << std::hex << raw;
+          EXPECT_EQ(f.DecodeAttrs(raw, l), f.Canonical(a))
+              << "level " << l.value() << " asked " << AttrsToString(a) << " got "
+              << AttrsToString(f.DecodeAttrs(raw, l));
+          EXPECT_EQ(f.Canonical(f.Canonical(a)), f.Canonical(a));
+          // Hardware marking keeps the mapping and is idempotent.
+          const auto marked = f.MarkAccessed(raw, l, true);
+          EXPECT_EQ(f.Classify(marked, l), EntryKind::kLeaf);
+          EXPECT_EQ(f.LeafOa(marked, l), Oa(oa));
+          EXPECT_EQ(f.DecodeAttrs(marked, l).Permissions(), f.Canonical(a).Permissions());
+          EXPECT_EQ(f.MarkAccessed(marked, l, true), marked);
+        }
+      }
+    }
+  }
+}
+
+TYPED_TEST(FormatConformance, TablesRoundTripAndRestrictNothing) {
+  using F = TypeParam;
+  for (const FormatConfig& c : ConfigsOf<F>()) {
+    const F f(c);
+    SCOPED_TRACE(Describe<F>(c));
+    for (Level l(1); l <= f.TopLevel(); l = l.Above()) {
+      const unsigned align = std::max(TableSizeLg2(f, l.Below()), 5u);
+      for (uint64_t oa : {uint64_t{0x1000000}, AlignDown(0xffffffffull, align), Lg2ToSize(align)}) {
+        const typename F::Raw raw = f.EncodeTable(l, Oa(oa));
+        ASSERT_EQ(f.Classify(raw, l), EntryKind::kTable) << "level " << l.value() << " raw " << std::hex << raw;
+        EXPECT_EQ(f.TableOa(raw, l), Oa(oa));
+        EXPECT_EQ(f.TablePermsOf(raw, l), TablePerms{}) << "ops build tables that allow everything below";
+      }
+    }
+  }
+}
+
+TYPED_TEST(FormatConformance, CanonicalAddressesAtTheEdgesOfTheSpace) {
+  using F = TypeParam;
+  for (const FormatConfig& c : ConfigsOf<F>()) {
+    const F f(c);
+    SCOPED_TRACE(Describe<F>(c));
+    const unsigned bits = f.VaBits();
+    const Va lowest = CanonicalVa(f, 0);
+    const Va highest = CanonicalVa(f, LowMask(bits));
+    EXPECT_TRUE(IsCanonical(f, lowest));
+    EXPECT_TRUE(IsCanonical(f, highest));
+    EXPECT_EQ(IndexOf(f, highest, f.TopLevel()), LowMask(f.IndexLg2(f.TopLevel())));
+    if (bits < 64) {
+      // One bit above the translated ones breaks canonicality unless it is
+      // exactly what the extension demands.
+      const Va odd(lowest.value() ^ (uint64_t{1} << 63));
+      EXPECT_FALSE(IsCanonical(f, odd));
+    }
+    if (f.VaExt() == VaExtension::kSign) {
+      EXPECT_FALSE(IsValidRange(f, VaRange{CanonicalVa(f, LowMask(bits - 1)), CanonicalVa(f, LowMask(bits - 1) + 1)}))
+          << "a range may not cross the hole between the halves";
+    }
+  }
+}
+
+TEST(Registry, IdsAreStableNameHashes) {
+  // Corpora depend on these values: changing one orphans every seed.
+  EXPECT_EQ(FormatIdOf("x86_64_4level"), FormatIdOf("x86_64_4level"));
+  EXPECT_NE(FormatIdOf("x86_64_4level"), FormatIdOf("x86_64_5level"));
+  EXPECT_EQ(FormatIdOf(""), Fnv1a32("ptsim/format/"));
+}
+
+}  // namespace
+}  // namespace ptsim
