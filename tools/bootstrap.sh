@@ -14,7 +14,7 @@ set -euo pipefail
 PTSIM_PACKAGES=(
   cmake ninja-build g++ clang-14 libclang-rt-14-dev # compilers; clang-rt has sanitizers + libFuzzer
   llvm-14                                          # llvm-symbolizer for sanitizer stack traces
-  libabsl-dev libcli11-dev                         # libraries used by src/ and the CLI
+  libabsl-dev libcli11-dev nlohmann-json3-dev      # libraries used by src/ and the CLI
   libgtest-dev libgmock-dev googletest             # unit tests
   libbenchmark-dev                                 # bench/
   afl++                                            # tools/run.sh --engine afl
@@ -43,14 +43,21 @@ if ! command -v dpkg-query >/dev/null 2>&1; then
   exit 0
 fi
 
-# dpkg-query is local and fast; apt is only touched when something is actually missing.
-missing=()
-for pkg in "${PTSIM_PACKAGES[@]}"; do
-  status="$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)"
-  if [[ $status != installed ]]; then
-    missing+=("$pkg")
-  fi
-done
+# missing_packages: prints the packages of PTSIM_PACKAGES that are not fully installed. One local
+# dpkg-query call (it exits non-zero for unknown names; the others are still listed), so the
+# common nothing-to-do case takes milliseconds and never touches apt or the network.
+missing_packages() {
+  local -A installed=()
+  local name status pkg
+  while read -r name status; do
+    [[ $status == installed ]] && installed[$name]=1
+  done < <(dpkg-query -W -f='${Package} ${db:Status-Status}\n' "${PTSIM_PACKAGES[@]}" 2>/dev/null || true)
+  for pkg in "${PTSIM_PACKAGES[@]}"; do
+    [[ -n ${installed[$pkg]-} ]] || echo "$pkg"
+  done
+}
+
+mapfile -t missing < <(missing_packages)
 
 if ((${#missing[@]} == 0)); then
   exit 0
@@ -77,11 +84,9 @@ echo "bootstrap: installing: ${missing[*]}" >&2
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 
 # apt can succeed while leaving a package unconfigured; say so now rather than in a build error.
-for pkg in "${missing[@]}"; do
-  status="$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)"
-  if [[ $status != installed ]]; then
-    echo "bootstrap: error: $pkg is still not installed" >&2
-    exit 1
-  fi
-done
+mapfile -t still_missing < <(missing_packages)
+if ((${#still_missing[@]})); then
+  echo "bootstrap: error: still not installed: ${still_missing[*]}" >&2
+  exit 1
+fi
 echo "bootstrap: done" >&2

@@ -66,3 +66,9 @@ ptsim_ensure_symbolizer() {
 ptsim_is_uint() {
   [[ $1 =~ ^[0-9]+$ ]]
 }
+
+# ptsim_is_positive VALUE: true for a decimal integer > 0 (at most 9 digits, so bash arithmetic
+# cannot overflow on it).
+ptsim_is_positive() {
+  [[ $1 =~ ^[0-9]{1,9}$ ]] && ((10#$1 > 0))
+}

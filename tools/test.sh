@@ -56,14 +56,11 @@ while (($#)); do
       ;;
     --preset=*) presets+=("${1#--preset=}") ;;
     --jobs | -j)
-      [[ $# -ge 2 ]] && ptsim_is_uint "$2" && (($2 > 0)) || ptsim_die --code 2 "$1 needs a positive number"
+      [[ $# -ge 2 ]] || ptsim_die --code 2 "$1 needs a number"
       jobs=$2
       shift
       ;;
-    --jobs=*)
-      jobs=${1#--jobs=}
-      ptsim_is_uint "$jobs" && ((jobs > 0)) || ptsim_die --code 2 "--jobs needs a positive number"
-      ;;
+    --jobs=*) jobs=${1#--jobs=} ;;
     --fresh) fresh=(--fresh) ;;
     -h | --help)
       usage
@@ -74,6 +71,8 @@ while (($#)); do
   shift
 done
 
+ptsim_is_positive "$jobs" || ptsim_die --code 2 "--jobs needs a positive number, not '$jobs'"
+jobs=$((10#$jobs))
 if ((${#presets[@]} == 0)); then
   if ((quick)); then
     presets=("${QUICK_PRESETS[@]}")
@@ -111,14 +110,18 @@ run_stage() {
 }
 
 total_start=$SECONDS
-run_stage all bootstrap ptsim_bootstrap
+run_stage setup bootstrap ptsim_bootstrap
 ptsim_ensure_symbolizer
 
 for preset in "${presets[@]}"; do
   run_stage "$preset" configure cmake --preset "$preset" "${fresh[@]}"
   run_stage "$preset" build cmake --build --preset "$preset" -j "$jobs"
+  test_cmd=(ctest --preset "$preset" --output-on-failure -j "$ctest_jobs")
   mapfile -t test_env < <(sanitizer_env "$preset")
-  run_stage "$preset" test env "${test_env[@]}" ctest --preset "$preset" -j "$ctest_jobs"
+  if ((${#test_env[@]})); then
+    test_cmd=(env "${test_env[@]}" "${test_cmd[@]}")
+  fi
+  run_stage "$preset" test "${test_cmd[@]}"
 done
 
 print_results
