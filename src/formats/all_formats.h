@@ -4,6 +4,7 @@
 #ifndef PTSIM_FORMATS_ALL_FORMATS_H_
 #define PTSIM_FORMATS_ALL_FORMATS_H_
 
+#include "src/formats/armv8.h"
 #include "src/formats/fake.h"
 #include "src/formats/x86_32.h"
 #include "src/formats/x86_64.h"
@@ -15,6 +16,9 @@ using AllFormats = FormatList<  //
     fmt::X86_64L4,              //
     fmt::X86_64L5,              //
     fmt::X86_32,                //
+    fmt::ArmV8S1_4K,            //
+    fmt::ArmV8S1_16K,           //
+    fmt::ArmV8S1_64K,           //
     fmt::Fake>;
 
 }  // namespace ptsim

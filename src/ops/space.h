@@ -61,6 +61,7 @@ class Space {
     auto root = AllocTable(f_.TopLevel());
     if (!root.ok()) return root.status();
     root_ = *root;
+    has_root_ = true;
     return absl::OkStatus();
   }
 
@@ -123,12 +124,12 @@ class Space {
 
   // Removes everything and frees the root. The space is unusable after.
   void Destroy() {
-    if (root_ == Oa()) return;
+    if (!has_root_) return;
     PTSIM_CHECK(UnmapIn(root_, f_.TopLevel(), {0, LowMask(CoveredVaBits(f_))}).ok(),
                 "removing everything needs no allocation");
     env_.alloc->ReleaseDeferred();
     env_.alloc->Free(root_);
-    root_ = Oa();
+    has_root_ = false;
   }
 
   LeafAttrs Canonical(LeafAttrs a) const { return f_.Canonical(a); }
@@ -380,6 +381,7 @@ class Space {
   F f_;
   SpaceEnv env_;
   Oa root_;
+  bool has_root_ = false;  // a root may sit at OA 0, so the address is no sentinel
   uint64_t leaves_ = 0;
 };
 

@@ -33,9 +33,6 @@ using fmt::ArmV8S1_16K;
 using fmt::ArmV8S1_4K;
 using fmt::ArmV8S1_64K;
 
-constexpr uint64_t kPxn = uint64_t{1} << 53;
-constexpr uint64_t kUxn = uint64_t{1} << 54;
-
 template <typename F>
 F Make(std::initializer_list<std::string_view> settings = {}) {
   FormatConfig cfg = FormatConfig::Defaults(F::kKnobs);
@@ -615,6 +612,27 @@ TEST(ArmV8Golden, Walk16KVa36WithApTable) {
   EXPECT_TRUE(Translate(f, &mem, Oa(0x4000), Va(0x80C012345ull), kUserRead).ok);
   const WalkResult w = Translate(f, &mem, Oa(0x4000), Va(0x80C012345ull), kKernelWrite);
   EXPECT_EQ(w.fault, (Fault{FaultKind::kPermission, Level(0)}));
+}
+
+// 16KB, va_bits 25 (TnSZ = 39): the walk starts at L3 (see
+// Geometry16KVa48And25And36), so the root holds pages. VA 0x1AB'CDEF:
+//   L3 index VA[24:14] = 0x1AB'CDEF >> 14 = 0x6AF (0x6AF * 0x4000 = 0x1AB'C000)
+//   offset VA[13:0] = 0x1AB'CDEF - 0x1AB'C000 = 0xDEF
+// L3[0x6AF] = 0x0060'0000'1000'0703 (kernel RW, AF, OA 0x1000'0000).
+// -> OA 0x1000'0DEF in one step. 0x200'0000 = 2^25 is non-canonical.
+TEST(ArmV8Golden, Walk16KVa25SingleLevel) {
+  const auto f = Make<ArmV8S1_16K>({"va_bits=25"});
+  PhysMem mem(Oa(0), 1 << 24);
+  Put<ArmV8S1_16K>(&mem, 0x4000, 0, 0x6AF, 0x0060000010000703ull);
+  WalkTrace trace;
+  const WalkResult r = Translate(f, &mem, Oa(0x4000), Va(0x1ABCDEF), kKernelRead, {}, &trace);
+  ASSERT_TRUE(r.ok) << FaultKindName(r.fault.kind);
+  EXPECT_EQ(r.t.oa, Oa(0x10000DEF));
+  EXPECT_EQ(r.t.size_lg2, 14u);
+  EXPECT_EQ(trace.count, 1);
+  EXPECT_EQ(trace.steps[0].entry_addr, Oa(0x4000 + 0x6AF * 8));
+  EXPECT_EQ(Translate(f, &mem, Oa(0x4000), Va(0x2000000), kKernelRead).fault.kind,
+            FaultKind::kNonCanonical);
 }
 
 // 64KB, va_bits 48, TTBR1 half: L1 (64 entries) -> L2 block (512 MiB).
