@@ -12,6 +12,15 @@ namespace ptsim::internal {
 [[noreturn]] void CheckFailed(const char* file, int line, const char* cond, const std::string& msg);
 }  // namespace ptsim::internal
 
+// Unrolls the next loop in optimised builds (the level loop of a walk, so
+// per-level geometry becomes constants); unoptimised builds would only warn
+// that they ignore the request.
+#if defined(__OPTIMIZE__)
+#define PTSIM_UNROLL_LOOP _Pragma("GCC unroll 8")
+#else
+#define PTSIM_UNROLL_LOOP
+#endif
+
 #define PTSIM_CHECK(cond, ...)                                                          \
   do {                                                                                 \
     if (__builtin_expect(!(cond), 0)) {                                                \

@@ -44,7 +44,12 @@ class X86_64 {
   };
 
   explicit X86_64(const FormatConfig& cfg)
-      : oa_bits_(static_cast<unsigned>(cfg.Get(0))), nxe_(cfg.Get(1) != 0), gb_pages_(cfg.Get(2) != 0) {}
+      : oa_bits_(static_cast<unsigned>(cfg.Get(0))),
+        nxe_(cfg.Get(1) != 0),
+        gb_pages_(cfg.Get(2) != 0),
+        oa_mask_(AddrBits::kMask & LowMask(oa_bits_)),
+        rsvd_mask_((AddrBits::kMask & ~LowMask(oa_bits_)) | (nxe_ ? 0 : Xd::kMask)),
+        xd_mask_(nxe_ ? Xd::kMask : 0) {}
 
   Level TopLevel() const { return Level(kLevels - 1); }
   unsigned VaBits() const { return 12 + 9 * kLevels; }
@@ -63,8 +68,7 @@ class X86_64 {
     if (!P::Test(raw)) return EntryKind::kEmpty;
     // §4.5.4 / Tables 4-14..4-20: bits M..51 are reserved at every level,
     // and bit 63 when EFER.NXE = 0.
-    if ((raw & AddrBits::kMask & ~LowMask(oa_bits_)) != 0) return EntryKind::kInvalid;
-    if (!nxe_ && Xd::Test(raw)) return EntryKind::kInvalid;
+    if ((raw & rsvd_mask_) != 0) return EntryKind::kInvalid;
     if (l.value() == 0) return EntryKind::kLeaf;
     if (!Ps::Test(raw)) return EntryKind::kTable;
     // PS is reserved in PML4Es and PML5Es, and in PDPTEs without 1-GByte pages.
@@ -74,24 +78,16 @@ class X86_64 {
     const uint64_t low = raw & LowMask(ItemLg2(l)) & ~LowMask(13);
     return low == 0 ? EntryKind::kLeaf : EntryKind::kInvalid;
   }
-  Oa TableOa(Raw raw, Level) const { return Oa(AddrBits::InPlace(raw) & LowMask(oa_bits_)); }
-  Oa LeafOa(Raw raw, Level l) const {
-    return Oa(AddrBits::InPlace(raw) & LowMask(oa_bits_) & ~LowMask(ItemLg2(l)));
-  }
+  Oa TableOa(Raw raw, Level) const { return Oa(raw & oa_mask_); }
+  Oa LeafOa(Raw raw, Level l) const { return Oa(raw & oa_mask_ & ~LowMask(ItemLg2(l))); }
   LeafAttrs DecodeAttrs(Raw raw, Level) const {
-    return LeafAttrs()
-        .With(Attr::kRead)
-        .With(Attr::kWrite, Rw::Test(raw))
-        .With(Attr::kExec, !(nxe_ && Xd::Test(raw)))
-        .With(Attr::kUser, Us::Test(raw))
-        .With(Attr::kGlobal, G::Test(raw))
-        .With(Attr::kAccessed, A::Test(raw))
-        .With(Attr::kDirty, D::Test(raw));
+    return LeafAttrs::Of(true, Rw::Test(raw), (raw & xd_mask_) == 0, Us::Test(raw), G::Test(raw), A::Test(raw),
+                         D::Test(raw));
   }
   // §4.6.1: R/W, U/S and XD in every paging-structure entry restrict the
   // access rights of everything below it.
   TablePerms TablePermsOf(Raw raw, Level) const {
-    return {.write = Rw::Test(raw), .exec = !(nxe_ && Xd::Test(raw)), .user = Us::Test(raw)};
+    return {.write = Rw::Test(raw), .exec = (raw & xd_mask_) == 0, .user = Us::Test(raw)};
   }
   Raw EncodeTable(Level, Oa table) const {
     Raw r = P::Put(Raw{0}, true);
@@ -136,6 +132,10 @@ class X86_64 {
   unsigned oa_bits_;
   bool nxe_;
   bool gb_pages_;
+  // Derived once: the walk tests them on every entry.
+  uint64_t oa_mask_;    // address bits 51:12 below MAXPHYADDR
+  uint64_t rsvd_mask_;  // bits MAXPHYADDR..51, and XD when NXE is off
+  uint64_t xd_mask_;    // XD when NXE is on, else nothing
 };
 
 using X86_64L4 = X86_64<4>;

@@ -70,7 +70,7 @@ class Run {
       return;
     }
     if (op.kind == OpKind::kMap && opt_.max_leaves_per_op != 0 &&
-        model_->CountMapLeaves(op.range, op.oa, op.force_lg2) > opt_.max_leaves_per_op) {
+        model_->CountMapLeaves(op.range, op.oa, op.force_lg2, opt_.max_leaves_per_op) > opt_.max_leaves_per_op) {
       res_.steps.push_back({text, "skipped: more leaves than the per-op limit"});
       return;
     }

@@ -68,7 +68,7 @@ struct StepRecord {
 struct ExecOptions {
   // Stop before an operation whose map would create more leaves than this;
   // keeps one fuzz input cheap. 0 = no limit.
-  uint64_t max_leaves_per_op = 1 << 12;
+  uint64_t max_leaves_per_op = 1 << 9;
   int samples_per_op = 16;
 };
 

@@ -140,8 +140,10 @@ Program DecodeBinary(absl::Span<const uint8_t> bytes, std::string* why) {
         break;
       case OpKind::kAccess:
         if (!r.U64(&a) || !r.U8(&attrs)) return p;
-        op.va = f->CanonicalVa(a);
-        op.access = {static_cast<AccessType>(attrs % 3), (attrs & 4) != 0};
+        // Bit 3 keeps the address as written, so non-canonical accesses
+        // stay expressible; otherwise it is made canonical.
+        op.va = (attrs & 8) != 0 ? Va(a) : f->CanonicalVa(a);
+        op.access = {static_cast<AccessType>((attrs & 3) % 3), (attrs & 4) != 0};
         break;
     }
     p.ops.push_back(op);
@@ -199,9 +201,9 @@ absl::StatusOr<std::vector<uint8_t>> EncodeBinary(const Program& p) {
         out.push_back(op.attrs.bits());
         break;
       case OpKind::kAccess:
-        if (!holder->IsCanonical(op.va)) return bad("address is not canonical");
         PutLe(&out, op.va.value(), 8);
-        out.push_back(static_cast<uint8_t>(static_cast<uint8_t>(op.access.type) | (op.access.user ? 4 : 0)));
+        out.push_back(static_cast<uint8_t>(static_cast<uint8_t>(op.access.type) | (op.access.user ? 4 : 0) |
+                                           (holder->IsCanonical(op.va) ? 0 : 8)));
         break;
     }
   }

@@ -12,8 +12,9 @@
 //     map:     u64 first page, u64 pages-1, u64 oa page, u8 attrs, u8 size
 //     unmap:   u64 first page, u64 pages-1
 //     protect: u64 first page, u64 pages-1, u8 attrs
-//     access:  u64 address (byte granular), u8 access (0 read, 1 write,
-//              2 exec, by value % 3; bit 2 set = user)
+//     access:  u64 address (byte granular), u8 access: bits 1:0 = read,
+//              write, exec (3 reads as read), bit 2 = user, bit 3 = keep the
+//              address as given (else it is made canonical)
 //   "page" is the format's smallest leaf; a page number is taken modulo the
 //   translated VA bits and made canonical. attrs: bit n = Attr(n). size 0 is
 //   "best fit", otherwise leaf_sizes[(size-1) % count].

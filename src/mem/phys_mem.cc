@@ -8,10 +8,9 @@
 namespace ptsim {
 namespace {
 constexpr uint64_t kChunkSize = uint64_t{1} << PhysMem::kChunkLg2;
-// Untouched memory reads as zeros. Never written: atomic loads from it are
-// loads of constant data.
-alignas(kChunkSize) uint8_t g_zero_chunk[kChunkSize];
 }  // namespace
+
+alignas(4096) uint8_t PhysMem::zero_chunk_[4096];
 
 void PhysMem::ChunkDeleter::operator()(uint8_t* p) const {
   ::operator delete[](p, std::align_val_t(kChunkSize));
@@ -40,12 +39,6 @@ uint8_t* PhysMem::Writable(Oa addr) {
     touched_.push_back(static_cast<uint32_t>(i));
   }
   return chunks_[i].get() + addr.Mod(kChunkLg2);
-}
-
-const uint8_t* PhysMem::Readable(Oa addr) const {
-  const size_t i = ChunkIndex(addr);
-  const uint8_t* chunk = chunks_[i] ? chunks_[i].get() : g_zero_chunk;
-  return chunk + addr.Mod(kChunkLg2);
 }
 
 void PhysMem::Fill(Oa addr, uint64_t len, uint8_t byte) {

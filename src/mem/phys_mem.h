@@ -53,7 +53,10 @@ class PhysMem {
   uint8_t* Writable(Oa addr);
   // Host address of `addr` for reading; an untouched chunk reads as zeros
   // without being allocated. Precondition: Contains(addr, 1).
-  const uint8_t* Readable(Oa addr) const;
+  const uint8_t* Readable(Oa addr) const {
+    const uint8_t* chunk = chunks_[ChunkIndex(addr)].get();
+    return (chunk ? chunk : zero_chunk_) + addr.Mod(kChunkLg2);
+  }
 
   void Fill(Oa addr, uint64_t len, uint8_t byte);
   // Copies `bytes` to `addr`; fails if it does not fit.
@@ -74,6 +77,10 @@ class PhysMem {
   using Chunk = std::unique_ptr<uint8_t, ChunkDeleter>;
 
   size_t ChunkIndex(Oa addr) const { return (addr.value() - base_.value()) >> kChunkLg2; }
+
+  // Untouched memory reads as zeros. Never written: atomic loads from it
+  // are loads of constant data.
+  alignas(4096) static uint8_t zero_chunk_[4096];
 
   Oa base_;
   uint64_t size_;

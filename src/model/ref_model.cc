@@ -64,7 +64,7 @@ absl::StatusOr<std::vector<std::pair<uint64_t, ModelLeaf>>> RefModel::Plan(VaRan
   }
 }
 
-uint64_t RefModel::CountMapLeaves(VaRange r, Oa oa, unsigned force_lg2) const {
+uint64_t RefModel::CountMapLeaves(VaRange r, Oa oa, unsigned force_lg2, uint64_t limit) const {
   if (!CheckRange(r).ok() || !oa.IsAligned(info_.min_page_lg2)) return 0;
   if (oa.value() + r.SizeMinusOne() < oa.value()) return 0;
   // Count without building the plan: a fuzzer may ask about huge ranges.
@@ -82,7 +82,7 @@ uint64_t RefModel::CountMapLeaves(VaRange r, Oa oa, unsigned force_lg2) const {
     }
     if (size == 0) return n;
     ++n;
-    if (r.last.value() - va == LowMask(size) || n > (uint64_t{1} << 32)) return n;
+    if (r.last.value() - va == LowMask(size) || n > limit) return n;
     va += Lg2ToSize(size);
     at += Lg2ToSize(size);
   }

@@ -37,9 +37,10 @@ class RefModel {
   absl::Status Unmap(VaRange r);
   absl::Status Protect(VaRange r, LeafAttrs attrs);
 
-  // How many leaves Map would create (0 if it would fail): lets the harness
-  // refuse absurdly large operations before running them.
-  uint64_t CountMapLeaves(VaRange r, Oa oa, unsigned force_lg2) const;
+  // How many leaves Map would create (0 if it would fail), counting no
+  // further than limit + 1: lets the harness refuse absurdly large
+  // operations before running them, in time bounded by the limit.
+  uint64_t CountMapLeaves(VaRange r, Oa oa, unsigned force_lg2, uint64_t limit) const;
 
   // The leaf that holds `va`, with its first VA.
   std::optional<std::pair<Va, ModelLeaf>> Lookup(Va va) const;

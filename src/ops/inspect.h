@@ -65,7 +65,7 @@ void ForEachLeaf(const F& f, PhysMem* mem, Oa root, OnLeaf&& on_leaf, OnProblem&
               return false;
             continue;
           case EntryKind::kLeaf: {
-            const LeafAttrs a = EffectiveAttrs<F>(f.DecodeAttrs(v.raw, l), perms);
+            const LeafAttrs a = EffectiveAttrs(f.DecodeAttrs(v.raw, l), perms);
             if (!on_leaf(LeafInfo{CanonicalVa(f, low), l, item, f.LeafOa(v.raw, l), v.raw, a})) return false;
             continue;
           }

@@ -15,6 +15,14 @@ class LeafAttrs {
  public:
   constexpr LeafAttrs() = default;
   static constexpr LeafAttrs FromBits(uint8_t bits) { LeafAttrs a; a.bits_ = bits & 0x7f; return a; }
+  // All seven attributes at once, in Attr order: decoders build the set in
+  // one expression instead of a chain of With() calls.
+  static constexpr LeafAttrs Of(bool read, bool write, bool exec, bool user, bool global, bool accessed,
+                                bool dirty) {
+    return FromBits(static_cast<uint8_t>(unsigned{read} | unsigned{write} << 1 | unsigned{exec} << 2 |
+                                         unsigned{user} << 3 | unsigned{global} << 4 | unsigned{accessed} << 5 |
+                                         unsigned{dirty} << 6));
+  }
   static constexpr LeafAttrs Rw() { return LeafAttrs().With(Attr::kRead).With(Attr::kWrite); }
   static constexpr LeafAttrs Rwx() { return Rw().With(Attr::kExec); }
 
