@@ -1,0 +1,292 @@
+#!/usr/bin/env bash
+# End-to-end tests of the ptsim command line: every subcommand's output, JSON
+# shape and exit codes (0 ok, 1 finding / problems in an image, 2 usage or
+# input error), including broken inputs that must give a clear error and never
+# a crash.
+#
+# Usage: cli_test.sh PTSIM_BINARY SOURCE_DIR
+set -euo pipefail
+
+if (($# != 2)); then
+  echo "usage: $0 PTSIM_BINARY SOURCE_DIR" >&2
+  exit 2
+fi
+PTSIM=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+SRC=$2
+[[ -x $PTSIM ]] || { echo "cli_test: $PTSIM is not an executable" >&2; exit 2; }
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/ptsim-cli-test.XXXXXX")
+passed=0
+failed=0
+summarised=0
+# The summary is the last line even when the script dies part-way (set -e):
+# that death counts as one more failure.
+finish() {
+  local status=$?
+  if ((!summarised)); then
+    echo "FAIL  the test script stopped early (exit status $status)"
+    echo "$passed passed, $((failed + 1)) failed"
+    status=1
+  fi
+  rm -rf "$WORK"
+  exit "$status"
+}
+trap finish EXIT
+cd "$WORK"
+
+pass() { passed=$((passed + 1)); echo "PASS  $1"; }
+fail() {
+  failed=$((failed + 1))
+  echo "FAIL  $1: $2"
+  for f in out err; do
+    if [[ -s $f ]]; then
+      echo "  --- $f:"
+      sed -e 's/^/  | /' "$f" | head -20
+    fi
+  done
+}
+
+# run CMD...: runs ptsim with stdout in ./out, stderr in ./err; sets $rc.
+run() {
+  rc=0
+  "$PTSIM" "$@" >out 2>err || rc=$?
+}
+
+# expect NAME RC [--out REGEX]... [--err REGEX]...: checks the last run.
+expect() {
+  local name=$1 want=$2
+  shift 2
+  if ((rc != want)); then
+    fail "$name" "exit code $rc, expected $want"
+    return
+  fi
+  while (($#)); do
+    local where=$1 re=$2
+    shift 2
+    local file=${where#--}
+    if ! grep -Eq -- "$re" "$file"; then
+      fail "$name" "$file does not match /$re/"
+      return
+    fi
+  done
+  # Errors are one line each, prefixed with the program's name.
+  if ((want == 2)) && ! grep -q '^ptsim: ' err; then
+    fail "$name" "no 'ptsim: ...' error line on stderr"
+    return
+  fi
+  pass "$name"
+}
+
+# json_check NAME PYTHON-EXPR: `out` must be JSON and the expression (over
+# `j`) true.
+json_check() {
+  local name=$1 expr=$2
+  if ! python3 -m json.tool out >/dev/null 2>json.err; then
+    fail "$name" "stdout is not JSON: $(head -1 json.err)"
+    return
+  fi
+  if ! python3 -c "import json,sys; j=json.load(open('out')); sys.exit(0 if ($expr) else 1)" 2>json.err; then
+    fail "$name" "JSON check failed: $expr $(head -1 json.err)"
+    return
+  fi
+  pass "$name"
+}
+
+cat >prog.txt <<'EOF'
+# two 2 MiB leaves, then a user write inside the first
+format x86_64_4level
+map 0x0 0x3fffff oa=0x200000 attrs=rw-u
+access 0x1000 write user
+EOF
+printf 'format no_such_format\nmap 0x0 0xfff oa=0x0 attrs=rw\n' >unknown_format.txt
+printf '\xff\xfe garbage \x00\x01\x02' >garbage.bin
+
+# --- top level -------------------------------------------------------------
+run --version
+expect "--version" 0 --out '^ptsim 0\.1$'
+run --help
+expect "--help lists subcommands" 0 --out 'formats' --out 'repro' --out 'decode' --out 'encode' \
+  --out 'image' --out 'dump' --out 'translate'
+run
+expect "no subcommand is a usage error" 2
+run frobnicate
+expect "unknown subcommand is a usage error" 2
+for sub in formats repro decode encode image dump translate; do
+  run "$sub" --help
+  expect "$sub --help" 0 --out 'Usage:' --out 'Examples:'
+done
+
+# --- formats ---------------------------------------------------------------
+run formats
+expect "formats (human)" 0 --out '^x86_64_4level' --out 'PML4' --out 'page sizes' --out 'maxphyaddr'
+run formats --json
+json_check "formats --json parses and has x86_64_4level" \
+  "any(f['name'] == 'x86_64_4level' and len(f['levels']) == 4 and f['entry_bytes'] == 8 for f in j)"
+json_check "formats --json has ids, knobs and named bits" \
+  "all(f['id'].startswith('0x') and 'knobs' in f and 'named_bits' in f for f in j)"
+run formats x86_64_4level --config pdpe1gb=0 --json
+json_check "formats NAME --config changes the page sizes" \
+  "len(j) == 1 and [p['size'] for p in j[0]['page_sizes']] == ['0x200000', '0x1000']"
+run formats no_such_format
+expect "formats with an unknown name" 2 --err "unknown format 'no_such_format'" --err 'x86_64_4level'
+
+# --- encode / decode -------------------------------------------------------
+run encode prog.txt -o prog.bin
+expect "encode text -> binary" 0
+if [[ -s prog.bin ]] && [[ $(head -c 1 prog.bin | od -An -tu1 | tr -d ' ') == 1 ]]; then
+  pass "encoded program starts with version byte 1"
+else
+  fail "encoded program starts with version byte 1" "prog.bin missing or wrong first byte"
+fi
+run decode prog.bin
+expect "decode binary -> text" 0 --out '^format x86_64_4level$' --out '^map 0(x0)? 0x3fffff oa=0x200000 attrs=rw-u' \
+  --out '^access 0x1000 write user$'
+cp out decoded.txt
+run encode decoded.txt -o prog2.bin
+if ((rc == 0)) && cmp -s prog.bin prog2.bin; then
+  pass "encode(decode(binary)) == binary"
+else
+  fail "encode(decode(binary)) == binary" "rc $rc or binaries differ"
+fi
+run decode decoded.txt
+if ((rc == 0)) && cmp -s out decoded.txt; then
+  pass "decode of text is canonical and stable"
+else
+  fail "decode of text is canonical and stable" "rc $rc or text differs"
+fi
+run decode prog.bin -o decoded2.txt
+if ((rc == 0)) && cmp -s decoded.txt decoded2.txt; then
+  pass "decode -o writes the same text"
+else
+  fail "decode -o writes the same text" "rc $rc or text differs"
+fi
+printf 'format x86_64_4level\nmap 0x1 0x3fffff oa=0x200000 attrs=rw\n' >unaligned.txt
+run encode unaligned.txt -o unaligned.bin
+expect "encode of an unrepresentable program" 2 --err 'op 1'
+run decode garbage.bin
+expect "decode of garbage" 2 --err 'garbage.bin'
+run decode no_such_file
+expect "decode of a missing file" 2 --err 'no_such_file'
+
+# --- repro -----------------------------------------------------------------
+run repro prog.txt
+expect "repro of a good text program" 0 --out '=== program' --out '=== steps' --out 'every check held'
+run repro prog.bin
+expect "repro of a good binary program" 0 --out 'access 0x1000 write user'
+run repro --json prog.bin
+json_check "repro --json" \
+  "j['format'] == 'x86_64_4level' and j['ok'] is True and j['divergence'] is None and len(j['steps']) >= 2 and all('op' in s and 'outcome' in s for s in j['steps']) and j['trace_hash'].startswith('0x')"
+run repro --quiet prog.txt
+expect "repro --quiet" 0 --out '^ok: '
+run repro --max-leaves-per-op 0 prog.txt
+expect "repro --max-leaves-per-op 0" 0
+run repro garbage.bin
+expect "repro of a garbage file" 2 --err 'garbage.bin'
+run repro unknown_format.txt
+expect "repro of an unknown format" 2 --err 'unknown format'
+: >empty.bin
+run repro empty.bin
+expect "repro of an empty file" 2 --err 'empty'
+run repro no_such_file
+expect "repro of a missing file" 2 --err 'no_such_file'
+
+# --- image + dump ----------------------------------------------------------
+run image prog.txt -o tables.img
+expect "image" 0 --out '^image 0x1000000 root 0x1000000 format x86_64_4level .*size 0x[0-9a-f]+$'
+BASE=0x1000000 ROOT=0x1000000
+read -r _ BASE _ ROOT _ _ <out || true
+run image --json prog.txt -o tables.img
+json_check "image --json" "j['image_base'] == '$BASE' and j['root'] == '$ROOT' and j['leaves'] == 2"
+IMG=(--format x86_64_4level --image tables.img --image-base "$BASE" --root "$ROOT")
+
+run dump "${IMG[@]}"
+expect "dump (human)" 0 --out '^va 0x0+ +oa 0x0*200000 +2 MiB' --out '^va 0x0*200000 +oa 0x0*400000 +2 MiB'
+run dump "${IMG[@]}" --json
+json_check "dump --json: two 2 MiB leaves" "[(l['va'], l['oa'], l['size'], l['level']) for l in j] == \
+  [('0x0', '0x200000', '0x200000', 1), ('0x200000', '0x400000', '0x200000', 1)]"
+json_check "dump --json: attrs present/write/user" \
+  "all(l['attrs']['present'] and l['attrs']['write'] and l['attrs']['user'] for l in j)"
+run dump "${IMG[@]}" --json --limit 1
+if ((rc == 0)) && grep -q 'limit' err && python3 -c "import json; assert len(json.load(open('out'))) == 1"; then
+  pass "dump --limit caps the leaves with a note"
+else
+  fail "dump --limit caps the leaves with a note" "rc $rc"
+fi
+
+# --- translate -------------------------------------------------------------
+run translate "${IMG[@]}" --json 0x1000 0x400000
+json_check "translate --json: mapped VA" "j[0]['va'] == '0x1000' and j[0]['oa'] == '0x201000' and \
+  j[0]['size'] == '0x200000' and j[0]['attrs']['present'] and 'fault' not in j[0]"
+json_check "translate --json: unmapped VA" "j[1]['va'] == '0x400000' and j[1]['fault']['kind'] == 'not-present' \
+  and j[1]['fault']['level'] == 1 and 'oa' not in j[1]"
+run translate "${IMG[@]}" 0x1000 4194304
+expect "translate (human, decimal VA)" 0 --out 'oa 0x0*201000' --out 'fault not-present at level 1'
+run translate "${IMG[@]}" --access w --user --walk 0x1000
+expect "translate --access w --user --walk" 0 --out 'walk of 0x1000' --out 'entry@'
+run translate "${IMG[@]}" --access x 0x1000
+expect "translate: exec on an NX leaf faults" 0 --out 'fault permission'
+run translate "${IMG[@]}" 0x800000000000
+expect "translate: non-canonical VA" 0 --out 'fault non-canonical'
+run translate "${IMG[@]}" nonsense
+expect "translate: a VA that is not a number" 2 --err "nonsense"
+before=$(cksum <tables.img || true)
+run translate "${IMG[@]}" --access w --user 0x1000 0x200000
+after=$(cksum <tables.img || true)
+if ((rc == 0)) && [[ $before == "$after" ]]; then
+  pass "translate never modifies the image"
+else
+  fail "translate never modifies the image" "rc $rc or image changed"
+fi
+
+# --- broken images and bad options ----------------------------------------
+head -c 4096 tables.img >truncated.img || true
+TRUNC=(--format x86_64_4level --image truncated.img --image-base "$BASE" --root "$ROOT")
+run dump "${TRUNC[@]}"
+expect "dump of a truncated image" 1 --err 'outside the image'
+run dump "${TRUNC[@]}" --json
+json_check "dump --json of a truncated image is still a JSON array" "j == []"
+run translate "${TRUNC[@]}" --json 0x1000
+json_check "translate of a truncated image reports outside-memory" "j[0]['fault']['kind'] == 'outside-memory'"
+expect "translate of a truncated image exits 1" 1
+head -c 1000 tables.img >short.img || true
+run dump --format x86_64_4level --image short.img --image-base "$BASE" --root "$ROOT"
+expect "dump of an image shorter than a page" 1 --err 'outside the image'
+
+run dump --format x86_64_4level --image tables.img --image-base "$BASE" --root 0x5000000
+expect "root outside the image" 2 --err '--root 0x5000000 is outside the image \[0x1000000, 0x[0-9a-f]+\]'
+run dump --format x86_64_4level --image tables.img --image-base 0x1000800 --root "$ROOT"
+expect "unaligned image base" 2 --err '--image-base 0x1000800 is not aligned'
+run dump --format x86_64_4level --image tables.img --image-base "$BASE" --root 0x1000008
+expect "root not aligned to the top table" 2 --err '--root 0x1000008 is not aligned'
+run dump --format no_such_format --image tables.img --image-base "$BASE" --root "$ROOT"
+expect "dump with an unknown format" 2 --err "unknown format 'no_such_format'" --err 'x86_64_4level'
+run translate --format no_such_format --image tables.img --image-base "$BASE" --root "$ROOT" 0x1000
+expect "translate with an unknown format" 2 --err "unknown format"
+run dump --format x86_64_4level --config nxe=7 --image tables.img --image-base "$BASE" --root "$ROOT"
+expect "dump with a bad --config value" 2 --err 'nxe'
+run dump --format x86_64_4level --image no_such.img --image-base "$BASE" --root "$ROOT"
+expect "dump of a missing image" 2 --err 'no_such.img'
+: >empty.img
+run dump --format x86_64_4level --image empty.img --root 0
+expect "dump of an empty image" 2 --err 'empty'
+run dump --format x86_64_4level --image tables.img --image-base "$BASE" --root banana
+expect "dump with a non-numeric --root" 2 --err 'banana'
+run dump --image tables.img --root "$ROOT"
+expect "dump without --format" 2 --err 'format'
+
+# --- every text seed in the corpus decodes and encodes ----------------------
+# (the build compiles seeds with `ptsim encode`; corpus/<target>/**/*.txt)
+seeds=0
+while IFS= read -r -d '' seed; do
+  seeds=$((seeds + 1))
+  name=${seed#"$SRC"/}
+  run decode "$seed"
+  expect "decode seed $name" 0 --out '^format '
+  run encode "$seed" -o seed.bin
+  expect "encode seed $name" 0
+done < <(find "$SRC/corpus" -mindepth 2 -name '*.txt' -type f -print0 2>/dev/null | sort -z)
+echo "($seeds corpus text seeds checked)"
+
+summarised=1
+echo "$passed passed, $failed failed"
+((failed == 0))
