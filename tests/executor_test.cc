@@ -49,3 +49,33 @@ TEST(Executor, EveryRegisteredFormatMapsAndUnmaps) {
 
 }  // namespace
 }  // namespace ptsim
+
+namespace ptsim {
+namespace {
+
+// Found by ops_fuzzer (corpus/ops_fuzzer/regressions/
+// x86_32_pse36_split_above_4g.bin): unmapping one 4 KiB page of a PSE-36
+// 4 MiB page above 4 GiB split it into PTEs, which hold only 32-bit
+// addresses, and silently truncated every output address. The split must
+// be refused before anything changes, by the ops and the model alike.
+TEST(Regression, X86_32Pse36LeafAboveFourGiBIsNotSplitIntoTruncatedPtes) {
+  Arena arena;
+  const Program p = MustParse(R"(
+format x86_32
+config pse=1 pse36=1 maxphyaddr=40
+map 0x400000 0x7fffff oa=0xc001000000 attrs=rw--
+unmap 0x401000 0x401fff
+protect 0x400000 0x400fff attrs=r---
+access 0x401000 write
+unmap 0x400000 0x7fffff
+)");
+  const ExecResult r = Execute(p, arena);
+  ASSERT_TRUE(r.ok()) << FormatReport(p, r);
+  EXPECT_NE(r.steps[1].outcome.find("OUT_OF_RANGE"), std::string::npos) << r.steps[1].outcome;
+  EXPECT_NE(r.steps[2].outcome.find("OUT_OF_RANGE"), std::string::npos) << r.steps[2].outcome;
+  EXPECT_EQ(r.steps[3].outcome, "oa 0xc001001000 size 2^22 attrs rwx----");
+  EXPECT_EQ(r.steps[4].outcome, "ok");
+}
+
+}  // namespace
+}  // namespace ptsim

@@ -169,8 +169,12 @@ class Run {
     const int64_t maps = arena_.frames().TotalMapcount();
     if (static_cast<int64_t>(stats->leaves) != maps || stats->leaves != space_->leaves() ||
         arena_.frames().AnyNegative()) {
-      Diverge(i, "structure", text, std::nullopt, absl::StrFormat("map counts = leaves (%d)", stats->leaves),
-              absl::StrFormat("total map count %d, space counts %d leaves", maps, space_->leaves()));
+      Diverge(i, "structure", text, std::nullopt,
+              absl::StrFormat("map counts = leaves (%d), no negative frame count", stats->leaves),
+              absl::StrFormat("total map count %d, space counts %d leaves%s", maps, space_->leaves(),
+                              arena_.frames().AnyNegative() ? ", a frame's count went negative (a leaf was "
+                                                              "unmapped at an OA it was never mapped at)"
+                                                            : ""));
       return false;
     }
     return true;

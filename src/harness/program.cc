@@ -53,7 +53,7 @@ const FormatInfo& InfoOf(const Program& p, std::unique_ptr<AnyFormat>* holder) {
   return (*holder)->Info();
 }
 
-std::string Hex(uint64_t v) { return absl::StrFormat("%#x", v); }
+std::string Hex(uint64_t v) { return absl::StrFormat("0x%x", v); }
 
 }  // namespace
 

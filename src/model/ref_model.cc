@@ -136,6 +136,27 @@ void RefModel::SplitLeafAt(uint64_t va) {
   SplitLeafAt(va);  // the piece holding va may still need cutting
 }
 
+absl::Status RefModel::CheckSplitAt(uint64_t va) const {
+  auto it = leaves_.upper_bound(va);
+  if (it == leaves_.begin()) return absl::OkStatus();
+  --it;
+  const ModelLeaf& leaf = it->second;
+  if (va - it->first > LowMask(leaf.size_lg2) || va == it->first) return absl::OkStatus();
+  // The leaf breaks into the next smaller size, again and again, until va
+  // is a boundary; every size on the way must hold the output address.
+  const uint64_t oa_last = leaf.oa.value() + LowMask(leaf.size_lg2);
+  for (unsigned s = SmallerLeaf(leaf.size_lg2);; s = SmallerLeaf(s)) {
+    if ((oa_last >> LeafOaBitsOf(s)) != 0) return absl::OutOfRangeError("split: smaller leaves cannot hold the oa");
+    if (IsAligned(va, s)) return absl::OkStatus();
+  }
+}
+
+absl::Status RefModel::CheckSplits(VaRange r) const {
+  if (auto st = CheckSplitAt(r.first.value()); !st.ok()) return st;
+  if (r.last.value() == ~uint64_t{0}) return absl::OkStatus();
+  return CheckSplitAt(r.last.value() + 1);
+}
+
 void RefModel::SplitAtEdges(VaRange r) {
   SplitLeafAt(r.first.value());
   if (r.last.value() != ~uint64_t{0}) SplitLeafAt(r.last.value() + 1);
@@ -149,6 +170,7 @@ void RefModel::ForLeavesIn(VaRange r, Fn&& fn) {
 
 absl::Status RefModel::Unmap(VaRange r) {
   if (auto st = CheckRange(r); !st.ok()) return st;
+  if (auto st = CheckSplits(r); !st.ok()) return st;
   SplitAtEdges(r);
   ForLeavesIn(r, [&](auto it) { return leaves_.erase(it); });
   return absl::OkStatus();
@@ -156,6 +178,7 @@ absl::Status RefModel::Unmap(VaRange r) {
 
 absl::Status RefModel::Protect(VaRange r, LeafAttrs attrs) {
   if (auto st = CheckRange(r); !st.ok()) return st;
+  if (auto st = CheckSplits(r); !st.ok()) return st;
   SplitAtEdges(r);
   const LeafAttrs a = canonical_(attrs.Permissions()).Permissions();
   ForLeavesIn(r, [&](auto it) {

@@ -54,6 +54,10 @@ class RefModel {
   unsigned SmallerLeaf(unsigned lg2) const;
   // Splits every leaf that straddles r.first or r.last so that each leaf is
   // either inside r or outside it.
+  // OutOfRange when an edge of r falls inside a leaf whose smaller pieces
+  // could not hold its output address.
+  absl::Status CheckSplits(VaRange r) const;
+  absl::Status CheckSplitAt(uint64_t va) const;
   void SplitAtEdges(VaRange r);
   void SplitLeafAt(uint64_t va);
   template <typename Fn>

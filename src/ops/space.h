@@ -109,6 +109,7 @@ class Space {
   // partly covered, and frees tables that become empty.
   absl::Status Unmap(VaRange r) {
     if (auto st = CheckRange(r); !st.ok()) return st;
+    if (auto st = CheckSplits(Low(r)); !st.ok()) return st;
     absl::Status st = UnmapIn(root_, f_.TopLevel(), Low(r));
     env_.alloc->ReleaseDeferred();
     return st;
@@ -119,6 +120,7 @@ class Space {
   // large leaves are split.
   absl::Status Protect(VaRange r, LeafAttrs attrs) {
     if (auto st = CheckRange(r); !st.ok()) return st;
+    if (auto st = CheckSplits(Low(r)); !st.ok()) return st;
     return ProtectIn(root_, f_.TopLevel(), Low(r), attrs.Permissions());
   }
 
@@ -178,6 +180,44 @@ class Space {
           r.last.value(), oa.value(), lg2));
     }
     return absl::OkStatus();
+  }
+
+  // A leaf is split only where a range edge falls inside it, and the split
+  // goes down until the edge is a leaf boundary. Every leaf level on the
+  // way must hold the leaf's output address: x86 PSE-36 4 MiB pages above
+  // 4 GiB cannot become 4 KiB pages. Refuse before changing anything.
+  absl::Status CheckSplits(LRange r) const {
+    if (auto st = CheckSplitAt(r.first); !st.ok()) return st;
+    if (r.last == LowMask(f_.VaBits())) return absl::OkStatus();
+    return CheckSplitAt(r.last + 1);
+  }
+
+  absl::Status CheckSplitAt(uint64_t low) const {
+    Oa table = root_;
+    for (Level l = f_.TopLevel();; l = l.Below()) {
+      const EntryVal<F> v = Entry(table, l, (low >> f_.ItemLg2(l)) & LowMask(f_.IndexLg2(l)))
+                                .Load(std::memory_order_acquire);
+      switch (f_.Classify(v.raw, l)) {
+        case EntryKind::kEmpty:
+        case EntryKind::kInvalid:
+          return absl::OkStatus();
+        case EntryKind::kTable:
+          table = f_.TableOa(v.raw, l);
+          continue;
+        case EntryKind::kLeaf:
+          break;
+      }
+      if (IsAligned(low, f_.ItemLg2(l))) return absl::OkStatus();
+      const uint64_t oa_last = f_.LeafOa(v.raw, l).value() + LowMask(f_.ItemLg2(l));
+      for (Level k = l.Below();; k = k.Below()) {
+        if (f_.CanLeaf(k) && (oa_last >> LeafOaBits(f_, k)) != 0) {
+          return absl::OutOfRangeError(absl::StrFormat(
+              "splitting the 2^%d leaf at va %#x: oa %#x does not fit a level-%d leaf (%d address bits)",
+              f_.ItemLg2(l), High(AlignDown(low, f_.ItemLg2(l))).value(), oa_last, k.value(), LeafOaBits(f_, k)));
+        }
+        if ((f_.CanLeaf(k) && IsAligned(low, f_.ItemLg2(k))) || k.IsBottom()) return absl::OkStatus();
+      }
+    }
   }
 
   absl::StatusOr<Oa> AllocTable(Level l) {
@@ -280,6 +320,9 @@ class Space {
     for (uint64_t i = 0; i < (uint64_t{1} << f_.IndexLg2(l)); ++i) {
       const Oa piece = oa + (i << item);
       if (f_.CanLeaf(l)) {
+        PTSIM_CHECK(((piece.value() + LowMask(item)) >> LeafOaBits(f_, l)) == 0,
+                    "%s: split would truncate oa %#x in a level-%d leaf; CheckSplits must refuse it", F::kName,
+                    piece.value(), l.value());
         Entry(*table, l, i).Store({f_.EncodeLeaf(l, piece, attrs), l}, std::memory_order_relaxed);  // ORDERING: unpublished table
         env_.frames->OnMap(piece);
         ++leaves_;
