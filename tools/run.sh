@@ -369,6 +369,8 @@ afl_status() {
     s_crashes=$(afl_stat "$dir/fuzzer_stats" saved_crashes)
   fi
   s_eps=${s_eps%%.*}
+  # Before its first stats refresh AFL++ divides by zero elapsed time ("inf").
+  [[ $s_eps =~ ^[0-9]+$ ]] || s_eps=-
   return 0
 }
 
