@@ -76,7 +76,7 @@
 // Table descriptors restrict what lies below (Hierarchical permissions):
 // APTable[1] (bit 62) forbids writes at every EL, APTable[0] (bit 61)
 // forbids EL0 access, UXNTable (bit 60) / PXNTable (bit 59) force UXN / PXN
-// below. TablePerms has one exec bit and TablePermsOf cannot see whether the
+// below. TablePerms has one exec bit and the table restrictions cannot see whether the
 // leaf below is a user or a kernel page, so exec below is allowed only when
 // both XN table bits are clear: never more than hardware allows, but a
 // one-sided table (Linux puts PXNTable on user tables and UXNTable on kernel
@@ -235,10 +235,10 @@ class ArmV8S1 {
         .With(Attr::kGlobal, !NotGlobal::Test(raw))
         .With(Attr::kAccessed, Af::Test(raw));
   }
-  TablePerms TablePermsOf(Raw raw, Level) const {
-    return {.write = !ApTable1Ro::Test(raw),
-            .exec = !UxnTable::Test(raw) && !PxnTable::Test(raw),
-            .user = !ApTable0NoEl0::Test(raw)};
+  TableRestrictions Restrictions() const {
+    return {.deny_write = ApTable1Ro::kMask,
+            .deny_exec = UxnTable::kMask | PxnTable::kMask,
+            .deny_user = ApTable0NoEl0::kMask};
   }
   // No hierarchical restriction: the leaves say everything.
   Raw EncodeTable(Level, Oa table) const {

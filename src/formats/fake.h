@@ -76,8 +76,8 @@ class Fake {
         .With(Attr::kDirty, Dirty::Test(raw))
         .With(Attr::kGlobal, Global::Test(raw));
   }
-  TablePerms TablePermsOf(Raw raw, Level) const {
-    return {.write = Write::Test(raw), .exec = Exec::Test(raw), .user = !Supervisor::Test(raw)};
+  TableRestrictions Restrictions() const {
+    return {.allow_write = Write::kMask, .allow_exec = Exec::kMask, .deny_user = Supervisor::kMask};
   }
   Raw EncodeTable(Level, Oa table) const {
     Raw r = Valid::Put(Raw{0}, true);

@@ -98,9 +98,7 @@ class X86_32 {
   }
   // §4.6.1: R/W and U/S of the PDE restrict the whole 4 MiB region below it.
   // There is no XD bit, so nothing restricts instruction fetches.
-  TablePerms TablePermsOf(Raw raw, Level) const {
-    return {.write = Rw::Test(raw), .exec = true, .user = Us::Test(raw)};
-  }
+  TableRestrictions Restrictions() const { return {.allow_write = Rw::kMask, .allow_user = Us::kMask}; }
   Raw EncodeTable(Level, Oa table) const {
     Raw r = P::Put(Raw{0}, true);
     r = Rw::Put(r, true);

@@ -86,8 +86,8 @@ class X86_64 {
   }
   // §4.6.1: R/W, U/S and XD in every paging-structure entry restrict the
   // access rights of everything below it.
-  TablePerms TablePermsOf(Raw raw, Level) const {
-    return {.write = Rw::Test(raw), .exec = (raw & xd_mask_) == 0, .user = Us::Test(raw)};
+  TableRestrictions Restrictions() const {
+    return {.allow_write = Rw::kMask, .allow_user = Us::kMask, .deny_exec = xd_mask_};
   }
   Raw EncodeTable(Level, Oa table) const {
     Raw r = P::Put(Raw{0}, true);

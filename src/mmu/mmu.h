@@ -125,7 +125,7 @@ template <PageTableFormat F>
   for (;; ++res.restarts) {
     if (trace) trace->count = 0;
     Oa table = root;
-    uint8_t deny = 0;
+    PathBits path;
     bool restart = false;
     PTSIM_UNROLL_LOOP
     for (int lv = top.value(); lv >= 0 && !restart; --lv) {
@@ -154,11 +154,12 @@ template <PageTableFormat F>
               continue;
             }
           }
-          deny |= DenyMask(f.TablePermsOf(v.raw, l));
+          path.Add(v.raw);
           table = f.TableOa(v.raw, l);
           continue;
         }
         case EntryKind::kLeaf: {
+          const uint8_t deny = DenyMask(PermsOf(f.Restrictions(), path));
           LeafAttrs attrs = EffectiveAttrs(f.DecodeAttrs(v.raw, l), deny);
           if (!Permits(attrs, acc)) {
             res.fault = {FaultKind::kPermission, l};

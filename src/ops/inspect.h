@@ -46,7 +46,7 @@ void ForEachLeaf(const F& f, PhysMem* mem, Oa root, OnLeaf&& on_leaf, OnProblem&
     OnLeaf& on_leaf;
     OnProblem& on_problem;
 
-    bool Visit(Oa table, Level l, uint64_t low_base, TablePerms perms) {
+    bool Visit(Oa table, Level l, uint64_t low_base, PathBits path) {
       const uint64_t n = uint64_t{1} << f.IndexLg2(l);
       if (!mem->Contains(table, n << F::kEntryLg2)) {
         return on_problem(TreeProblem{CanonicalVa(f, low_base), l, table, 0,
@@ -65,15 +65,14 @@ void ForEachLeaf(const F& f, PhysMem* mem, Oa root, OnLeaf&& on_leaf, OnProblem&
               return false;
             continue;
           case EntryKind::kLeaf: {
-            const LeafAttrs a = EffectiveAttrs(f.DecodeAttrs(v.raw, l), perms);
+            const LeafAttrs a = EffectiveAttrs(f.DecodeAttrs(v.raw, l), PermsOf(f.Restrictions(), path));
             if (!on_leaf(LeafInfo{CanonicalVa(f, low), l, item, f.LeafOa(v.raw, l), v.raw, a})) return false;
             continue;
           }
           case EntryKind::kTable: {
-            const TablePerms tp = f.TablePermsOf(v.raw, l);
-            if (!Visit(f.TableOa(v.raw, l), l.Below(), low,
-                       {perms.write && tp.write, perms.exec && tp.exec, perms.user && tp.user}))
-              return false;
+            PathBits below = path;
+            below.Add(v.raw);
+            if (!Visit(f.TableOa(v.raw, l), l.Below(), low, below)) return false;
             continue;
           }
         }
@@ -82,7 +81,7 @@ void ForEachLeaf(const F& f, PhysMem* mem, Oa root, OnLeaf&& on_leaf, OnProblem&
     }
   };
   Walker w{f, mem, on_leaf, on_problem};
-  w.Visit(root, f.TopLevel(), 0, TablePerms{});
+  w.Visit(root, f.TopLevel(), 0, PathBits{});
 }
 
 struct TreeStats {

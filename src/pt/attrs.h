@@ -50,8 +50,8 @@ std::string AttrsToString(LeafAttrs a);
 bool AttrsFromString(std::string_view s, LeafAttrs* out);
 const char* AttrName(Attr a);
 
-// What a table entry allows below it (x86 R/W, U/S, NX at every level; ARM
-// APTable/XNTable). The effective permission of a leaf is the leaf's own
+// What table entries allow below them (x86 R/W, U/S, XD at every level;
+// ARM APTable/XNTable). The effective permission of a leaf is the leaf's own
 // attributes ANDed with every table entry on the way down.
 struct TablePerms {
   bool write = true;
@@ -59,6 +59,40 @@ struct TablePerms {
   bool user = true;
   constexpr bool operator==(const TablePerms&) const = default;
 };
+
+// How a format's table entries restrict what lies below them, declared as
+// raw bit masks: an attribute stays allowed below a table entry only if the
+// entry has every bit of its allow_ mask and no bit of its deny_ mask. Every
+// hierarchical control in the formats ptsim covers has this shape (x86 R/W
+// and U/S must be set at every level, XD set at any level forbids; ARM
+// APTable and XNTable bits forbid when set). Being masks, restrictions
+// compose down a walk with one AND and one OR per level (PathBits), as a
+// hardware walker does, instead of being decoded at every level.
+struct TableRestrictions {
+  uint64_t allow_write = 0;
+  uint64_t allow_exec = 0;
+  uint64_t allow_user = 0;
+  uint64_t deny_write = 0;
+  uint64_t deny_exec = 0;
+  uint64_t deny_user = 0;
+};
+
+// The table entries met on the way to a leaf, folded: `all` has the bits
+// set in every entry, `any` the bits set in at least one.
+struct PathBits {
+  uint64_t all = ~uint64_t{0};
+  uint64_t any = 0;
+  constexpr void Add(uint64_t raw) {
+    all &= raw;
+    any |= raw;
+  }
+};
+
+constexpr TablePerms PermsOf(const TableRestrictions& r, PathBits p) {
+  return {.write = (p.all & r.allow_write) == r.allow_write && (p.any & r.deny_write) == 0,
+          .exec = (p.all & r.allow_exec) == r.allow_exec && (p.any & r.deny_exec) == 0,
+          .user = (p.all & r.allow_user) == r.allow_user && (p.any & r.deny_user) == 0};
+}
 
 }  // namespace ptsim
 

@@ -63,7 +63,7 @@ concept PageTableFormat =
       { f.TableOa(raw, l) } -> std::same_as<Oa>;
       { f.LeafOa(raw, l) } -> std::same_as<Oa>;
       { f.DecodeAttrs(raw, l) } -> std::same_as<LeafAttrs>;
-      { f.TablePermsOf(raw, l) } -> std::same_as<TablePerms>;
+      { f.Restrictions() } -> std::same_as<TableRestrictions>;
       { f.EncodeTable(l, oa) } -> std::same_as<typename F::Raw>;
       { f.EncodeLeaf(l, oa, a) } -> std::same_as<typename F::Raw>;
       { f.Canonical(a) } -> std::same_as<LeafAttrs>;
@@ -126,8 +126,10 @@ class ExampleFormat {
   LeafAttrs DecodeAttrs(Raw raw, Level) const {
     return LeafAttrs().With(Attr::kRead).With(Attr::kWrite, Write::Test(raw)).With(Attr::kUser, User::Test(raw));
   }
-  // What a kTable entry allows below it.
-  TablePerms TablePermsOf(Raw raw, Level) const { return {.write = Write::Test(raw), .exec = true, .user = true}; }
+  // Which raw bits of a kTable entry restrict what lies below it (see
+  // TableRestrictions in attrs.h). The same at every level; TablePermsOf()
+  // in geometry.h decodes one entry with it.
+  TableRestrictions Restrictions() const { return {.allow_write = Write::kMask}; }
   // A table entry pointing at `table`, allowing everything below it that
   // the configuration allows. `table` is aligned to the table's size.
   Raw EncodeTable(Level, Oa table) const {

@@ -82,6 +82,14 @@ unsigned LeafOaBits(const F& f, Level l) {
   }
 }
 
+// What one table entry allows below it.
+template <PageTableFormat F>
+TablePerms TablePermsOf(const F& f, typename F::Raw raw) {
+  PathBits p;
+  p.Add(raw);
+  return PermsOf(f.Restrictions(), p);
+}
+
 // Whether the top-level index uses all of VaBits; the level above the top
 // would start at ItemLg2(top) + IndexLg2(top).
 template <PageTableFormat F>
