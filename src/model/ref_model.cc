@@ -38,24 +38,26 @@ unsigned RefModel::LeafOaBitsOf(unsigned size_lg2) const {
   return 0;
 }
 
+unsigned RefModel::LeafSizeAt(uint64_t va, uint64_t at, uint64_t last, unsigned force_lg2, bool check_oa) const {
+  // The largest leaf that both addresses are aligned to, that fits in what
+  // is left and (when asked) whose output address the leaf can hold; 0 if
+  // none. Taken greedily, this is what a top-down walk gives.
+  for (unsigned s : info_.leaf_sizes_lg2) {
+    if (force_lg2 != 0 && s != force_lg2) continue;
+    if (!IsAligned(va, s) || !IsAligned(at, s) || last - va < LowMask(s)) continue;
+    if (check_oa && ((at + LowMask(s)) >> LeafOaBitsOf(s)) != 0) continue;
+    return s;
+  }
+  return 0;
+}
+
 absl::StatusOr<std::vector<std::pair<uint64_t, ModelLeaf>>> RefModel::Plan(VaRange r, Oa oa, LeafAttrs a,
                                                                             unsigned force_lg2) const {
-  // Greedy: at each address the largest leaf that both addresses are aligned
-  // to, that fits in what is left and whose output address the leaf can
-  // hold. This is what a top-down walk gives.
   std::vector<std::pair<uint64_t, ModelLeaf>> plan;
   uint64_t va = r.first.value();
   uint64_t at = oa.value();
   for (;;) {
-    unsigned size = 0;
-    for (unsigned s : info_.leaf_sizes_lg2) {
-      if (force_lg2 != 0 && s != force_lg2) continue;
-      if (IsAligned(va, s) && IsAligned(at, s) && r.last.value() - va >= LowMask(s) &&
-          ((at + LowMask(s)) >> LeafOaBitsOf(s)) == 0) {
-        size = s;
-        break;
-      }
-    }
+    const unsigned size = LeafSizeAt(va, at, r.last.value(), force_lg2, true);
     if (size == 0) return absl::OutOfRangeError(absl::StrFormat("no leaf can map va %#x to oa %#x", va, at));
     plan.emplace_back(va, ModelLeaf{size, Oa(at), a});
     if (r.last.value() - va == LowMask(size)) return plan;
@@ -72,14 +74,7 @@ uint64_t RefModel::CountMapLeaves(VaRange r, Oa oa, unsigned force_lg2, uint64_t
   uint64_t va = r.first.value();
   uint64_t at = oa.value();
   for (;;) {
-    unsigned size = 0;
-    for (unsigned s : info_.leaf_sizes_lg2) {
-      if (force_lg2 != 0 && s != force_lg2) continue;
-      if (IsAligned(va, s) && IsAligned(at, s) && r.last.value() - va >= LowMask(s)) {
-        size = s;
-        break;
-      }
-    }
+    const unsigned size = LeafSizeAt(va, at, r.last.value(), force_lg2, false);
     if (size == 0) return n;
     ++n;
     if (r.last.value() - va == LowMask(size) || n > limit) return n;

@@ -49,6 +49,7 @@ class RefModel {
  private:
   absl::Status CheckRange(VaRange r) const;
   unsigned LeafOaBitsOf(unsigned size_lg2) const;
+  unsigned LeafSizeAt(uint64_t va, uint64_t at, uint64_t last, unsigned force_lg2, bool check_oa) const;
   absl::StatusOr<std::vector<std::pair<uint64_t, ModelLeaf>>> Plan(VaRange r, Oa oa, LeafAttrs a,
                                                                    unsigned force_lg2) const;
   unsigned SmallerLeaf(unsigned lg2) const;

@@ -349,22 +349,22 @@ class Space {
     return t;
   }
 
-  absl::Status UnmapIn(Oa table, Level l, LRange r) {
+  // Calls on_leaf(ep, v, l, e) for every leaf wholly inside r, splitting
+  // the leaves r covers only in part, and after(ep, l, e, child) once the
+  // walk returns from a child table. Unmap and protect differ only there.
+  template <typename OnLeaf, typename After>
+  absl::Status VisitLeaves(Oa table, Level l, LRange r, const char* what, OnLeaf& on_leaf, After& after) {
     return ForEntries(table, l, r, [&](const EntryPtr<F>& ep, LRange e, LRange sub) -> absl::Status {
       EntryVal<F> v = ep.Load(std::memory_order_acquire);
-      const bool whole = sub.first == e.first && sub.last == e.last;
       switch (f_.Classify(v.raw, l)) {
         case EntryKind::kEmpty:
           return absl::OkStatus();
         case EntryKind::kInvalid:
-          PTSIM_CHECK(false, "%s: unmap found an invalid entry %#x at level %d", F::kName, v.raw, l.value());
+          PTSIM_CHECK(false, "%s: %s found an invalid entry %#x at level %d", F::kName, what, v.raw, l.value());
           return absl::OkStatus();
         case EntryKind::kLeaf: {
-          if (whole) {
-            ep.Store({0, l}, std::memory_order_release);
-            env_.frames->OnUnmap(f_.LeafOa(v.raw, l));
-            --leaves_;
-            Invalidate(e, false);
+          if (sub.first == e.first && sub.last == e.last) {
+            on_leaf(ep, v, l, e);
             return absl::OkStatus();
           }
           auto t = Split(ep, v, l);
@@ -376,45 +376,39 @@ class Space {
           break;
       }
       const Oa child = f_.TableOa(v.raw, l);
-      if (auto st = UnmapIn(child, l.Below(), sub); !st.ok()) return st;
-      if (!TableIsEmpty(child, l.Below())) return absl::OkStatus();
-      // Unhook, invalidate, and only then free (after the grace period).
-      ep.Store({0, l}, std::memory_order_release);
-      Invalidate(e, true);
-      env_.alloc->FreeDeferred(child);
+      if (auto st = VisitLeaves(child, l.Below(), sub, what, on_leaf, after); !st.ok()) return st;
+      after(ep, l, e, child);
       return absl::OkStatus();
     });
   }
 
+  absl::Status UnmapIn(Oa table, Level l, LRange r) {
+    auto clear = [&](const EntryPtr<F>& ep, EntryVal<F> v, Level at, LRange e) {
+      ep.Store({0, at}, std::memory_order_release);
+      env_.frames->OnUnmap(f_.LeafOa(v.raw, at));
+      --leaves_;
+      Invalidate(e, false);
+    };
+    auto free_if_empty = [&](const EntryPtr<F>& ep, Level at, LRange e, Oa child) {
+      if (!TableIsEmpty(child, at.Below())) return;
+      // Unhook, invalidate, and only then free (after the grace period).
+      ep.Store({0, at}, std::memory_order_release);
+      Invalidate(e, true);
+      env_.alloc->FreeDeferred(child);
+    };
+    return VisitLeaves(table, l, r, "unmap", clear, free_if_empty);
+  }
+
   absl::Status ProtectIn(Oa table, Level l, LRange r, LeafAttrs perms) {
-    return ForEntries(table, l, r, [&](const EntryPtr<F>& ep, LRange e, LRange sub) -> absl::Status {
-      EntryVal<F> v = ep.Load(std::memory_order_acquire);
-      const bool whole = sub.first == e.first && sub.last == e.last;
-      switch (f_.Classify(v.raw, l)) {
-        case EntryKind::kEmpty:
-          return absl::OkStatus();
-        case EntryKind::kInvalid:
-          PTSIM_CHECK(false, "%s: protect found an invalid entry %#x at level %d", F::kName, v.raw, l.value());
-          return absl::OkStatus();
-        case EntryKind::kLeaf: {
-          if (whole) {
-            const LeafAttrs old = f_.DecodeAttrs(v.raw, l);
-            const LeafAttrs a = Canonical(perms.With(Attr::kAccessed, old.Has(Attr::kAccessed))
-                                              .With(Attr::kDirty, old.Has(Attr::kDirty)));
-            ep.Store({f_.EncodeLeaf(l, f_.LeafOa(v.raw, l), a), l}, std::memory_order_release);
-            Invalidate(e, false);
-            return absl::OkStatus();
-          }
-          auto t = Split(ep, v, l);
-          if (!t.ok()) return t.status();
-          v = *t;
-          break;
-        }
-        case EntryKind::kTable:
-          break;
-      }
-      return ProtectIn(f_.TableOa(v.raw, l), l.Below(), sub, perms);
-    });
+    auto rewrite = [&](const EntryPtr<F>& ep, EntryVal<F> v, Level at, LRange e) {
+      const LeafAttrs old = f_.DecodeAttrs(v.raw, at);
+      const LeafAttrs a = Canonical(
+          perms.With(Attr::kAccessed, old.Has(Attr::kAccessed)).With(Attr::kDirty, old.Has(Attr::kDirty)));
+      ep.Store({f_.EncodeLeaf(at, f_.LeafOa(v.raw, at), a), at}, std::memory_order_release);
+      Invalidate(e, false);
+    };
+    auto nothing = [](const EntryPtr<F>&, Level, LRange, Oa) {};
+    return VisitLeaves(table, l, r, "protect", rewrite, nothing);
   }
 
   void Invalidate(LRange e, bool table) {
