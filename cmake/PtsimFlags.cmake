@@ -28,6 +28,10 @@ if(PTSIM_FUZZ_ENGINE STREQUAL "libfuzzer" OR PTSIM_FUZZ_ENGINE STREQUAL "afl")
 endif()
 if(PTSIM_FUZZ_ENGINE STREQUAL "libfuzzer" AND "$ENV{LIB_FUZZING_ENGINE}" STREQUAL "")
   add_compile_options(-fsanitize=fuzzer-no-link)
+  # Executables that are not fuzz targets (the CLI) still carry coverage
+  # instrumentation; without a sanitizer runtime nothing else defines the
+  # callbacks, so they link libFuzzer's runtime without its main.
+  add_link_options(-fsanitize=fuzzer-no-link)
 elseif(NOT PTSIM_FUZZ_ENGINE MATCHES "^(standalone|libfuzzer|afl)$")
   message(FATAL_ERROR "PTSIM_FUZZ_ENGINE='${PTSIM_FUZZ_ENGINE}': expected standalone, libfuzzer or afl")
 endif()
