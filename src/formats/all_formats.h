@@ -6,6 +6,7 @@
 
 #include "src/formats/armv8.h"
 #include "src/formats/fake.h"
+#include "src/formats/riscv.h"
 #include "src/formats/x86_32.h"
 #include "src/formats/x86_64.h"
 #include "src/pt/format_list.h"
@@ -19,6 +20,10 @@ using AllFormats = FormatList<  //
     fmt::ArmV8S1_4K,            //
     fmt::ArmV8S1_16K,           //
     fmt::ArmV8S1_64K,           //
+    fmt::RiscvSv32,             //
+    fmt::RiscvSv39,             //
+    fmt::RiscvSv48,             //
+    fmt::RiscvSv57,             //
     fmt::Fake>;
 
 }  // namespace ptsim
