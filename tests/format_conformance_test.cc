@@ -118,7 +118,7 @@ TYPED_TEST(FormatConformance, TablesRoundTripAndRestrictNothing) {
         const typename F::Raw raw = f.EncodeTable(l, Oa(oa));
         ASSERT_EQ(f.Classify(raw, l), EntryKind::kTable) << "level " << l.value() << " raw " << std::hex << raw;
         EXPECT_EQ(f.TableOa(raw, l), Oa(oa));
-        EXPECT_EQ(TablePermsOf(f, raw), TablePerms{}) << "ops build tables that allow everything below";
+        EXPECT_EQ(TablePermsOf(f, raw, l), TablePerms{}) << "ops build tables that allow everything below";
       }
     }
   }

@@ -9,6 +9,7 @@
 #include "src/formats/riscv.h"
 #include "src/formats/x86_32.h"
 #include "src/formats/x86_64.h"
+#include "src/formats/x86_pae.h"
 #include "src/pt/format_list.h"
 
 namespace ptsim {
@@ -17,6 +18,7 @@ using AllFormats = FormatList<  //
     fmt::X86_64L4,              //
     fmt::X86_64L5,              //
     fmt::X86_32,                //
+    fmt::X86Pae,                //
     fmt::ArmV8S1_4K,            //
     fmt::ArmV8S1_16K,           //
     fmt::ArmV8S1_64K,           //

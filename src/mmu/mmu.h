@@ -154,7 +154,7 @@ template <PageTableFormat F>
               continue;
             }
           }
-          path.Add(v.raw);
+          path.Add(RestrictingBits(f, v.raw, l));
           table = f.TableOa(v.raw, l);
           continue;
         }

@@ -71,7 +71,7 @@ void ForEachLeaf(const F& f, PhysMem* mem, Oa root, OnLeaf&& on_leaf, OnProblem&
           }
           case EntryKind::kTable: {
             PathBits below = path;
-            below.Add(v.raw);
+            below.Add(RestrictingBits(f, v.raw, l));
             if (!Visit(f.TableOa(v.raw, l), l.Below(), low, below)) return false;
             continue;
           }

@@ -82,11 +82,25 @@ unsigned LeafOaBits(const F& f, Level l) {
   }
 }
 
-// What one table entry allows below it.
+// The bits a table entry at level l contributes to a walk's restrictions.
+// Optional member: by default the entry itself. A format whose table levels
+// differ (x86 PAE: a PDPTE has no R/W or U/S, so it must not count as
+// denying them) returns the entry with the missing controls forced to
+// "allowed"; folding stays one AND and one OR per level.
 template <PageTableFormat F>
-TablePerms TablePermsOf(const F& f, typename F::Raw raw) {
+uint64_t RestrictingBits(const F& f, typename F::Raw raw, Level l) {
+  if constexpr (requires { { f.RestrictingBits(raw, l) } -> std::same_as<uint64_t>; }) {
+    return f.RestrictingBits(raw, l);
+  } else {
+    return raw;
+  }
+}
+
+// What one table entry at level l allows below it.
+template <PageTableFormat F>
+TablePerms TablePermsOf(const F& f, typename F::Raw raw, Level l) {
   PathBits p;
-  p.Add(raw);
+  p.Add(RestrictingBits(f, raw, l));
   return PermsOf(f.Restrictions(), p);
 }
 

@@ -200,7 +200,7 @@ TEST(ArmV8Golden, Encode4KTable) {
   EXPECT_EQ(f.EncodeTable(Level(3), Oa(0x1000)), 0x1003ull);
   EXPECT_EQ(f.EncodeTable(Level(1), Oa(0xABCDE000)), 0xABCDE003ull);
   EXPECT_EQ(f.TableOa(0xABCDE003ull, Level(1)), Oa(0xABCDE000));
-  EXPECT_EQ(TablePermsOf(f, 0xABCDE003ull), TablePerms{});
+  EXPECT_EQ(TablePermsOf(f, 0xABCDE003ull, Level(1)), TablePerms{});
 }
 
 // Hand-written page, D8 attributes, decoded field by field:
@@ -284,12 +284,12 @@ TEST(ArmV8Golden, TablePerms4KHierarchicalControls) {
   const auto f = Make<ArmV8S1_4K>();
   const Level l(2);
   EXPECT_EQ(f.Classify(0x2000000000001003ull, l), EntryKind::kTable);
-  EXPECT_EQ(TablePermsOf(f, 0x2000000000001003ull), (TablePerms{.write = true, .exec = true, .user = false}));
-  EXPECT_EQ(TablePermsOf(f, 0x4000000000001003ull), (TablePerms{.write = false, .exec = true, .user = true}));
-  EXPECT_EQ(TablePermsOf(f, 0x6000000000001003ull), (TablePerms{.write = false, .exec = true, .user = false}));
-  EXPECT_EQ(TablePermsOf(f, 0x1000000000001003ull), (TablePerms{.write = true, .exec = false, .user = true}));
-  EXPECT_EQ(TablePermsOf(f, 0x0800000000001003ull), (TablePerms{.write = true, .exec = false, .user = true}));
-  EXPECT_EQ(TablePermsOf(f, 0x8000000000001003ull), TablePerms{});
+  EXPECT_EQ(TablePermsOf(f, 0x2000000000001003ull, l), (TablePerms{.write = true, .exec = true, .user = false}));
+  EXPECT_EQ(TablePermsOf(f, 0x4000000000001003ull, l), (TablePerms{.write = false, .exec = true, .user = true}));
+  EXPECT_EQ(TablePermsOf(f, 0x6000000000001003ull, l), (TablePerms{.write = false, .exec = true, .user = false}));
+  EXPECT_EQ(TablePermsOf(f, 0x1000000000001003ull, l), (TablePerms{.write = true, .exec = false, .user = true}));
+  EXPECT_EQ(TablePermsOf(f, 0x0800000000001003ull, l), (TablePerms{.write = true, .exec = false, .user = true}));
+  EXPECT_EQ(TablePermsOf(f, 0x8000000000001003ull, l), TablePerms{});
   EXPECT_EQ(f.TableOa(0xF800000000001003ull, l), Oa(0x1000));
 }
 

@@ -221,7 +221,7 @@ TEST(RiscvGolden, Sv39PointerEncodeAndDecode) {
   EXPECT_EQ(f.Classify(0x20080001ull, Level(2)), EntryKind::kTable);
   EXPECT_EQ(f.Classify(0x20080001ull, Level(1)), EntryKind::kTable);
   EXPECT_EQ(f.TableOa(0x20080001ull, Level(2)), Oa(0x80200000));
-  EXPECT_EQ(TablePermsOf(f, 0x20080001ull), TablePerms{});
+  EXPECT_EQ(TablePermsOf(f, 0x20080001ull, Level(2)), TablePerms{});
 }
 
 // Decode of 0x0000_0000_1fff_f0cb at level 0: V|R|X (0xb) + A|D (0xc0),

@@ -186,8 +186,8 @@ TEST(X86_32Golden, DecodeTablePdeAndPerms) {
   const X86_32 f = MakeFormat();
   EXPECT_EQ(f.Classify(0x00abc027u, kPd), EntryKind::kTable);
   EXPECT_EQ(f.TableOa(0x00abc027u, kPd), Oa(0x00abc000));
-  EXPECT_EQ(TablePermsOf(f, 0x00abc027u), (TablePerms{.write = true, .exec = true, .user = true}));
-  EXPECT_EQ(TablePermsOf(f, 0x00abc001u), (TablePerms{.write = false, .exec = true, .user = false}));
+  EXPECT_EQ(TablePermsOf(f, 0x00abc027u, kPd), (TablePerms{.write = true, .exec = true, .user = true}));
+  EXPECT_EQ(TablePermsOf(f, 0x00abc001u, kPd), (TablePerms{.write = false, .exec = true, .user = false}));
   EXPECT_EQ(f.Classify(0x00abc041u, kPd), EntryKind::kTable);
 }
 
