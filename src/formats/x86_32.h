@@ -27,6 +27,7 @@
 
 #include <string_view>
 
+#include "src/formats/x86_flags.h"
 #include "src/pt/format.h"
 
 namespace ptsim::fmt {
@@ -100,43 +101,29 @@ class X86_32 {
   // There is no XD bit, so nothing restricts instruction fetches.
   TableRestrictions Restrictions() const { return {.allow_write = Rw::kMask, .allow_user = Us::kMask}; }
   Raw EncodeTable(Level, Oa table) const {
-    Raw r = P::Put(Raw{0}, true);
-    r = Rw::Put(r, true);
-    r = Us::Put(r, true);
-    return Addr4K::Set(r, Addr4K::Get(table.value()));
+    return Addr4K::Set(x86::TableFlags<Raw>(), Addr4K::Get(table.value()));
   }
   Raw EncodeLeaf(Level l, Oa oa, LeafAttrs a) const {
-    Raw r = P::Put(Raw{0}, true);
-    r = Rw::Put(r, a.Has(Attr::kWrite));
-    r = Us::Put(r, a.Has(Attr::kUser));
-    r = A::Put(r, a.Has(Attr::kAccessed));
-    r = D::Put(r, a.Has(Attr::kDirty));
-    r = G::Put(r, a.Has(Attr::kGlobal));
+    Raw r = x86::LeafFlags<Raw>(a, l.value() == 1);
     if (l.value() == 0) return Addr4K::Set(r, Addr4K::Get(oa.value()));
-    r = Ps::Put(r, true);
     r = Addr4M::Set(r, Addr4M::Get(oa.value()));
     // Bits 39:32 of the address move down to bits 20:13 (zero below 4 GiB,
     // so this is a no-op without PSE-36 for any OA under OaBits()).
     return Pse36Addr::Set(r, OaHigh::Get(oa.value()));
   }
   LeafAttrs Canonical(LeafAttrs a) const { return a.With(Attr::kRead).With(Attr::kExec); }
-  // §4.8: the processor sets A in every paging-structure entry it uses, and D
-  // in the entry that maps the page on a write (bit 6 of a PDE referencing
-  // a page table is ignored, hence the Classify).
   Raw MarkAccessed(Raw raw, Level l, bool write) const {
-    raw = A::Put(raw, true);
-    if (write && Classify(raw, l) == EntryKind::kLeaf) raw = D::Put(raw, true);
-    return raw;
+    return x86::MarkAccessed(raw, Classify(raw, l) == EntryKind::kLeaf, write);
   }
 
  private:
-  using P = Bit<0>;
-  using Rw = Bit<1>;
-  using Us = Bit<2>;
-  using A = Bit<5>;
-  using D = Bit<6>;
-  using Ps = Bit<7>;  // PDE only; the same bit is PAT in a PTE
-  using G = Bit<8>;
+  using P = x86::P;
+  using Rw = x86::Rw;
+  using Us = x86::Us;
+  using A = x86::A;
+  using D = x86::D;
+  using Ps = x86::Ps;
+  using G = x86::G;
   // Page-table address in a PDE, page address in a PTE: OA bits 31:12 in place.
   using Addr4K = Field<31, 12>;
   // A 4 MiB PDE: OA bits 31:22 in place, OA bits 39:32 at bits 20:13, and

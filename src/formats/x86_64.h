@@ -21,6 +21,7 @@
 
 #include <string_view>
 
+#include "src/formats/x86_flags.h"
 #include "src/pt/format.h"
 
 namespace ptsim::fmt {
@@ -89,20 +90,9 @@ class X86_64 {
   TableRestrictions Restrictions() const {
     return {.allow_write = Rw::kMask, .allow_user = Us::kMask, .deny_exec = xd_mask_};
   }
-  Raw EncodeTable(Level, Oa table) const {
-    Raw r = P::Put(Raw{0}, true);
-    r = Rw::Put(r, true);
-    r = Us::Put(r, true);
-    return r | (table.value() & AddrBits::kMask);
-  }
+  Raw EncodeTable(Level, Oa table) const { return x86::TableFlags<Raw>() | (table.value() & AddrBits::kMask); }
   Raw EncodeLeaf(Level l, Oa oa, LeafAttrs a) const {
-    Raw r = P::Put(Raw{0}, true);
-    r = Rw::Put(r, a.Has(Attr::kWrite));
-    r = Us::Put(r, a.Has(Attr::kUser));
-    r = A::Put(r, a.Has(Attr::kAccessed));
-    r = D::Put(r, a.Has(Attr::kDirty));
-    r = G::Put(r, a.Has(Attr::kGlobal));
-    if (l.value() > 0) r = Ps::Put(r, true);
+    Raw r = x86::LeafFlags<Raw>(a, l.value() > 0);
     if (nxe_) r = Xd::Put(r, !a.Has(Attr::kExec));
     return r | (oa.value() & AddrBits::kMask);
   }
@@ -110,22 +100,18 @@ class X86_64 {
     a = a.With(Attr::kRead);
     return nxe_ ? a : a.With(Attr::kExec);
   }
-  // §4.8: the processor sets A in every paging-structure entry it uses, and D
-  // in the entry that maps the page on a write.
   Raw MarkAccessed(Raw raw, Level l, bool write) const {
-    raw = A::Put(raw, true);
-    if (write && Classify(raw, l) == EntryKind::kLeaf) raw = D::Put(raw, true);
-    return raw;
+    return x86::MarkAccessed(raw, Classify(raw, l) == EntryKind::kLeaf, write);
   }
 
  private:
-  using P = Bit<0>;
-  using Rw = Bit<1>;
-  using Us = Bit<2>;
-  using A = Bit<5>;
-  using D = Bit<6>;
-  using Ps = Bit<7>;
-  using G = Bit<8>;
+  using P = x86::P;
+  using Rw = x86::Rw;
+  using Us = x86::Us;
+  using A = x86::A;
+  using D = x86::D;
+  using Ps = x86::Ps;
+  using G = x86::G;
   using Xd = Bit<63>;
   using AddrBits = Field<51, 12>;
 

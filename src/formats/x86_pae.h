@@ -36,6 +36,7 @@
 
 #include <string_view>
 
+#include "src/formats/x86_flags.h"
 #include "src/pt/format.h"
 
 namespace ptsim::fmt {
@@ -106,21 +107,11 @@ class X86Pae {
   // Table 4-7: a PDPTE is P and the address, nothing else (bits 2:1 must be
   // 0). Table 4-9: a table PDE allows everything below it.
   Raw EncodeTable(Level l, Oa table) const {
-    Raw r = P::Put(Raw{0}, true);
-    if (l.value() == 1) {
-      r = Rw::Put(r, true);
-      r = Us::Put(r, true);
-    }
-    return r | (table.value() & AddrBits::kMask);
+    const Raw flags = l.value() == 1 ? x86::TableFlags<Raw>() : P::Put(Raw{0}, true);
+    return flags | (table.value() & AddrBits::kMask);
   }
   Raw EncodeLeaf(Level l, Oa oa, LeafAttrs a) const {
-    Raw r = P::Put(Raw{0}, true);
-    r = Rw::Put(r, a.Has(Attr::kWrite));
-    r = Us::Put(r, a.Has(Attr::kUser));
-    r = A::Put(r, a.Has(Attr::kAccessed));
-    r = D::Put(r, a.Has(Attr::kDirty));
-    r = G::Put(r, a.Has(Attr::kGlobal));
-    if (l.value() == 1) r = Ps::Put(r, true);
+    Raw r = x86::LeafFlags<Raw>(a, l.value() == 1);
     if (nxe_) r = Xd::Put(r, !a.Has(Attr::kExec));
     return r | (oa.value() & AddrBits::kMask);
   }
@@ -133,19 +124,17 @@ class X86Pae {
   // reserved in Table 4-7): setting it would make the PDPTE invalid.
   Raw MarkAccessed(Raw raw, Level l, bool write) const {
     if (l.value() == 2) return raw;
-    raw = A::Put(raw, true);
-    if (write && Classify(raw, l) == EntryKind::kLeaf) raw = D::Put(raw, true);
-    return raw;
+    return x86::MarkAccessed(raw, Classify(raw, l) == EntryKind::kLeaf, write);
   }
 
  private:
-  using P = Bit<0>;
-  using Rw = Bit<1>;
-  using Us = Bit<2>;
-  using A = Bit<5>;
-  using D = Bit<6>;
-  using Ps = Bit<7>;  // PDE only; the same bit is PAT in a PTE
-  using G = Bit<8>;
+  using P = x86::P;
+  using Rw = x86::Rw;
+  using Us = x86::Us;
+  using A = x86::A;
+  using D = x86::D;
+  using Ps = x86::Ps;
+  using G = x86::G;
   using Xd = Bit<63>;
   using AddrBits = Field<51, 12>;
   using PdpteRsvdLow = Field<2, 1>;  // where a PDE has R/W and U/S
