@@ -10,11 +10,16 @@
 #include <vector>
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
+// Optional, as with libFuzzer: targets that take options define it.
+extern "C" __attribute__((weak)) int LLVMFuzzerInitialize(int* argc, char*** argv);
 
 int main(int argc, char** argv) {
   namespace fs = std::filesystem;
+  if (LLVMFuzzerInitialize != nullptr) LLVMFuzzerInitialize(&argc, &argv);
   std::vector<fs::path> files;
   for (int i = 1; i < argc; ++i) {
+    // Flags belong to the target (or to libFuzzer, which this is not).
+    if (argv[i][0] == '-') continue;
     const fs::path p(argv[i]);
     std::error_code ec;
     if (fs::is_directory(p, ec)) {

@@ -20,6 +20,8 @@ found in an image), 2 usage or input error (message on stderr).
 Typical sessions:
   ptsim formats                             which page-table formats exist
   ptsim repro crash-1234                    replay a fuzzer crash file step by step
+  ptsim repro --check-determinism race.txt  a race program, twice: same trace?
+  ptsim stress -f x86_64_4level -t 2 -s 5   concurrent operations on real threads
   ptsim decode crash-1234 -o crash.txt      binary program -> editable text
   ptsim encode crash.txt -o crash.bin       and back
   ptsim image prog.txt -o tables.img        build tables from a program into an image
@@ -50,6 +52,8 @@ int main(int argc, char** argv) {
   AddImageCommand(app, &exit_code);
   AddDumpCommand(app, &exit_code);
   AddTranslateCommand(app, &exit_code);
+  AddStressCommand(app, &exit_code);
+  AddBugsCommand(app, &exit_code);
 
   try {
     app.parse(argc, argv);

@@ -51,6 +51,11 @@ class FrameTable {
     }
     return false;
   }
+  // Unordered; callers that print sort first.
+  template <typename Fn>
+  void ForEach(Fn&& fn) const {
+    for (const auto& [head, f] : frames_) fn(Oa(head), f);
+  }
   void Reset() { frames_.clear(); }
 
  private:

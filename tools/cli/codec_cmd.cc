@@ -12,6 +12,7 @@
 #include "src/harness/program.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/common.h"
+#include "tools/cli/race_cli.h"
 
 namespace ptsim::cli {
 namespace {
@@ -39,10 +40,17 @@ void NoteInexactFormatId(const std::vector<uint8_t>& bytes, const Program& p) {
 int RunDecode(const CodecOptions& o) {
   auto bytes = ReadFileBytes(o.file);
   if (!bytes.ok()) return Fail(bytes.status());
-  auto program = ParseAny(*bytes);
-  if (!program.ok()) return Fail(absl::StrFormat("%s: %s", o.file, program.status().message()));
-  NoteInexactFormatId(*bytes, *program);
-  const std::string text = ToText(*program);
+  std::string text;
+  if (LooksLikeRace(*bytes)) {
+    absl::StatusOr<std::string> t = DecodeRaceToText(*bytes);
+    if (!t.ok()) return Fail(absl::StrFormat("%s: %s", o.file, t.status().message()));
+    text = *t;
+  } else {
+    auto program = ParseAny(*bytes);
+    if (!program.ok()) return Fail(absl::StrFormat("%s: %s", o.file, program.status().message()));
+    NoteInexactFormatId(*bytes, *program);
+    text = ToText(*program);
+  }
   const auto span = absl::MakeConstSpan(reinterpret_cast<const uint8_t*>(text.data()), text.size());
   if (auto st = WriteFileBytes(o.out.empty() ? "-" : o.out, span); !st.ok()) return Fail(st);
   return kExitOk;
@@ -54,6 +62,12 @@ int RunEncode(const CodecOptions& o) {
   }
   auto bytes = ReadFileBytes(o.file);
   if (!bytes.ok()) return Fail(bytes.status());
+  if (LooksLikeRace(*bytes)) {
+    auto bin = EncodeRaceFromBytes(*bytes);
+    if (!bin.ok()) return Fail(absl::StrFormat("%s: %s", o.file, bin.status().message()));
+    if (auto st = WriteFileBytes(o.out.empty() ? "-" : o.out, *bin); !st.ok()) return Fail(st);
+    return kExitOk;
+  }
   auto program = ParseAny(*bytes);
   if (!program.ok()) return Fail(absl::StrFormat("%s: %s", o.file, program.status().message()));
   auto bin = EncodeBinary(*program);

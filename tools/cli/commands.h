@@ -16,6 +16,8 @@ void AddEncodeCommand(CLI::App& app, int* exit_code);
 void AddImageCommand(CLI::App& app, int* exit_code);
 void AddDumpCommand(CLI::App& app, int* exit_code);
 void AddTranslateCommand(CLI::App& app, int* exit_code);
+void AddStressCommand(CLI::App& app, int* exit_code);
+void AddBugsCommand(CLI::App& app, int* exit_code);
 
 }  // namespace ptsim::cli
 

@@ -11,6 +11,7 @@
 #include "src/harness/program.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/common.h"
+#include "tools/cli/race_cli.h"
 
 namespace ptsim::cli {
 namespace {
@@ -20,6 +21,8 @@ struct ReproOptions {
   bool quiet = false;
   bool json = false;
   uint64_t max_leaves_per_op = ExecOptions{}.max_leaves_per_op;
+  RaceCliArgs race;
+  bool check_determinism = false;
 };
 
 std::vector<std::string> MinimiseCommands(const std::string& file) {
@@ -62,6 +65,9 @@ Json ResultJson(const Program& p, const ExecResult& r, const std::string& file) 
 int RunRepro(const ReproOptions& o) {
   auto bytes = ReadFileBytes(o.file);
   if (!bytes.ok()) return Fail(bytes.status());
+  if (LooksLikeRace(*bytes)) {
+    return RunRaceRepro(o.file, *bytes, RaceReproFlags{o.race, o.check_determinism, o.json, o.quiet});
+  }
   auto program = ParseAny(*bytes);
   if (!program.ok()) return Fail(absl::StrFormat("%s: %s", o.file, program.status().message()));
 
@@ -107,6 +113,9 @@ void AddReproCommand(CLI::App& app, int* exit_code) {
       ->check(NotNegative())
       ->capture_default_str()
       ->type_name("N");
+  sub->add_flag("--check-determinism", o->check_determinism,
+                "Race programs: run twice and compare the trace hashes (exit 1 if they differ)");
+  AddRaceOptions(sub, &o->race);
   SetHelp(sub, R"(Runs the program exactly as the fuzz targets do: every operation against the
 format's tables and against the reference model, checking after each one the
 outcome, the tree's structure, the leaves, and translations of the touched
@@ -116,13 +125,22 @@ model expected and what the tables did, the MMU walk of that address with the
 raw bytes of every entry read, and the 'Assertion failure: ...' line that
 crash triage groups by. Then the commands that minimise and decode the file.
 
+A race program (text with a 'race' line, or a binary starting with 'R') runs
+on the deterministic scheduler instead: the report shows the interleaving
+actually taken (which CPU ran which steps of which operation), each
+operation's result, and the first violation with the walk of the failing
+address. Give it the --inject/--free/--shootdown options the fuzzer ran with.
+
 Exit status: 0 every check held, 1 a divergence, 2 unreadable or malformed file.
 
 Examples:
   ptsim repro crash-0123abcd
   ptsim repro corpus/ops_fuzzer/seeds/split.txt
   for f in crash-*; do ptsim repro --quiet "$f"; done
-  ptsim repro --json crash-0123abcd | python3 -m json.tool)");
+  ptsim repro --json crash-0123abcd | python3 -m json.tool
+  ptsim repro corpus/race_fuzzer/seed004_broadcast_immediate.txt
+  ptsim repro --check-determinism corpus/race_fuzzer/populate_vs_remove.txt
+  ptsim repro --inject=reclaim-no-recheck crash-race-5678)");
   sub->callback([o, exit_code] { *exit_code = RunRepro(*o); });
 }
 

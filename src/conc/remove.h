@@ -1,0 +1,174 @@
+// remove: clear every leaf that intersects a range, then reclaim tables
+// left empty, racing everything.
+//
+// Protocol (mmu_gather, research §2.1: "unhook, invalidate, free"):
+//   1. Count this operation in the space's pending flushes.
+//   2. Clear leaves, each under its table's lock after checking the table
+//      is still hooked; remember their frames.
+//   3. Shoot down the range if anything was cleared, or if another remove or
+//      fork is pending on the same space (mm_tlb_flush_nested: it may have
+//      cleared entries this one then found empty, and not flushed yet).
+//   4. Only now drop the frames' map counts: a page must not be freed while
+//      a TLB may still reach it.
+//   5. Reclaim, bottom-up, every table the range touched that is now empty:
+//      under the parent's lock and the table's own, check the parent still
+//      points to it and scan it again (it may have been refilled since the
+//      lockless look), then unhook it. Kernel-half tables under the top
+//      level are shared by every space and never reclaimed.
+//   6. Shoot down again (paging-structure caches; and with IPIs, every
+//      interrupts-off walker is out), then free through the configured
+//      scheme: another IPI round trip, a grace period, or at once.
+#ifndef PTSIM_CONC_REMOVE_H_
+#define PTSIM_CONC_REMOVE_H_
+
+#include <algorithm>
+#include <vector>
+
+#include "src/conc/populate.h"
+
+namespace ptsim {
+namespace conc_internal {
+
+template <PageTableFormat F>
+struct Gather {
+  std::vector<Mapping> cleared;
+  std::vector<Oa> tables;
+};
+
+// Steps over the entries of a level-l table that intersect [first, last].
+template <PageTableFormat F, typename Fn>
+void ForEachEntryIn(const World<F>& w, Level l, Va first, Va last, Fn&& fn) {
+  const unsigned item = w.f.ItemLg2(l);
+  const uint64_t span_last = first.value() | LowMask(item + w.f.IndexLg2(l));
+  const uint64_t stop = std::min(last.value(), span_last);
+  for (uint64_t va = first.value();;) {
+    const uint64_t item_last = va | LowMask(item);
+    fn(Va(va), Va(std::min(item_last, stop)));
+    if (item_last >= stop) break;
+    va = item_last + 1;
+  }
+}
+
+template <PageTableFormat F>
+void Zap(World<F>& w, int key, Oa table, Level l, const EntryPtr<F>* parent, Va first, Va last, Gather<F>& g) {
+  const F& f = w.f;
+  ForEachEntryIn(w, l, first, last, [&](Va a, Va b) {
+    const EntryPtr<F> ep = TablePtr<F>{table, l}.At(w.mem, IndexOf(f, a, l));
+    const EntryVal<F> v = ep.Load(std::memory_order_acquire);
+    switch (f.Classify(v.raw, l)) {
+      case EntryKind::kEmpty:
+        return;
+      case EntryKind::kInvalid:
+        w.Fail("invalid-entry", absl::StrFormat("cpu%d remove read an invalid level-%d entry 0x%x at 0x%x",
+                                                w.m.self(), l.value(), uint64_t{v.raw}, ep.addr().value()));
+      case EntryKind::kTable:
+        Zap(w, key, f.TableOa(v.raw, l), l.Below(), &ep, a, b, g);
+        return;
+      case EntryKind::kLeaf: {
+        const bool kernel_top = l == f.TopLevel() && key == kKernelKey;
+        const EntryPtr<F> target = kernel_top ? TablePtr<F>{w.kernel_root, l}.At(w.mem, IndexOf(f, a, l)) : ep;
+        SpinLock& lock = kernel_top ? w.kernel_lock : w.LockFor(table, l, key);
+        lock.Lock(w.m);
+        const EntryVal<F> cur = target.Load(std::memory_order_relaxed);
+        // Unhooked meanwhile: it was empty then, so someone else cleared it.
+        if (w.StillPoints(parent, table) && f.Classify(cur.raw, l) == EntryKind::kLeaf) {
+          target.Store(EntryVal<F>{0, l}, std::memory_order_release);
+          const Mapping mp = w.MappingOf(a, l, cur.raw);
+          w.RecordClear(key, mp);
+          g.cleared.push_back(mp);
+          if (kernel_top) SyncGlobal(w, IndexOf(f, a, l));
+        }
+        lock.Unlock(w.m);
+        return;
+      }
+    }
+  });
+}
+
+template <PageTableFormat F>
+bool LooksEmpty(World<F>& w, Oa table, Level l) {
+  for (uint64_t i = 0; i < (uint64_t{1} << w.f.IndexLg2(l)); ++i) {
+    const EntryVal<F> v = TablePtr<F>{table, l}.At(w.mem, i).Load(std::memory_order_acquire);
+    if (w.f.Classify(v.raw, l) != EntryKind::kEmpty) return false;
+  }
+  return true;
+}
+
+// Reclaims empty tables below `table` (level l) in [first, last],
+// children first.
+template <PageTableFormat F>
+void Reclaim(World<F>& w, int key, Oa table, Level l, Va first, Va last, Gather<F>& g) {
+  const F& f = w.f;
+  if (l.IsBottom()) return;
+  ForEachEntryIn(w, l, first, last, [&](Va a, Va b) {
+    const EntryPtr<F> ep = TablePtr<F>{table, l}.At(w.mem, IndexOf(f, a, l));
+    const EntryVal<F> v = ep.Load(std::memory_order_acquire);
+    if (f.Classify(v.raw, l) != EntryKind::kTable) return;
+    const Oa child = f.TableOa(v.raw, l);
+    Reclaim(w, key, child, l.Below(), a, b, g);
+    if (l == f.TopLevel() && key == kKernelKey) return;  // shared by every space
+    if (!LooksEmpty(w, child, l.Below())) return;
+    SpinLock& outer = w.LockFor(table, l, key);
+    SpinLock& inner = w.LockFor(child, l.Below(), key);
+    outer.Lock(w.m);
+    if (&inner != &outer) inner.Lock(w.m);
+    const bool still = w.StillPoints(&ep, child);
+    if (still && (w.cfg.Has(Bug::kReclaimNoRecheck) || LooksEmpty(w, child, l.Below()))) {
+      ep.Store(EntryVal<F>{0, l}, std::memory_order_release);
+      g.tables.push_back(child);
+    }
+    if (&inner != &outer) inner.Unlock(w.m);
+    outer.Unlock(w.m);
+  });
+}
+
+template <PageTableFormat F>
+void ShootdownRange(World<F>& w, int key, Va first, Va last) {
+  w.m.Shootdown(w.cfg.shootdown, [&](int c) { w.tlbs[c].FlushRange(key, first.value(), last.value()); });
+}
+
+}  // namespace conc_internal
+
+template <PageTableFormat F>
+void Remove(World<F>& w, int space, Va first, Va last) {
+  using namespace conc_internal;
+  const int key = w.KeyOf(space, first);
+  std::atomic<int>& pending = w.flush_pending[key];
+  pending.fetch_add(1, std::memory_order_seq_cst);
+  w.m.rt().Point(PointKind::kRef, 0x40000 + key);
+
+  Gather<F> g;
+  Zap<F>(w, key, w.spaces[space].root, w.f.TopLevel(), nullptr, first, last, g);
+
+  const uint64_t flush_time = w.m.rt().Now();
+  const bool nested = pending.load(std::memory_order_seq_cst) > 1 && !w.cfg.Has(Bug::kNoNestedFlush);
+  if (!g.cleared.empty() || nested) ShootdownRange(w, key, first, last);
+  for (const Mapping& mp : g.cleared) w.frames.Unmap(w.m, mp.oa);
+
+  Reclaim(w, key, w.spaces[space].root, w.f.TopLevel(), first, last, g);
+  if (!g.tables.empty()) {
+    if (w.cfg.Has(Bug::kFreeBeforeFlush)) {
+      for (Oa t : g.tables) w.FreeTable(t);
+      ShootdownRange(w, key, first, last);
+    } else {
+      ShootdownRange(w, key, first, last);
+      switch (w.cfg.free) {
+        case FreeScheme::kIpi:
+          w.m.SyncIpi();
+          break;
+        case FreeScheme::kRcu:
+          w.m.SynchronizeRcu();
+          break;
+        case FreeScheme::kImmediate:
+          break;
+      }
+      for (Oa t : g.tables) w.FreeTable(t);
+    }
+  }
+  pending.fetch_sub(1, std::memory_order_seq_cst);
+  w.CheckNoStaleTlb("remove", key, first, last, flush_time);
+}
+
+}  // namespace ptsim
+
+#endif  // PTSIM_CONC_REMOVE_H_

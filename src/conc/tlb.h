@@ -1,0 +1,44 @@
+// A per-CPU TLB, architecture-neutral: enough for the concurrency oracle
+// "after an operation that invalidates returns, no CPU still translates the
+// range from a leaf that is gone". Every entry remembers the history version
+// of the leaf it was filled from. The per-architecture TLBs (PCIDs, global
+// entries, paging-structure caches) are the hardware-faithful issue's.
+#ifndef PTSIM_CONC_TLB_H_
+#define PTSIM_CONC_TLB_H_
+
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+#include "src/conc/history.h"
+
+namespace ptsim {
+
+struct TlbEntry {
+  int key = 0;  // history key: address space, or the shared kernel half
+  Mapping m;
+  uint64_t version = 0;
+};
+
+// Filled by its own CPU, flushed by any CPU during a shootdown; the lock
+// makes that safe on real threads and costs nothing in the deterministic
+// runtime.
+class Tlb {
+ public:
+  static constexpr size_t kCapacity = 64;
+
+  std::optional<TlbEntry> Lookup(int key, uint64_t va) const;
+  void Insert(const TlbEntry& e);
+  void FlushRange(int key, uint64_t first, uint64_t last);
+  void FlushAll();
+  std::vector<TlbEntry> Entries() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<TlbEntry> entries_;  // oldest first; evicted FIFO at capacity
+};
+
+}  // namespace ptsim
+
+#endif  // PTSIM_CONC_TLB_H_

@@ -1,0 +1,80 @@
+// A hardware access on one CPU: its TLB first, then the MMU's walk (with
+// accessed/dirty updates by compare-and-swap), then a TLB fill.
+//
+// The walk is one instruction's worth of work: interrupts and shootdowns
+// wait for it to finish (Machine::HwWalkBegin/End), so a TLB fill can never
+// land after the shootdown that should have removed it.
+#ifndef PTSIM_CONC_WALK_H_
+#define PTSIM_CONC_WALK_H_
+
+#include "src/conc/world.h"
+#include "src/mmu/mmu.h"
+
+namespace ptsim {
+
+struct AccessOutcome {
+  bool ok = false;
+  bool from_tlb = false;
+  Translation t{};
+  Fault fault{};
+};
+
+template <PageTableFormat F>
+AccessOutcome HwAccess(World<F>& w, int space, Va va, Access acc) {
+  const F& f = w.f;
+  const int key = w.KeyOf(space, va);
+  const int self = w.m.self();
+  AccessOutcome out;
+  if (const std::optional<TlbEntry> hit = w.tlbs[self].Lookup(key, va.value())) {
+    const LeafAttrs a = LeafAttrs::FromBits(hit->m.perms);
+    if (Permits(a, acc)) {
+      out.ok = out.from_tlb = true;
+      out.t = {Oa(hit->m.oa + (va.value() - hit->m.va)), hit->m.size_lg2, Level(), a};
+      return out;
+    }
+    // A permission miss in the TLB is re-walked, as hardware does before
+    // raising the fault.
+    w.tlbs[self].FlushRange(key, va.value(), va.value());
+  }
+  w.m.HwWalkBegin();
+  const WalkResult r = Translate(f, w.mem, w.spaces[space].root, va, acc, MmuOptions{.update_ad = true});
+  const uint64_t at = w.cpu[self].last_access;
+  if (r.ok) {
+    const Mapping mp{va.value() & ~LowMask(r.t.size_lg2), r.t.size_lg2, r.t.oa.value() & ~LowMask(r.t.size_lg2),
+                     PermBits(r.t.attrs)};
+    uint64_t version = 0;
+    if (w.m.rt().deterministic()) {
+      const HistoryEvent* e = w.HistoryAt(key, va, at);
+      if (e == nullptr || !e->present || e->m != mp) {
+        w.Fail("not-live",
+               absl::StrFormat("cpu%d's hardware walk of 0x%x translated %s at step %d, but then the history had %s",
+                               self, va.value(), mp.ToString(), at,
+                               e == nullptr ? "nothing" : (e->present ? e->m.ToString() : "it cleared")));
+      }
+      version = e->version;
+    }
+    w.tlbs[self].Insert({key, mp, version});
+    out.ok = true;
+    out.t = r.t;
+  } else {
+    out.fault = r.fault;
+    switch (r.fault.kind) {
+      case FaultKind::kNotPresent:
+        w.CheckAbsent("hardware walk", key, va, at);
+        break;
+      case FaultKind::kPermission:
+        break;
+      case FaultKind::kReserved:
+      case FaultKind::kOutsideMemory:
+      case FaultKind::kNonCanonical:
+        w.Fail("walk-fault", absl::StrFormat("cpu%d's hardware walk of 0x%x faulted: %s at level %d", self,
+                                             va.value(), FaultKindName(r.fault.kind), r.fault.level.value()));
+    }
+  }
+  w.m.HwWalkEnd();
+  return out;
+}
+
+}  // namespace ptsim
+
+#endif  // PTSIM_CONC_WALK_H_

@@ -1,0 +1,104 @@
+// A race program: format + configuration + a concurrency setup + one
+// operation list per simulated CPU + schedule bytes (DESIGN.md §9).
+//
+// Text form (round-trips through ToRaceText / ParseRaceText):
+//   format x86_64_4level
+//   config nxe=1                               # optional
+//   race cpus=3 free=rcu shootdown=ipi         # free: ipi|rcu|immediate; shootdown: ipi|broadcast
+//   cpu0 populate s0 0x200000 0x3fffff oa=0x40000000 attrs=rw-u size_lg2=12
+//   cpu1 remove s0 0x200000 0x3fffff
+//   cpu2 gup s0 0x201000 write pin             # [write] [pin]
+//   cpu2 access s0 0x201000 write user         # a hardware access: TLB, walk, A/D
+//   cpu0 copy s0 0x0 0x3fffff                  # fork the range of s0 into s1
+//   cpu2 unpin                                 # drop this CPU's GUP references
+//   schedule c1 00 00 c2                       # hex bytes, any number of lines
+// Each CPU runs its own lines in order; `s0`/`s1` name the two address
+// spaces; addresses in the upper half of the top-level table are the shared
+// kernel half.
+//
+// Binary v1 (what race_fuzzer mutates; any bytes decode):
+//   u8  'R' (0x52), version tag
+//   u32 format id; u8 per knob (as in ops programs)
+//   u8  setup: bits 1:0 CPUs-2 (3 reads as 2), bits 3:2 free scheme
+//       (ipi, rcu, immediate, rcu), bit 4 broadcast shootdowns, bit 5 honour
+//       the unsafe pairing of broadcast + immediate (decoded as ipi freeing
+//       unless the decoder is told to allow it: see RaceDecodeOptions)
+//   u8  number of ops (at most kMaxRaceOps)
+//   ops, 8 bytes each:
+//     u8  bits 1:0 CPU (mod CPUs), bits 4:2 kind (populate, remove, gup,
+//         access, copy, unpin, then populate, remove again), bit 5 space,
+//         bits 7:6 flags (gup: write, pin; access: write, exec)
+//     u8  unit: index into the layout's leaf sizes (mod count)
+//     u16 first unit index: bits 14:0 index, bit 15 kernel half
+//     u8  units - 1
+//     u8  attrs (populate: r w x u bits; access: bit 0 user)
+//     u16 output salt (populate)
+//   the rest: schedule bytes.
+#ifndef PTSIM_HARNESS_RACE_PROGRAM_H_
+#define PTSIM_HARNESS_RACE_PROGRAM_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "src/any/any_format.h"
+#include "src/conc/config.h"
+
+namespace ptsim {
+
+enum class RaceOpKind : uint8_t { kPopulate, kRemove, kGup, kAccess, kCopy, kUnpin };
+const char* RaceOpKindName(RaceOpKind k);
+
+struct RaceOp {
+  RaceOpKind kind = RaceOpKind::kPopulate;
+  int cpu = 0;
+  int space = 0;
+  Va first, last;          // populate, remove, copy
+  unsigned size_lg2 = 0;   // populate
+  Oa oa;                   // populate: output of `first`
+  LeafAttrs attrs;         // populate
+  Va va;                   // gup, access
+  bool write = false;      // gup
+  bool pin = false;        // gup
+  Access access;           // access
+  bool operator==(const RaceOp&) const;
+};
+
+struct RaceProgram {
+  std::string format;
+  FormatConfig config;
+  int ncpus = 2;
+  FreeScheme free = FreeScheme::kRcu;
+  ShootdownStyle shootdown = ShootdownStyle::kIpi;
+  std::vector<RaceOp> ops;
+  std::vector<uint8_t> schedule;
+  bool operator==(const RaceProgram&) const = default;
+  // Broadcast shootdowns with immediate freeing: the seed 004 bug.
+  bool Unsafe() const { return shootdown == ShootdownStyle::kBroadcast && free == FreeScheme::kImmediate; }
+};
+
+inline constexpr uint8_t kRaceTag = 'R';
+inline constexpr size_t kMaxRaceOps = 24;
+
+struct RaceDecodeOptions {
+  // Honour setup bit 5 (broadcast shootdowns with immediate freeing, the
+  // seed 004 bug). Off in normal fuzzing, so that campaign reports real
+  // bugs rather than the known-unsafe pairing.
+  bool allow_unsafe = false;
+};
+
+RaceProgram DecodeRace(absl::Span<const uint8_t> bytes, const RaceDecodeOptions& opt = {});
+// Fails when a value has no binary form (addresses off the layout's grid).
+absl::StatusOr<std::vector<uint8_t>> EncodeRace(const RaceProgram& p);
+std::string ToRaceText(const RaceProgram& p);
+std::string RaceOpToText(const RaceOp& op);
+absl::StatusOr<RaceProgram> ParseRaceText(std::string_view text);
+// True for 'R'-tagged binaries and for text with a `race` line.
+bool LooksLikeRace(absl::Span<const uint8_t> bytes);
+absl::StatusOr<RaceProgram> ParseAnyRace(absl::Span<const uint8_t> bytes, const RaceDecodeOptions& opt = {});
+
+}  // namespace ptsim
+
+#endif  // PTSIM_HARNESS_RACE_PROGRAM_H_

@@ -1,0 +1,360 @@
+#include "src/harness/race_runner.h"
+
+#include <chrono>
+#include <map>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "src/conc/copy.h"
+#include "src/conc/gup.h"
+#include "src/conc/populate.h"
+#include "src/conc/quiesce.h"
+#include "src/conc/remove.h"
+#include "src/conc/walk.h"
+#include "src/formats/all_formats.h"
+#include "src/sched/thread_runtime.h"
+
+namespace ptsim {
+namespace {
+
+// Leaves one populate may install: keeps a text program from asking for a
+// run that never ends.
+constexpr uint64_t kMaxLeavesPerOp = 4096;
+
+template <PageTableFormat F>
+std::optional<Level> LeafLevelOf(const F& f, unsigned size_lg2) {
+  for (Level l = f.TopLevel();; l = l.Below()) {
+    if (f.CanLeaf(l) && f.ItemLg2(l) == size_lg2) return l;
+    if (l.IsBottom()) return std::nullopt;
+  }
+}
+
+template <PageTableFormat F>
+absl::Status Validate(const F& f, const RaceProgram& p) {
+  for (size_t i = 0; i < p.ops.size(); ++i) {
+    const RaceOp& op = p.ops[i];
+    auto bad = [&](const std::string& why) {
+      return absl::InvalidArgumentError(absl::StrFormat("op %d '%s': %s", i + 1, RaceOpToText(op), why));
+    };
+    switch (op.kind) {
+      case RaceOpKind::kPopulate: {
+        const std::optional<Level> l = LeafLevelOf(f, op.size_lg2);
+        if (!l) return bad(absl::StrFormat("%s has no 2^%d leaves", F::kName, op.size_lg2));
+        const uint64_t mask = LowMask(op.size_lg2);
+        if ((op.first.value() & mask) != 0 || ((op.last.value() + 1) & mask) != 0) {
+          return bad("the range is not aligned to the leaf size");
+        }
+        if (!IsValidRange(f, {op.first, op.last})) return bad("not a canonical range within one half");
+        if ((op.last.value() - op.first.value()) >> op.size_lg2 >= kMaxLeavesPerOp) {
+          return bad(absl::StrFormat("more than %d leaves", kMaxLeavesPerOp));
+        }
+        const uint64_t span = op.last.value() - op.first.value();
+        if ((op.oa.value() & mask) != 0 || op.oa.value() + span < op.oa.value() ||
+            ((op.oa.value() + span) >> LeafOaBits(f, *l)) != 0) {
+          return bad(absl::StrFormat("the output range does not fit %d aligned bits", LeafOaBits(f, *l)));
+        }
+        break;
+      }
+      case RaceOpKind::kRemove:
+      case RaceOpKind::kCopy:
+        if (!IsValidRange(f, {op.first, op.last})) return bad("not a canonical range within one half");
+        break;
+      case RaceOpKind::kGup:
+      case RaceOpKind::kAccess:
+        if (!IsCanonical(f, op.va)) return bad("the address is not canonical");
+        break;
+      case RaceOpKind::kUnpin:
+        break;
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Runs one op on the calling CPU; returns what happened, in words.
+template <PageTableFormat F>
+std::string RunOp(World<F>& w, const RaceOp& op) {
+  const F& f = w.f;
+  switch (op.kind) {
+    case RaceOpKind::kPopulate: {
+      const Level l = *LeafLevelOf(f, op.size_lg2);
+      const uint64_t n = ((op.last.value() - op.first.value()) >> op.size_lg2) + 1;
+      int done = 0, present = 0;
+      for (uint64_t i = 0; i < n; ++i) {
+        const uint64_t off = i << op.size_lg2;
+        const Install r = PopulateLeaf(w, op.space, op.first + off, l, op.oa + off, f.Canonical(op.attrs));
+        if (r == Install::kNoMemory) return absl::StrFormat("%d installed, %d present, out of table memory", done, present);
+        (r == Install::kDone ? done : present)++;
+      }
+      return absl::StrFormat("%d installed, %d already present", done, present);
+    }
+    case RaceOpKind::kRemove:
+      Remove(w, op.space, op.first, op.last);
+      return "removed";
+    case RaceOpKind::kGup:
+      return Gup(w, op.space, op.va, op.write, op.pin) ? (op.pin ? "pinned" : "referenced") : "failed";
+    case RaceOpKind::kAccess: {
+      const AccessOutcome a = HwAccess(w, op.space, op.va, op.access);
+      if (a.ok) return absl::StrFormat("oa 0x%x%s", a.t.oa.value(), a.from_tlb ? " (TLB)" : "");
+      return absl::StrFormat("fault: %s at level %d", FaultKindName(a.fault.kind), a.fault.level.value());
+    }
+    case RaceOpKind::kCopy:
+      Copy(w, op.space, 1 - op.space, op.first, op.last);
+      return "copied";
+    case RaceOpKind::kUnpin:
+      ReleaseHeld(w);
+      return "released";
+  }
+  return "?";
+}
+
+uint64_t FeatureOf(const TraceEvent& a, const TraceEvent& b, uint8_t op_a, uint8_t op_b) {
+  const bool conflict =
+      a.object == b.object && (a.kind == PointKind::kStore || a.kind == PointKind::kCas ||
+                               b.kind == PointKind::kStore || b.kind == PointKind::kCas);
+  uint64_t h = static_cast<uint64_t>(a.kind) * 31 + static_cast<uint64_t>(b.kind);
+  h = h * 31 + op_a;
+  h = h * 31 + op_b;
+  return h * 2 + (conflict ? 1 : 0);
+}
+
+template <PageTableFormat F>
+absl::StatusOr<RaceReport> RunRaceWith(const FormatConfig& cfg, const RaceProgram& p, Arena& arena,
+                                       const RaceRunOptions& opt) {
+  const F f(cfg);
+  if (absl::Status st = Validate(f, p); !st.ok()) return st;
+  arena.Reset();
+  Scheduler sched(p.ncpus, p.schedule, SchedOptions{.step_budget = opt.step_budget, .keep_trace = opt.keep_trace});
+  Machine m(&sched, p.ncpus);
+  const ConcConfig cc{.ncpus = p.ncpus, .free = p.free, .shootdown = p.shootdown, .bugs = opt.bugs};
+  RaceReport rep;
+  World<F> w(f, &m, &arena.mem(), &arena.alloc(), cc, [&](std::string_view check, const std::string& msg) {
+    rep.check = std::string(check);
+    sched.Abandon(RunEnd::kFinding, msg);
+  });
+  if (absl::Status st = w.Init(); !st.ok()) return st;
+  w.next_frame = uint64_t{1} << (LeafOaBits(f, Level(0)) > 32 ? 31 : LeafOaBits(f, Level(0)) - 1);
+
+  std::array<std::vector<int>, kMaxCpus> mine;
+  for (size_t i = 0; i < p.ops.size(); ++i) mine[p.ops[i].cpu].push_back(static_cast<int>(i));
+  std::array<std::vector<RaceOpOutcome>, kMaxCpus> outcomes;
+  if (opt.coverage != nullptr && opt.coverage_size > 0) {
+    sched.set_on_switch([&](const TraceEvent& a, const TraceEvent& b) {
+      const int oa = w.cpu[a.cpu].op, ob = w.cpu[b.cpu].op;
+      const uint8_t ka = oa < 0 ? 7 : static_cast<uint8_t>(p.ops[oa].kind);
+      const uint8_t kb = ob < 0 ? 7 : static_cast<uint8_t>(p.ops[ob].kind);
+      uint8_t& c = opt.coverage[FeatureOf(a, b, ka, kb) % opt.coverage_size];
+      if (c < 255) ++c;
+    });
+  }
+
+  arena.mem().set_observer(&w);
+  sched.Run([&](int c) {
+    for (int i : mine[c]) {
+      w.cpu[c].op = i;
+      sched.Point(PointKind::kOpBegin, static_cast<uint64_t>(i));
+      const uint64_t first = sched.Now();
+      std::string result = RunOp(w, p.ops[i]);
+      outcomes[c].push_back({i, c, first, sched.Now(), std::move(result)});
+      sched.Point(PointKind::kOpEnd, static_cast<uint64_t>(i));
+    }
+    w.cpu[c].op = -1;
+  });
+  arena.mem().set_observer(nullptr);
+
+  rep.end = sched.end();
+  rep.trace_hash = sched.trace_hash();
+  rep.steps = sched.steps();
+  rep.switches = sched.switches();
+  rep.tape_used = sched.tape_used();
+  rep.trace = sched.trace();
+  for (const auto& v : outcomes) rep.outcomes.insert(rep.outcomes.end(), v.begin(), v.end());
+  std::sort(rep.outcomes.begin(), rep.outcomes.end(),
+            [](const RaceOpOutcome& a, const RaceOpOutcome& b) { return a.last_step < b.last_step; });
+
+  if (rep.end != RunEnd::kCompleted) {
+    rep.message = sched.message();
+    if (rep.end != RunEnd::kFinding) rep.check = RunEndName(rep.end);
+    // The failing CPU is the one that was running: the last event's.
+    if (!rep.trace.empty()) rep.failing_op = w.cpu[rep.trace.back().cpu].op;
+  } else if (std::optional<Violation> v = CheckQuiescent(w)) {
+    rep.check = v->check;
+    rep.message = v->message;
+  } else if (std::optional<Violation> t = Teardown(w)) {
+    rep.check = t->check;
+    rep.message = t->message;
+  }
+  if (rep.failing_op >= 0) {
+    const RaceOp& op = p.ops[rep.failing_op];
+    const Va va = (op.kind == RaceOpKind::kGup || op.kind == RaceOpKind::kAccess) ? op.va : op.first;
+    const std::unique_ptr<AnyFormat> any = FindFormat(F::kName)->make(cfg);
+    rep.walk = FormatWalk(*any, &arena.mem(), w.spaces[op.space].root, va, Access{});
+  }
+  return rep;
+}
+
+template <PageTableFormat F>
+absl::StatusOr<StressResult> StressWith(const FormatConfig& cfg, const StressOptions& opt) {
+  const F f(cfg);
+  constexpr uint64_t kBase = 0x1000000, kBytes = 0x800000;
+  PhysMem mem(Oa(kBase), kBytes);
+  // Every chunk exists before the threads start, so lazy allocation never
+  // races.
+  mem.Fill(Oa(kBase), kBytes, 0);
+  TableAllocator alloc(&mem, OaRange{Oa(kBase), Oa(kBase + kBytes - 1)});
+  ThreadRuntime rt(opt.threads, std::chrono::milliseconds(10'000));
+  Machine m(&rt, opt.threads);
+  const ConcConfig cc{.ncpus = opt.threads, .free = opt.free, .shootdown = opt.shootdown, .bugs = opt.bugs};
+  StressResult res;
+  std::mutex fail_mu;
+  World<F> w(f, &m, &mem, &alloc, cc, [&](std::string_view check, const std::string& msg) {
+    {
+      std::lock_guard<std::mutex> g(fail_mu);
+      if (res.check.empty()) res.check = std::string(check);
+    }
+    rt.Abandon(msg);
+  });
+  if (absl::Status st = w.Init(); !st.ok()) return st;
+  w.next_frame = uint64_t{1} << (LeafOaBits(f, Level(0)) > 32 ? 31 : LeafOaBits(f, Level(0)) - 1);
+
+  const FormatEntry* e = FindFormat(F::kName);
+  std::atomic<uint64_t> ops{0};
+  const auto start = std::chrono::steady_clock::now();
+  const auto deadline = start + std::chrono::duration<double>(opt.seconds);
+  rt.Run([&](int c) {
+    std::mt19937_64 rng(opt.seed * 1000003 + static_cast<uint64_t>(c));
+    while (!rt.abandoned() && std::chrono::steady_clock::now() < deadline) {
+      // A batch: random bytes decoded as a race program of this format.
+      std::vector<uint8_t> bytes = {kRaceTag};
+      for (int i = 0; i < 4; ++i) bytes.push_back(static_cast<uint8_t>(e->id >> (8 * i)));
+      for (size_t i = 0; i < e->knobs.size(); ++i) bytes.push_back(static_cast<uint8_t>(cfg.Get(i) - e->knobs[i].min));
+      bytes.push_back(0);
+      bytes.push_back(static_cast<uint8_t>(kMaxRaceOps));
+      for (size_t i = 0; i < kMaxRaceOps * 8; ++i) {
+        uint8_t b = static_cast<uint8_t>(rng());
+        if (i % 8 == 3) b &= 0x80;  // keep indices small so threads collide
+        if (i % 8 == 2) b &= 0x3f;
+        if (i % 8 == 4) b &= 0x07;
+        bytes.push_back(b);
+      }
+      const RaceProgram batch = DecodeRace(bytes);
+      for (const RaceOp& op : batch.ops) {
+        RunOp(w, op);
+        ops.fetch_add(1, std::memory_order_relaxed);
+      }
+      ReleaseHeld(w);
+    }
+  });
+  res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  res.ops = ops.load();
+  if (rt.abandoned()) {
+    res.message = rt.message();
+    if (res.check.empty()) res.check = "stuck";
+    return res;
+  }
+  if (std::optional<Violation> v = CheckQuiescent(w)) {
+    res.check = v->check;
+    res.message = v->message;
+  } else if (std::optional<Violation> t = Teardown(w)) {
+    res.check = t->check;
+    res.message = t->message;
+  }
+  return res;
+}
+
+template <typename List>
+struct Dispatch;
+
+template <PageTableFormat... Fs>
+struct Dispatch<FormatList<Fs...>> {
+  using RaceFn = absl::StatusOr<RaceReport> (*)(const FormatConfig&, const RaceProgram&, Arena&, const RaceRunOptions&);
+  using StressFn = absl::StatusOr<StressResult> (*)(const FormatConfig&, const StressOptions&);
+  static RaceFn Race(std::string_view name) {
+    RaceFn fn = nullptr;
+    ((name == Fs::kName ? (fn = &RunRaceWith<Fs>, 0) : 0), ...);
+    return fn;
+  }
+  static StressFn Stress(std::string_view name) {
+    StressFn fn = nullptr;
+    ((name == Fs::kName ? (fn = &StressWith<Fs>, 0) : 0), ...);
+    return fn;
+  }
+};
+
+}  // namespace
+
+std::string RaceReport::Signature(const RaceProgram& p) const {
+  const std::string op = failing_op >= 0 ? RaceOpKindName(p.ops[failing_op].kind) : "quiescence";
+  return absl::StrCat(p.format, "-", op, "-", check);
+}
+
+absl::StatusOr<RaceReport> RunRace(const RaceProgram& p, Arena& arena, const RaceRunOptions& opt) {
+  const FormatEntry* e = FindFormat(p.format);
+  if (e == nullptr) {
+    return absl::NotFoundError(absl::StrFormat("unknown format '%s' (known: %s)", p.format, KnownFormatNames()));
+  }
+  return Dispatch<AllFormats>::Race(e->name)(p.config, p, arena, opt);
+}
+
+absl::StatusOr<StressResult> RunStress(std::string_view format, const std::vector<std::string>& config,
+                                       const StressOptions& opt) {
+  const FormatEntry* e = FindFormat(format);
+  if (e == nullptr) {
+    return absl::NotFoundError(absl::StrFormat("unknown format '%s' (known: %s)", format, KnownFormatNames()));
+  }
+  if (opt.threads < 1 || opt.threads > kMaxCpus) {
+    return absl::InvalidArgumentError(absl::StrFormat("--threads %d: between 1 and %d", opt.threads, kMaxCpus));
+  }
+  FormatConfig cfg = FormatConfig::Defaults(e->knobs);
+  for (const std::string& s : config) {
+    if (absl::Status st = ApplyConfigSetting(e->knobs, s, &cfg); !st.ok()) return st;
+  }
+  return Dispatch<AllFormats>::Stress(e->name)(cfg, opt);
+}
+
+std::string FormatRaceReport(const RaceProgram& p, const RaceReport& r) {
+  std::string s = "=== program\n" + ToRaceText(p);
+  absl::StrAppend(&s, "=== interleaving (", r.steps, " scheduling points, ", r.switches, " context switches, ",
+                  r.tape_used, " of ", p.schedule.size(), " schedule bytes used)\n");
+  // Runs of consecutive steps on one CPU, with the op it was running.
+  std::array<int, kMaxCpus> op_of{-1, -1, -1, -1};
+  size_t i = 0;
+  while (i < r.trace.size()) {
+    const int cpu = r.trace[i].cpu;
+    size_t j = i;
+    std::map<std::string, int> kinds;
+    const int op = op_of[cpu];
+    std::string later;  // ops begun within the run
+    for (; j < r.trace.size() && r.trace[j].cpu == cpu; ++j) {
+      const TraceEvent& e = r.trace[j];
+      if (e.kind == PointKind::kOpBegin) {
+        op_of[cpu] = static_cast<int>(e.object);
+        absl::StrAppend(&later, later.empty() ? " then op" : ",", " ", e.object + 1);
+      }
+      ++kinds[PointKindName(e.kind)];
+    }
+    std::string what;
+    for (const auto& [k, n] : kinds) absl::StrAppend(&what, what.empty() ? "" : " ", k, n > 1 ? absl::StrCat("x", n) : "");
+    absl::StrAppendFormat(&s, "  steps %5d-%-5d cpu%d  %-44s %s%s\n", i + 1, j, cpu,
+                          op >= 0 ? absl::StrCat("op ", op + 1, ": ", RaceOpToText(p.ops[op])) : "(starting)", what,
+                          later);
+    i = j;
+  }
+  absl::StrAppend(&s, "=== operations, in completion order\n");
+  for (const RaceOpOutcome& o : r.outcomes) {
+    absl::StrAppendFormat(&s, "  op %2d  steps %5d-%-5d %-50s -> %s\n", o.op + 1, o.first_step, o.last_step,
+                          RaceOpToText(p.ops[o.op]), o.result);
+  }
+  if (r.ok()) {
+    absl::StrAppendFormat(&s, "=== result: every check held (trace %016x)\n", r.trace_hash);
+    return s;
+  }
+  absl::StrAppend(&s, "=== VIOLATION\ncheck:   ", r.check, "\nrun:     ", RunEndName(r.end), "\n");
+  if (r.failing_op >= 0) absl::StrAppend(&s, "op:      ", r.failing_op + 1, ": ", RaceOpToText(p.ops[r.failing_op]), "\n");
+  absl::StrAppend(&s, r.message, r.message.empty() || r.message.back() == '\n' ? "" : "\n");
+  if (!r.walk.empty()) absl::StrAppend(&s, "the failing address now (after the run):\n", r.walk);
+  absl::StrAppendFormat(&s, "trace hash %016x\n", r.trace_hash);
+  return s;
+}
+
+}  // namespace ptsim

@@ -1,0 +1,84 @@
+// Runs a race program: one World over the program's format, one Scheduler
+// fed by its schedule bytes, each CPU running its own operations; then the
+// quiescence oracles and the teardown. Also the real-threads stress run.
+#ifndef PTSIM_HARNESS_RACE_RUNNER_H_
+#define PTSIM_HARNESS_RACE_RUNNER_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "src/harness/executor.h"
+#include "src/harness/race_program.h"
+#include "src/sched/scheduler.h"
+
+namespace ptsim {
+
+struct RaceRunOptions {
+  uint32_t bugs = 0;  // bit n = Bug(n), switched on for this run
+  bool keep_trace = true;
+  uint64_t step_budget = 200'000;
+  // Interleaving coverage (libFuzzer extra counters); may be null.
+  uint8_t* coverage = nullptr;
+  size_t coverage_size = 0;
+};
+
+struct RaceOpOutcome {
+  int op = 0;  // index into RaceProgram::ops
+  int cpu = 0;
+  uint64_t first_step = 0, last_step = 0;
+  std::string result;
+};
+
+struct RaceReport {
+  RunEnd end = RunEnd::kCompleted;
+  std::string check;    // empty when every check held
+  std::string message;
+  int failing_op = -1;  // the op running on the CPU that failed, if any
+  uint64_t trace_hash = 0;
+  uint64_t steps = 0;
+  uint64_t switches = 0;
+  size_t tape_used = 0;
+  std::vector<TraceEvent> trace;
+  std::vector<RaceOpOutcome> outcomes;  // in completion order
+  std::string walk;                     // the failing address's walk, when there is one
+
+  bool ok() const { return check.empty(); }
+  // "<format>-<op>-<check>", e.g. "x86_64_4level-gup-freed-table".
+  std::string Signature(const RaceProgram& p) const;
+};
+
+// Input errors (an address off the format's grid, a range that is not
+// canonical) are statuses naming the op; findings are in the report.
+absl::StatusOr<RaceReport> RunRace(const RaceProgram& p, Arena& arena, const RaceRunOptions& opt = {});
+
+// The report as `ptsim repro` prints it: the program, the interleaving
+// actually taken (which CPU ran which steps of which op), each op's result,
+// then the first violation with the walk of the failing address.
+std::string FormatRaceReport(const RaceProgram& p, const RaceReport& r);
+
+struct StressOptions {
+  int threads = 2;
+  double seconds = 1.0;
+  FreeScheme free = FreeScheme::kRcu;
+  ShootdownStyle shootdown = ShootdownStyle::kIpi;
+  uint32_t bugs = 0;
+  uint64_t seed = 1;
+};
+
+struct StressResult {
+  uint64_t ops = 0;
+  double seconds = 0;
+  std::string check;  // empty when every check held
+  std::string message;
+};
+
+// The same operations on real threads, for a bounded time, then the
+// quiescence oracles that do not need an exact history.
+absl::StatusOr<StressResult> RunStress(std::string_view format, const std::vector<std::string>& config,
+                                       const StressOptions& opt);
+
+}  // namespace ptsim
+
+#endif  // PTSIM_HARNESS_RACE_RUNNER_H_

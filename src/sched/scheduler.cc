@@ -1,0 +1,233 @@
+#include "src/sched/scheduler.h"
+
+#include <exception>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "src/base/check.h"
+#include "src/base/hash.h"
+
+namespace ptsim {
+namespace {
+
+thread_local int tls_cpu = -1;
+
+constexpr uint8_t kFirstSwitchByte = 0xc0;
+
+}  // namespace
+
+const char* PointKindName(PointKind k) {
+  switch (k) {
+    case PointKind::kLoad: return "load";
+    case PointKind::kStore: return "store";
+    case PointKind::kCas: return "cas";
+    case PointKind::kLock: return "lock";
+    case PointKind::kUnlock: return "unlock";
+    case PointKind::kRcuEnter: return "rcu-enter";
+    case PointKind::kRcuExit: return "rcu-exit";
+    case PointKind::kIrqOff: return "irq-off";
+    case PointKind::kIrqOn: return "irq-on";
+    case PointKind::kShootdownSend: return "shootdown-send";
+    case PointKind::kShootdownAck: return "shootdown-ack";
+    case PointKind::kRef: return "ref";
+    case PointKind::kAlloc: return "alloc";
+    case PointKind::kFree: return "free";
+    case PointKind::kOpBegin: return "op-begin";
+    case PointKind::kOpEnd: return "op-end";
+  }
+  return "?";
+}
+
+const char* WaitKindName(WaitKind k) {
+  switch (k) {
+    case WaitKind::kNone: return "nothing";
+    case WaitKind::kLock: return "lock";
+    case WaitKind::kShootdownAck: return "shootdown ack from cpu";
+    case WaitKind::kGracePeriod: return "grace period";
+  }
+  return "?";
+}
+
+std::string WaitDesc::ToString() const { return absl::StrFormat("%s 0x%x", WaitKindName(kind), object); }
+
+const char* RunEndName(RunEnd e) {
+  switch (e) {
+    case RunEnd::kCompleted: return "completed";
+    case RunEnd::kFinding: return "finding";
+    case RunEnd::kDeadlock: return "deadlock";
+    case RunEnd::kLivelock: return "livelock";
+  }
+  return "?";
+}
+
+Scheduler::Scheduler(int ncpus, absl::Span<const uint8_t> tape, SchedOptions opt)
+    : ncpus_(ncpus), tape_(tape.begin(), tape.end()), opt_(opt) {
+  PTSIM_CHECK(ncpus >= 1 && ncpus <= kMaxCpus, "%d CPUs", ncpus);
+}
+
+int Scheduler::current() const { return tls_cpu; }
+
+bool Scheduler::Unwinding() const { return aborted_ && std::uncaught_exceptions() > 0; }
+
+bool Scheduler::Runnable(int c) const {
+  const Cpu& cpu = cpus_[c];
+  if (cpu.finished) return false;
+  return cpu.wait.kind == WaitKind::kNone || (*cpu.ready)();
+}
+
+int Scheduler::Choose(int self, bool may_stay) {
+  std::array<int, kMaxCpus> cand{};
+  int n = 0;
+  for (int c = 0; c < ncpus_; ++c) {
+    if ((c != self || may_stay) && Runnable(c)) cand[n++] = c;
+  }
+  if (n == 0) return -1;
+  if (n == 1) return cand[0];
+  if (tape_pos_ < tape_.size()) {
+    const uint8_t b = tape_[tape_pos_++];
+    if (may_stay && b < kFirstSwitchByte) return self;
+    if (b >= kFirstSwitchByte) return cand[(b - kFirstSwitchByte) % n];
+    return cand[b % n];
+  }
+  // Tape exhausted: keep running, else the lowest-numbered runnable CPU.
+  return may_stay ? self : cand[0];
+}
+
+void Scheduler::SwitchTo(int self, int next, std::unique_lock<std::mutex>& lk) {
+  if (next == self) return;
+  ++switches_;
+  if (on_switch_) on_switch_(cpus_[self].last, cpus_[next].last);
+  running_ = next;
+  cv_.notify_all();
+  cv_.wait(lk, [&] { return running_ == self; });
+  if (aborted_) throw SimAbort{};
+}
+
+void Scheduler::Record(int cpu, PointKind kind, uint64_t object) {
+  ++steps_;
+  const TraceEvent e{static_cast<uint8_t>(cpu), kind, object};
+  cpus_[cpu].last = e;
+  hash_.Add((uint64_t{e.cpu} << 8) | static_cast<uint8_t>(kind));
+  hash_.Add(object);
+  if (opt_.keep_trace) trace_.push_back(e);
+}
+
+void Scheduler::Point(PointKind kind, uint64_t object) {
+  if (Unwinding()) return;
+  const int self = tls_cpu;
+  std::unique_lock<std::mutex> lk(mu_);
+  Record(self, kind, object);
+  if (steps_ > opt_.step_budget) {
+    lk.unlock();
+    Abandon(RunEnd::kLivelock,
+            absl::StrFormat("step budget of %d scheduling points exhausted (livelock?)\n%s", opt_.step_budget,
+                            WaitStates()));
+  }
+  SwitchTo(self, Choose(self, /*may_stay=*/true), lk);
+}
+
+void Scheduler::WaitUntil(const WaitDesc& what, absl::FunctionRef<bool()> ready) {
+  if (Unwinding()) return;
+  const int self = tls_cpu;
+  std::unique_lock<std::mutex> lk(mu_);
+  while (!ready()) {
+    cpus_[self].wait = what;
+    cpus_[self].ready = &ready;
+    const int next = Choose(self, /*may_stay=*/false);
+    if (next < 0) {
+      lk.unlock();
+      Abandon(RunEnd::kDeadlock, absl::StrCat("no CPU can run\n", WaitStates()));
+    }
+    SwitchTo(self, next, lk);
+    cpus_[self].wait = {};
+    cpus_[self].ready = nullptr;
+  }
+}
+
+std::string Scheduler::WaitStates() const {
+  std::string s;
+  for (int c = 0; c < ncpus_; ++c) {
+    const Cpu& cpu = cpus_[c];
+    if (cpu.finished) {
+      absl::StrAppendFormat(&s, "  cpu%d: finished\n", c);
+    } else if (cpu.wait.kind != WaitKind::kNone) {
+      absl::StrAppendFormat(&s, "  cpu%d: waits for %s (last: %s 0x%x)\n", c, cpu.wait.ToString(),
+                            PointKindName(cpu.last.kind), cpu.last.object);
+    } else {
+      absl::StrAppendFormat(&s, "  cpu%d: runnable (last: %s 0x%x)\n", c, PointKindName(cpu.last.kind),
+                            cpu.last.object);
+    }
+  }
+  return s;
+}
+
+void Scheduler::Abandon(RunEnd why, std::string message) {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (!aborted_) {
+      aborted_ = true;
+      end_ = why;
+      message_ = std::move(message);
+    }
+  }
+  throw SimAbort{};
+}
+
+void Scheduler::Finish(int self) {
+  std::unique_lock<std::mutex> lk(mu_);
+  cpus_[self].finished = true;
+  cpus_[self].wait = {};
+  cpus_[self].ready = nullptr;
+  int next = -1;
+  if (aborted_) {
+    // Unwind the others one at a time, so their destructors never race.
+    for (int c = 0; c < ncpus_ && next < 0; ++c)
+      if (!cpus_[c].finished) next = c;
+  } else {
+    next = Choose(self, /*may_stay=*/false);
+    bool others_left = false;
+    for (int c = 0; c < ncpus_; ++c) others_left |= !cpus_[c].finished;
+    if (next < 0 && others_left) {
+      aborted_ = true;
+      end_ = RunEnd::kDeadlock;
+      message_ = absl::StrCat("no CPU can run\n", WaitStates());
+      for (int c = 0; c < ncpus_ && next < 0; ++c)
+        if (!cpus_[c].finished) next = c;
+    }
+  }
+  running_ = next;  // -1: everyone is done
+  cv_.notify_all();
+}
+
+void Scheduler::Run(const std::function<void(int cpu)>& body) {
+  std::vector<std::thread> threads;
+  threads.reserve(ncpus_);
+  for (int c = 0; c < ncpus_; ++c) {
+    threads.emplace_back([this, c, &body] {
+      tls_cpu = c;
+      bool start = true;
+      {
+        std::unique_lock<std::mutex> lk(mu_);
+        cv_.wait(lk, [&] { return running_ == c; });
+        start = !aborted_;
+      }
+      if (start) {
+        try {
+          body(c);
+        } catch (const SimAbort&) {
+        }
+      }
+      Finish(c);
+      tls_cpu = -1;
+    });
+  }
+  {
+    std::unique_lock<std::mutex> lk(mu_);
+    running_ = 0;
+    cv_.notify_all();
+  }
+  for (std::thread& t : threads) t.join();
+}
+
+}  // namespace ptsim

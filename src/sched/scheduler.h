@@ -1,0 +1,127 @@
+// The deterministic scheduler: simulated CPUs run one at a time, and the
+// next CPU is read from the program's schedule bytes (the "tape").
+//
+// Each simulated CPU is an OS thread, but a baton (one mutex, one condition
+// variable, the id of the CPU allowed to run) makes exactly one of them run
+// at a time. Threads rather than hand-written fibers keep every sanitizer
+// and debugger working unmodified; the cost is a futex hand-off per context
+// switch, and with the tape encoding below switches are rare.
+//
+// Tape encoding (research/concurrency.md §6.1): at a scheduling point where
+// more than one CPU could run, one byte is read. 0x00..0xbf keep the current
+// CPU running; 0xc0..0xff switch to runnable[(b - 0xc0) % n] (which may be
+// the current CPU). Random mutations therefore add few preemptions. When
+// the tape runs out the current CPU runs until it finishes or blocks, then
+// the lowest-numbered runnable CPU: every run terminates.
+//
+// A CPU that must wait (a held lock, an unacknowledged shootdown, a grace
+// period) is not runnable until its condition holds. If no CPU can run, the
+// run ends as a deadlock with every CPU's wait state; a run that exceeds its
+// step budget ends as a livelock. Neither is ever waited out.
+//
+// Same binary + same program + same tape => same trace, same hash.
+#ifndef PTSIM_SCHED_SCHEDULER_H_
+#define PTSIM_SCHED_SCHEDULER_H_
+
+#include <array>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/types/span.h"
+#include "src/base/hash.h"
+#include "src/sched/runtime.h"
+
+namespace ptsim {
+
+struct TraceEvent {
+  uint8_t cpu = 0;
+  PointKind kind = PointKind::kLoad;
+  uint64_t object = 0;
+};
+
+enum class RunEnd : uint8_t { kCompleted, kFinding, kDeadlock, kLivelock };
+const char* RunEndName(RunEnd e);
+
+struct SchedOptions {
+  uint64_t step_budget = 1'000'000;
+  bool keep_trace = true;  // keep every event (repro); the hash is always kept
+};
+
+class Scheduler final : public Runtime {
+ public:
+  Scheduler(int ncpus, absl::Span<const uint8_t> tape, SchedOptions opt = {});
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  // Runs body(cpu) for every CPU until all have returned or the run is
+  // abandoned. Call once.
+  void Run(const std::function<void(int cpu)>& body);
+
+  // Ends the run with a finding, from the running CPU. Throws SimAbort.
+  [[noreturn]] void Abandon(RunEnd why, std::string message);
+
+  // Called at every context switch with the event the old CPU just did and
+  // the one the new CPU is about to do: interleaving coverage.
+  void set_on_switch(std::function<void(const TraceEvent&, const TraceEvent&)> f) { on_switch_ = std::move(f); }
+
+  int ncpus() const override { return ncpus_; }
+  int current() const override;
+  void Point(PointKind kind, uint64_t object) override;
+  void WaitUntil(const WaitDesc& what, absl::FunctionRef<bool()> ready) override;
+  uint64_t Now() const override { return steps_; }
+  bool deterministic() const override { return true; }
+
+  RunEnd end() const { return end_; }
+  const std::string& message() const { return message_; }
+  uint64_t trace_hash() const { return hash_.value(); }
+  const std::vector<TraceEvent>& trace() const { return trace_; }
+  uint64_t steps() const { return steps_; }
+  uint64_t switches() const { return switches_; }
+  size_t tape_used() const { return tape_pos_; }
+  // "cpu1 waits for lock 0x..." per blocked CPU: the state at a deadlock.
+  std::string WaitStates() const;
+
+ private:
+  struct Cpu {
+    bool finished = false;
+    WaitDesc wait;                                // kind kNone when runnable
+    absl::FunctionRef<bool()>* ready = nullptr;  // set while waiting
+    TraceEvent last;
+  };
+
+  bool Runnable(int c) const;
+  // The CPU to run next, `self` included when it is runnable.
+  int Choose(int self, bool may_stay);
+  // Hands the baton to `next` and returns when it comes back to `self`.
+  void SwitchTo(int self, int next, std::unique_lock<std::mutex>& lk);
+  void Record(int cpu, PointKind kind, uint64_t object);
+  void Finish(int self);
+  bool Unwinding() const;
+
+  const int ncpus_;
+  const std::vector<uint8_t> tape_;  // a copy: callers pass temporaries
+  SchedOptions opt_;
+  size_t tape_pos_ = 0;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int running_ = -1;
+  std::array<Cpu, kMaxCpus> cpus_{};
+
+  uint64_t steps_ = 0;
+  uint64_t switches_ = 0;
+  Fnv1a64 hash_;
+  std::vector<TraceEvent> trace_;
+  RunEnd end_ = RunEnd::kCompleted;
+  std::string message_;
+  bool aborted_ = false;
+  std::function<void(const TraceEvent&, const TraceEvent&)> on_switch_;
+};
+
+}  // namespace ptsim
+
+#endif  // PTSIM_SCHED_SCHEDULER_H_
