@@ -128,10 +128,14 @@ absl::StatusOr<RaceReport> RunRaceWith(const FormatConfig& cfg, const RaceProgra
   Machine m(&sched, p.ncpus);
   const ConcConfig cc{.ncpus = p.ncpus, .free = p.free, .shootdown = p.shootdown, .bugs = opt.bugs};
   RaceReport rep;
+  // Set before `w` exists, read by the failure callback once it does.
+  World<F>* world = nullptr;
   World<F> w(f, &m, &arena.mem(), &arena.alloc(), cc, [&](std::string_view check, const std::string& msg) {
     rep.check = std::string(check);
+    rep.failing_op = world->cpu[m.self()].op;
     sched.Abandon(RunEnd::kFinding, msg);
   });
+  world = &w;
   if (absl::Status st = w.Init(); !st.ok()) return st;
   w.next_frame = uint64_t{1} << (LeafOaBits(f, Level(0)) > 32 ? 31 : LeafOaBits(f, Level(0)) - 1);
 
@@ -175,8 +179,6 @@ absl::StatusOr<RaceReport> RunRaceWith(const FormatConfig& cfg, const RaceProgra
   if (rep.end != RunEnd::kCompleted) {
     rep.message = sched.message();
     if (rep.end != RunEnd::kFinding) rep.check = RunEndName(rep.end);
-    // The failing CPU is the one that was running: the last event's.
-    if (!rep.trace.empty()) rep.failing_op = w.cpu[rep.trace.back().cpu].op;
   } else if (std::optional<Violation> v = CheckQuiescent(w)) {
     rep.check = v->check;
     rep.message = v->message;
