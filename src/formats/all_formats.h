@@ -7,6 +7,7 @@
 #include "src/formats/armv8.h"
 #include "src/formats/fake.h"
 #include "src/formats/riscv.h"
+#include "src/formats/vtd.h"
 #include "src/formats/x86_32.h"
 #include "src/formats/x86_64.h"
 #include "src/formats/x86_pae.h"
@@ -26,6 +27,9 @@ using AllFormats = FormatList<  //
     fmt::RiscvSv39,             //
     fmt::RiscvSv48,             //
     fmt::RiscvSv57,             //
+    fmt::VtdSs3,                //
+    fmt::VtdSs4,                //
+    fmt::VtdSs5,                //
     fmt::Fake>;
 
 }  // namespace ptsim
