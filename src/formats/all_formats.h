@@ -5,6 +5,7 @@
 #define PTSIM_FORMATS_ALL_FORMATS_H_
 
 #include "src/formats/armv8.h"
+#include "src/formats/armv8_s2.h"
 #include "src/formats/fake.h"
 #include "src/formats/riscv.h"
 #include "src/formats/vtd.h"
@@ -23,6 +24,9 @@ using AllFormats = FormatList<  //
     fmt::ArmV8S1_4K,            //
     fmt::ArmV8S1_16K,           //
     fmt::ArmV8S1_64K,           //
+    fmt::ArmV8S2_4K,            //
+    fmt::ArmV8S2_16K,           //
+    fmt::ArmV8S2_64K,           //
     fmt::RiscvSv32,             //
     fmt::RiscvSv39,             //
     fmt::RiscvSv48,             //
