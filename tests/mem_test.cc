@@ -54,7 +54,7 @@ class TableAllocatorTest : public ::testing::Test {
   TableAllocator alloc_{&mem_, OaRange{Oa(0x100000), Oa(0x3fffff)}};
 };
 
-TEST_F(TableAllocatorTest, EverySizeFrom32BytesTo64KiBIsAlignedZeroedAndAccounted) {
+TEST_F(TableAllocatorTest, EverySizeFrom32BytesTo1MiBIsAlignedZeroedAndAccounted) {
   uint64_t bytes = 0;
   for (unsigned lg2 = TableAllocator::kMinSizeLg2; lg2 <= TableAllocator::kMaxSizeLg2; ++lg2) {
     auto t = alloc_.Alloc(lg2, 7, static_cast<int>(lg2 % 4));

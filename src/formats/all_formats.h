@@ -5,8 +5,10 @@
 #define PTSIM_FORMATS_ALL_FORMATS_H_
 
 #include "src/formats/armv8.h"
+#include "src/formats/armv8_s2.h"
 #include "src/formats/fake.h"
 #include "src/formats/riscv.h"
+#include "src/formats/vtd.h"
 #include "src/formats/x86_32.h"
 #include "src/formats/x86_64.h"
 #include "src/formats/x86_pae.h"
@@ -22,10 +24,16 @@ using AllFormats = FormatList<  //
     fmt::ArmV8S1_4K,            //
     fmt::ArmV8S1_16K,           //
     fmt::ArmV8S1_64K,           //
+    fmt::ArmV8S2_4K,            //
+    fmt::ArmV8S2_16K,           //
+    fmt::ArmV8S2_64K,           //
     fmt::RiscvSv32,             //
     fmt::RiscvSv39,             //
     fmt::RiscvSv48,             //
     fmt::RiscvSv57,             //
+    fmt::VtdSs3,                //
+    fmt::VtdSs4,                //
+    fmt::VtdSs5,                //
     fmt::Fake>;
 
 }  // namespace ptsim

@@ -13,7 +13,10 @@
 //   * the Svadu/Svade discussion of the A and D bits: step 7, the PTE
 //     text on A/D under "Sv32", and the chapter '"Svadu" Extension for
 //     Hardware Updating of A/D Bits' (menvcfg.ADUE; when hardware updating
-//     is off, Svade's exceptions take effect).
+//     is off, Svade's exceptions take effect);
+//   * the chapter '"Svpbmt" Extension for Page-Based Memory Types' (the
+//     PBMT field, its encodings, and the rule that it is reserved in
+//     non-leaf PTEs) for the `svpbmt` knob.
 //
 // Levels: the spec's walk index i runs from LEVELS-1 (the root, indexed by
 // VPN[LEVELS-1]) down to 0, exactly as ptsim numbers levels, so ptsim level
@@ -35,10 +38,15 @@
 //
 // Classification (steps 3, 4 and 6):
 //   V = 0                                 kEmpty
-//   bits 63:54 nonzero (64-bit PTEs)      kInvalid: N (63) and PBMT (62:61)
-//                                         belong to Svnapot / Svpbmt, not
-//                                         modelled, 60:54 are reserved; all
-//                                         raise a page fault when set
+//   bits 63:54 nonzero (64-bit PTEs)      kInvalid: N (63) belongs to
+//                                         Svnapot, not modelled, 60:54 are
+//                                         reserved, and PBMT (62:61) is
+//                                         reserved without Svpbmt; all raise
+//                                         a page fault when set. With
+//                                         svpbmt = 1, PBMT 1 (NC) and 2 (IO)
+//                                         are legal in a leaf; 3 is reserved,
+//                                         and any nonzero PBMT in a pointer
+//                                         is reserved (Svpbmt chapter)
 //   R = 0 and W = 1 (with any X)          kInvalid: reserved encoding
 //   R = W = X = 0                         pointer: kTable, but kInvalid at
 //                                         level 0 (step 4: i < 0 faults) or
@@ -70,14 +78,22 @@
 // (it needs a fault hook in the MMU), so a walk with svadu = 0 succeeds and
 // leaves A/D as they were.
 //
+// Svpbmt (knob svpbmt, 64-bit PTEs only; Sv32 has no PBMT field): PBMT
+// picks a memory type (0 PMA, 1 NC, 2 IO) that overrides the PMA. LeafAttrs
+// carries no memory type, so EncodeLeaf writes PBMT = 0 and DecodeAttrs
+// ignores the field; what matters for a page-table simulator is that a
+// legal PBMT is a leaf, a reserved one faults, and PBMT never leaks into
+// the PPN (it sits above bit 53, outside the Ppn field).
+//
 // Not yet modelled: the Svade A/D page fault above, MXR and SUM (mstatus),
 // the rule that S-mode never executes U = 1 pages and reads them only with
 // SUM (Permits() in mmu.h lets a supervisor access any user page, as x86
-// without SMAP/SMEP), Svnapot, Svpbmt, the hypervisor's G-stage (Sv39x4
-// ...) and PMP/PMA checks.
+// without SMAP/SMEP), Svnapot, the hypervisor's G-stage (Sv39x4 ...) and
+// PMP/PMA checks.
 #ifndef PTSIM_FORMATS_RISCV_H_
 #define PTSIM_FORMATS_RISCV_H_
 
+#include <array>
 #include <string_view>
 #include <type_traits>
 
@@ -97,15 +113,27 @@ class RiscvSv {
                                             : kLevels == 4 ? "riscv_sv48"
                                                            : "riscv_sv57";
   static constexpr unsigned kEntryLg2 = kIs32 ? 2 : 3;
-  static constexpr ConfigKnob kKnobs[] = {
-      {"svadu", 0, 1, 1, "menvcfg.ADUE: 1 = Svadu, hardware sets A (D on a store) in leaves; 0 = Svade, no writes"},
-  };
+  static constexpr ConfigKnob kSvaduKnob = {
+      "svadu", 0, 1, 1, "menvcfg.ADUE: 1 = Svadu, hardware sets A (D on a store) in leaves; 0 = Svade, no writes"};
+  static constexpr ConfigKnob kSvpbmtKnob = {
+      "svpbmt", 0, 1, 0, "Svpbmt: PBMT (bits 62:61) 1 = NC and 2 = IO are legal in leaves; 0 = PBMT is reserved"};
+  // Sv32 PTEs have no PBMT field, so only the 64-bit modes offer the knob.
+  static constexpr auto kKnobs = [] {
+    if constexpr (kIs32) {
+      return std::array{kSvaduKnob};
+    } else {
+      return std::array{kSvaduKnob, kSvpbmtKnob};
+    }
+  }();
   static constexpr NamedBit kNamedBits[] = {
       {"valid", 0}, {"read", 1},   {"write", 2},    {"exec", 3},
       {"user", 4},  {"global", 5}, {"accessed", 6}, {"dirty", 7},
   };
 
-  explicit RiscvSv(const FormatConfig& cfg) : svadu_(cfg.Get(0) != 0) {}
+  explicit RiscvSv(const FormatConfig& cfg)
+      : svadu_(cfg.Get(0) != 0),
+        // Sv32 has no second knob; its slot is never read.
+        reserved_mask_(kIs32 ? 0 : (cfg.Get(1) != 0 ? Reserved64::kMask & ~Pbmt::kMask : Reserved64::kMask)) {}
 
   Level TopLevel() const { return Level(kLevels - 1); }
   unsigned VaBits() const { return kPageLg2 + kIndexBits * kLevels; }
@@ -127,13 +155,16 @@ class RiscvSv {
     // Step 3: V = 0, the reserved R/W combination and reserved bits all
     // fault; only V = 0 means "nothing here".
     if (!V::Test(raw)) return EntryKind::kEmpty;
-    if ((raw & kReservedMask) != 0) return EntryKind::kInvalid;
+    if ((raw & reserved_mask_) != 0) return EntryKind::kInvalid;
     if (!R::Test(raw) && W::Test(raw)) return EntryKind::kInvalid;
+    // Only reachable with svpbmt = 1 (reserved_mask_ covers PBMT otherwise):
+    // encoding 3 is reserved for future standard use.
+    if (Pbmt::Get(raw) == kPbmtReserved) return EntryKind::kInvalid;
     if (!R::Test(raw) && !X::Test(raw)) {
       // Step 4: a pointer. At i = 0 there is no next level; D, A and U are
-      // reserved in non-leaf PTEs.
+      // reserved in non-leaf PTEs, and so is PBMT (Svpbmt chapter).
       if (l.IsBottom()) return EntryKind::kInvalid;
-      if (D::Test(raw) || A::Test(raw) || U::Test(raw)) return EntryKind::kInvalid;
+      if (D::Test(raw) || A::Test(raw) || U::Test(raw) || Pbmt::Get(raw) != 0) return EntryKind::kInvalid;
       return EntryKind::kTable;
     }
     // Step 6: a superpage's PPN[i-1:0] must be zero. Those PPN fields sit
@@ -199,11 +230,14 @@ class RiscvSv {
   using D = Bit<7>;
   using Rsw = Field<9, 8>;  // supervisor software's; hardware ignores it
   using Ppn = std::conditional_t<kIs32, Field<31, 10>, Field<53, 10>>;
-  // 64-bit PTEs: N (63), PBMT (62:61) and bits 60:54, all reserved here.
+  // 64-bit PTEs: N (63), PBMT (62:61) and bits 60:54; all reserved unless
+  // Svpbmt makes PBMT legal. In a 32-bit Raw, PBMT reads as 0.
   using Reserved64 = Field<63, 54>;
-  static constexpr uint64_t kReservedMask = kIs32 ? 0 : Reserved64::kMask;
+  using Pbmt = Field<62, 61>;
+  static constexpr uint64_t kPbmtReserved = 3;
 
   bool svadu_;
+  uint64_t reserved_mask_;  // derived once: the walk tests it on every entry
 };
 
 using RiscvSv32 = RiscvSv<2, uint32_t>;

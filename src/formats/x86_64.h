@@ -49,7 +49,7 @@ class X86_64 {
         nxe_(cfg.Get(1) != 0),
         gb_pages_(cfg.Get(2) != 0),
         oa_mask_(AddrBits::kMask & LowMask(oa_bits_)),
-        rsvd_mask_((AddrBits::kMask & ~LowMask(oa_bits_)) | (nxe_ ? 0 : Xd::kMask)),
+        rsvd_mask_(x86::ReservedAddrBits(oa_bits_) | (nxe_ ? 0 : Xd::kMask)),
         xd_mask_(nxe_ ? Xd::kMask : 0) {}
 
   Level TopLevel() const { return Level(kLevels - 1); }
@@ -113,7 +113,7 @@ class X86_64 {
   using Ps = x86::Ps;
   using G = x86::G;
   using Xd = Bit<63>;
-  using AddrBits = Field<51, 12>;
+  using AddrBits = x86::Addr52;
 
   unsigned oa_bits_;
   bool nxe_;

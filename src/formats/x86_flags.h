@@ -3,7 +3,9 @@
 // low byte of PDEs, PTEs and their 64-bit counterparts the same layout; only
 // the address fields, the reserved bits and XD differ, and those stay in each
 // format's own header. (PAE PDPTEs, Table 4-7, do not follow it: x86_pae.h
-// handles them.)
+// handles them.) The 64-bit address field and its reserved top are shared
+// with VT-d second-stage entries (VT-d spec §9.8, "bitwise compatible with
+// the EPT entry format"), which otherwise use their own low bits.
 #ifndef PTSIM_FORMATS_X86_FLAGS_H_
 #define PTSIM_FORMATS_X86_FLAGS_H_
 
@@ -19,6 +21,12 @@ using A = Bit<5>;
 using D = Bit<6>;
 using Ps = Bit<7>;  // in a PDE/PDPTE; the same bit is PAT in a PTE
 using G = Bit<8>;
+// 64-bit entries: the address of the page or table, bits 51:12 in place.
+using Addr52 = Field<51, 12>;
+
+// Address bits at or above `oa_bits` (MAXPHYADDR, VT-d's HAW): reserved in
+// every 64-bit entry.
+constexpr uint64_t ReservedAddrBits(unsigned oa_bits) { return Addr52::kMask & ~LowMask(oa_bits); }
 
 // A table entry that restricts nothing below it: P, R/W, U/S.
 template <typename Raw>

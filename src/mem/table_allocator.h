@@ -1,6 +1,7 @@
 // Allocator for page-table levels (seed 003, generic_pt's pt_radix_alloc):
-// tables of any power-of-two size from 32 bytes (the PAE PDPT) to 64 KiB,
-// aligned to their size, carved from a region of simulated memory.
+// tables of any power-of-two size from 32 bytes (the PAE PDPT) to 1 MiB
+// (16 concatenated 64 KiB ARM stage 2 tables), aligned to their size,
+// carved from a region of simulated memory.
 //
 // Every table has metadata (owner, level, state, generation). A table is
 // freed either at once or onto a deferred list that is released after a
@@ -46,7 +47,7 @@ struct AllocatorStats {
 class TableAllocator {
  public:
   static constexpr unsigned kMinSizeLg2 = 5;   // 32 B: x86 PAE PDPT
-  static constexpr unsigned kMaxSizeLg2 = 16;  // 64 KiB: ARM 64K granule
+  static constexpr unsigned kMaxSizeLg2 = 20;  // 1 MiB: 16 concatenated ARM 64K-granule stage 2 tables
   static constexpr uint8_t kPoison = 0xdb;
   // Freed tables wait this many frees before their memory is reused.
   static constexpr size_t kQuarantine = 64;

@@ -60,7 +60,9 @@ TEST(RiscvGolden, NamesAndKnobDefaults) {
   EXPECT_EQ(RiscvSv57::kName, "riscv_sv57");
   EXPECT_EQ(RiscvSv32::kEntryLg2, 2u);
   EXPECT_EQ(RiscvSv39::kEntryLg2, 3u);
-  EXPECT_EQ(ConfigToString(RiscvSv39::kKnobs, FormatConfig::Defaults(RiscvSv39::kKnobs)), "svadu=1");
+  EXPECT_EQ(ConfigToString(RiscvSv39::kKnobs, FormatConfig::Defaults(RiscvSv39::kKnobs)), "svadu=1 svpbmt=0");
+  EXPECT_EQ(ConfigToString(RiscvSv32::kKnobs, FormatConfig::Defaults(RiscvSv32::kKnobs)), "svadu=1")
+      << "Sv32 PTEs have no PBMT field";
 }
 
 // Sv32: VA = VPN[1] (31:22) | VPN[0] (21:12) | offset, PA = 34 bits
@@ -285,6 +287,67 @@ TEST(RiscvGolden, Sv39HighBitsAreReserved) {
   EXPECT_EQ(f.LeafOa(0x0020000021d950e7ull, Level(0)), Oa(0x0080000087654000ull));
 }
 
+// ---------------------------------------------------------------------------
+// Svpbmt: the chapter '"Svpbmt" Extension for Page-Based Memory Types'.
+// PBMT is bits 62:61: 0 = PMA, 1 = NC (bit 61 = 0x2000_0000_0000_0000),
+// 2 = IO (bit 62 = 0x4000_0000_0000_0000), 3 = reserved (0x6000_...).
+// The leaf below is the Sv39 4 KiB page of Sv39Encode4KiBLeaf: PA
+// 0x8765_4000, V|R|W|G|A|D, raw 0x21d9_50e7.
+
+// With svpbmt = 1, NC and IO leaves are leaves at the same PA with the
+// same attributes; 3 is reserved for future use and faults. N (63) and bit
+// 60 stay reserved: Svpbmt frees only 62:61.
+TEST(RiscvGolden, SvpbmtLegalAndReservedEncodings) {
+  const auto f = Make<RiscvSv39>({"svpbmt=1"});
+  for (uint64_t raw : {0x2000000021d950e7ull, 0x4000000021d950e7ull}) {
+    ASSERT_EQ(f.Classify(raw, Level(0)), EntryKind::kLeaf) << std::hex << raw;
+    EXPECT_EQ(f.LeafOa(raw, Level(0)), Oa(0x87654000));
+    EXPECT_EQ(f.DecodeAttrs(raw, Level(0)), Attrs("rwgad"));
+  }
+  EXPECT_EQ(f.Classify(0x6000000021d950e7ull, Level(0)), EntryKind::kInvalid) << "PBMT = 3";
+  EXPECT_EQ(f.Classify(0x8000000021d950e7ull, Level(0)), EntryKind::kInvalid) << "N";
+  EXPECT_EQ(f.Classify(0x1000000021d950e7ull, Level(0)), EntryKind::kInvalid) << "bit 60";
+}
+
+// Svpbmt chapter: "for non-leaf PTEs, bits 62-61 are reserved". The Sv39
+// pointer 0x2008_0001 (table at 0x8020_0000) with PBMT = 1 faults even
+// with the extension; without it (svpbmt = 0) any nonzero PBMT faults in
+// leaves too.
+TEST(RiscvGolden, SvpbmtReservedInPointersAndWithoutTheExtension) {
+  const auto on = Make<RiscvSv39>({"svpbmt=1"});
+  EXPECT_EQ(on.Classify(0x2000000020080001ull, Level(2)), EntryKind::kInvalid);
+  EXPECT_EQ(on.Classify(0x4000000020080001ull, Level(1)), EntryKind::kInvalid);
+  EXPECT_EQ(on.Classify(0x20080001ull, Level(2)), EntryKind::kTable);
+  const auto off = Make<RiscvSv39>();
+  EXPECT_EQ(off.Classify(0x2000000021d950e7ull, Level(0)), EntryKind::kInvalid);
+  EXPECT_EQ(off.Classify(0x4000000021d950e7ull, Level(0)), EntryKind::kInvalid);
+}
+
+// PBMT never leaks into the output address. Sv39 1 GiB IO gigapage at the
+// top of the 56-bit PA space (Sv39Encode1GiBGigapageAtTopOfPhysicalSpace):
+// 0x003f_ffff_f000_0007 | 0x4000_0000_0000_0000 -> OA 0x00ff_ffff_c000_0000.
+// Sv48 2 MiB NC megapage at 0x1_2340_0000 (0x48d0_005b | bit 61) -> OA
+// 0x1_2340_0000; Sv57 likewise.
+TEST(RiscvGolden, SvpbmtDoesNotLeakIntoTheOutputAddress) {
+  const auto f39 = Make<RiscvSv39>({"svpbmt=1"});
+  EXPECT_EQ(f39.Classify(0x403ffffff0000007ull, Level(2)), EntryKind::kLeaf);
+  EXPECT_EQ(f39.LeafOa(0x403ffffff0000007ull, Level(2)), Oa(0x00ffffffc0000000ull));
+  const auto f48 = Make<RiscvSv48>({"svpbmt=1"});
+  EXPECT_EQ(f48.LeafOa(0x2000000048d0005bull, Level(1)), Oa(0x123400000ull));
+  const auto f57 = Make<RiscvSv57>({"svpbmt=1"});
+  EXPECT_EQ(f57.Classify(0x2000000048d0005bull, Level(1)), EntryKind::kLeaf);
+  EXPECT_EQ(f57.LeafOa(0x2000000048d0005bull, Level(1)), Oa(0x123400000ull));
+}
+
+// LeafAttrs has no memory type: EncodeLeaf writes PBMT = 0 (PMA) with or
+// without the extension, and Svadu's A/D update keeps a PBMT it finds:
+// 0x4000_0000_21d9_5007 (IO, V|R|W) stored to -> 0x4000_0000_21d9_50c7.
+TEST(RiscvGolden, SvpbmtEncodeWritesPmaAndMarkingKeepsPbmt) {
+  const auto f = Make<RiscvSv39>({"svpbmt=1"});
+  EXPECT_EQ(f.EncodeLeaf(Level(0), Oa(0x87654000), Attrs("rwgad")), 0x21d950e7ull);
+  EXPECT_EQ(f.MarkAccessed(0x4000000021d95007ull, Level(0), true), 0x4000000021d950c7ull);
+}
+
 // V = 0: not valid whatever the rest says (step 3), in 32- and 64-bit PTEs.
 TEST(RiscvGolden, ClearValidBitIsEmpty) {
   EXPECT_EQ(Make<RiscvSv39>().Classify(0xfffffffffffffffeull, Level(2)), EntryKind::kEmpty);
@@ -382,6 +445,7 @@ TEST(RiscvGolden, AllModesRoundTrip) {
   RoundTrip(Make<RiscvSv48>());
   RoundTrip(Make<RiscvSv57>());
   RoundTrip(Make<RiscvSv39>({"svadu=0"}));
+  RoundTrip(Make<RiscvSv57>({"svpbmt=1"}));
 }
 
 // ---------------------------------------------------------------------------
@@ -488,6 +552,26 @@ TEST_F(RiscvWalkTest, Sv39ReservedFaultsAndSvade) {
   ASSERT_TRUE(w.ok);
   EXPECT_EQ(w.t.oa, Oa(0x123401abcull));
   EXPECT_EQ(Get<uint64_t>(0x2018), 0x48d00017u) << "Svade: hardware does not write A/D";
+}
+
+// Sv39 walk to an IO megapage (Svpbmt chapter): the user RW 2 MiB leaf of
+// Sv39SuperpagesAndExecuteOnly with PBMT = 2, 0x4000_0000_48d0_0017 at
+// 0x2018. With svpbmt = 1 VA 0x4060_1abc -> PA 0x1_2340_1abc and the store
+// sets A|D (0xc0) without touching PBMT; with svpbmt = 0 the walk stops
+// with a reserved fault at level 1 and writes nothing.
+TEST_F(RiscvWalkTest, Sv39SvpbmtIoMegapage) {
+  Put<uint64_t>(0x1008, 0x801);
+  Put<uint64_t>(0x2018, 0x4000000048d00017ull);
+  const auto off = Make<RiscvSv39>();
+  EXPECT_EQ(Translate(off, &mem_, Oa(0x1000), Va(0x40601abc), kUserWrite).fault,
+            (Fault{FaultKind::kReserved, Level(1)}));
+  EXPECT_EQ(Get<uint64_t>(0x2018), 0x4000000048d00017ull);
+  const auto on = Make<RiscvSv39>({"svpbmt=1"});
+  const WalkResult w = Translate(on, &mem_, Oa(0x1000), Va(0x40601abc), kUserWrite);
+  ASSERT_TRUE(w.ok);
+  EXPECT_EQ(w.t.oa, Oa(0x123401abcull));
+  EXPECT_EQ(w.t.size_lg2, 21u);
+  EXPECT_EQ(Get<uint64_t>(0x2018), 0x4000000048d000d7ull);
 }
 
 // Sv57, high half. VA = sign-extended VPN[4] = 0x100, VPN[3] = 1,
