@@ -2,12 +2,12 @@
 # repository root on its include path, so includes read "src/pt/entry.h".
 
 function(ptsim_cc_test name)
-  cmake_parse_arguments(T "" "" "SRCS;DEPS" ${ARGN})
+  cmake_parse_arguments(T "" "" "SRCS;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${T_SRCS})
   target_link_libraries(${name} PRIVATE ${T_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
   # Discovery runs the binary after linking; PRE_TEST keeps the build free
   # of sanitizer-instrumented runs.
-  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST)
+  gtest_discover_tests(${name} DISCOVERY_MODE PRE_TEST PROPERTIES LABELS "${T_LABELS}")
 endfunction()
 
 # A fuzz target: a plain LLVMFuzzerTestOneInput in SRCS, linked with the

@@ -1,6 +1,7 @@
 // Race programs end to end: codecs, determinism, every format and scheme
 // clean without injected bugs, and the known bugs caught.
 #include <cstdint>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -22,7 +23,7 @@ RaceProgram MustParse(const std::string& text) {
   return *p;
 }
 
-[[maybe_unused]] RaceReport MustRun(const RaceProgram& p, uint32_t bugs = 0) {
+RaceReport MustRun(const RaceProgram& p, uint32_t bugs = 0) {
   Arena arena;
   absl::StatusOr<RaceReport> r = RunRace(p, arena, RaceRunOptions{.bugs = bugs});
   EXPECT_TRUE(r.ok()) << r.status();
@@ -123,6 +124,77 @@ TEST(RaceRunner, EveryFormatAndSafeSchemeRunsCleanAndDeterministically) {
     }
   }
   EXPECT_EQ(runs, static_cast<int>(Registry().size()) * 18);
+}
+
+// Every text program under corpus/race_fuzzer/ runs twice with the same
+// trace. A file may say what it must report:
+//   # expect: CHECK           the run must end with this check failing
+//   # inject: NAME            ... with this known bug switched on; and
+//                             without it the same program must pass
+struct CorpusCase {
+  std::string path;
+  std::string text;
+  std::string expect;  // empty: every check holds
+  std::string inject;
+};
+
+std::vector<CorpusCase> RaceCorpus() {
+  std::vector<CorpusCase> out;
+  const std::filesystem::path root = std::filesystem::path(PTSIM_SOURCE_DIR) / "corpus" / "race_fuzzer";
+  for (const auto& e : std::filesystem::recursive_directory_iterator(root)) {
+    if (e.path().extension() != ".txt") continue;
+    std::ifstream in(e.path());
+    std::stringstream ss;
+    ss << in.rdbuf();
+    CorpusCase c{e.path().string(), ss.str(), "", ""};
+    std::istringstream lines(c.text);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.rfind("# expect: ", 0) == 0) c.expect = line.substr(10);
+      if (line.rfind("# inject: ", 0) == 0) c.inject = line.substr(10);
+    }
+    out.push_back(c);
+  }
+  std::sort(out.begin(), out.end(), [](const CorpusCase& a, const CorpusCase& b) { return a.path < b.path; });
+  return out;
+}
+
+TEST(RaceCorpus, EveryProgramIsDeterministicAndReportsWhatItSays) {
+  const std::vector<CorpusCase> corpus = RaceCorpus();
+  ASSERT_GE(corpus.size(), 3u);
+  for (const CorpusCase& c : corpus) {
+    SCOPED_TRACE(c.path);
+    const RaceProgram p = MustParse(c.text);
+    uint32_t bugs = 0;
+    ASSERT_TRUE(ParseInjectList(c.inject, &bugs).ok());
+    const RaceReport a = MustRun(p, bugs);
+    const RaceReport b = MustRun(p, bugs);
+    EXPECT_EQ(a.trace_hash, b.trace_hash);
+    EXPECT_EQ(a.check, c.expect) << FormatRaceReport(p, a);
+    if (bugs != 0) {
+      const RaceReport clean = MustRun(p);
+      EXPECT_TRUE(clean.ok()) << "without the bug:\n" << FormatRaceReport(p, clean);
+    }
+  }
+}
+
+TEST(RaceCorpus, Seed004IsReportedAndEverySafeSchemeSurvivesTheSameInterleaving) {
+  const std::vector<CorpusCase> corpus = RaceCorpus();
+  const auto it = std::find_if(corpus.begin(), corpus.end(),
+                               [](const CorpusCase& c) { return c.path.find("seed004") != std::string::npos; });
+  ASSERT_NE(it, corpus.end());
+  RaceProgram p = MustParse(it->text);
+  ASSERT_TRUE(p.Unsafe());
+  const RaceReport bad = MustRun(p);
+  EXPECT_EQ(bad.Signature(p), "x86_64_4level-gup-freed-table") << FormatRaceReport(p, bad);
+  for (auto [free, shootdown] : {std::pair{FreeScheme::kIpi, ShootdownStyle::kBroadcast},
+                                 std::pair{FreeScheme::kRcu, ShootdownStyle::kBroadcast},
+                                 std::pair{FreeScheme::kImmediate, ShootdownStyle::kIpi}}) {
+    p.free = free;
+    p.shootdown = shootdown;
+    const RaceReport r = MustRun(p);
+    EXPECT_TRUE(r.ok()) << FreeSchemeName(free) << "/" << ShootdownStyleName(shootdown) << "\n"
+                        << FormatRaceReport(p, r);
+  }
 }
 
 }  // namespace

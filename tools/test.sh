@@ -20,7 +20,7 @@ cd "$PTSIM_ROOT"
 
 # The default list. Adding a preset (e.g. tsan) is one entry here; give it runtime defaults in
 # sanitizer_env if it needs any.
-DEFAULT_PRESETS=(release asan-ubsan)
+DEFAULT_PRESETS=(release asan-ubsan tsan)
 QUICK_PRESETS=(release)
 
 usage() {
@@ -39,6 +39,19 @@ sanitizer_env() {
       echo "TSAN_OPTIONS=${TSAN_OPTIONS-halt_on_error=1:second_deadlock_stack=1}"
       echo "UBSAN_OPTIONS=${UBSAN_OPTIONS-halt_on_error=1:print_stacktrace=1}"
       ;;
+  esac
+}
+
+# What a preset builds and tests, when not everything: ThreadSanitizer runs the concurrency
+# tests (deterministic scheduler and a bounded real-threads stress run) only.
+preset_build_args() {
+  case "$1" in
+    tsan) echo "--target sched_test race_test ptsim" ;;
+  esac
+}
+preset_ctest_args() {
+  case "$1" in
+    tsan) echo "-L concurrency" ;;
   esac
 }
 
@@ -115,8 +128,10 @@ ptsim_ensure_symbolizer
 
 for preset in "${presets[@]}"; do
   run_stage "$preset" configure cmake --preset "$preset" "${fresh[@]}"
-  run_stage "$preset" build cmake --build --preset "$preset" -j "$jobs"
-  test_cmd=(ctest --preset "$preset" --output-on-failure -j "$ctest_jobs")
+  read -r -a build_args <<<"$(preset_build_args "$preset")"
+  read -r -a ctest_args <<<"$(preset_ctest_args "$preset")"
+  run_stage "$preset" build cmake --build --preset "$preset" -j "$jobs" "${build_args[@]}"
+  test_cmd=(ctest --preset "$preset" --output-on-failure -j "$ctest_jobs" "${ctest_args[@]}")
   mapfile -t test_env < <(sanitizer_env "$preset")
   if ((${#test_env[@]})); then
     test_cmd=(env "${test_env[@]}" "${test_cmd[@]}")

@@ -90,7 +90,10 @@ void Copy(World<F>& w, int src, int dst, Va first, Va last) {
   pending.fetch_add(1, std::memory_order_seq_cst);
 
   std::vector<ChildLeaf> children;
-  CopyTable<F>(w, src, s.root, w.f.TopLevel(), nullptr, first, last, children);
+  {
+    const WalkerSection<F> section(w, src);
+    CopyTable<F>(w, src, s.root, w.f.TopLevel(), nullptr, first, last, children);
+  }
   for (const ChildLeaf& c : children) {
     const Install r = PopulateLeaf(w, dst, c.va, c.level, c.oa, c.attrs, /*take_ref=*/!c.ref_taken);
     if (r != Install::kDone && c.ref_taken) w.frames.Unmap(w.m, c.oa.value());

@@ -104,6 +104,8 @@ bool GupSlow(World<F>& w, int space, Va va, bool write, bool pin) {
   const int key = w.KeyOf(space, va);
   auto& s = w.spaces[space];
   s.fork_lock.Lock(w.m);
+  std::optional<WalkerSection<F>> section;
+  section.emplace(w, key);
   bool got = false;
   for (bool retry = true; retry;) {
     retry = false;
@@ -139,6 +141,7 @@ bool GupSlow(World<F>& w, int space, Va va, bool write, bool pin) {
       break;
     }
   }
+  section.reset();
   s.fork_lock.Unlock(w.m);
   return got;
 }

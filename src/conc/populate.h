@@ -112,6 +112,7 @@ template <PageTableFormat F>
 Install PopulateLeaf(World<F>& w, int space, Va va, Level leaf_level, Oa oa, LeafAttrs attrs, bool take_ref = true) {
   const F& f = w.f;
   const int key = w.KeyOf(space, va);
+  const WalkerSection<F> section(w, key);
   for (;;) {
     Oa table = w.spaces[space].root;
     std::optional<EntryPtr<F>> parent;

@@ -10,7 +10,9 @@
 //      cleared entries this one then found empty, and not flushed yet).
 //   4. Only now drop the frames' map counts: a page must not be freed while
 //      a TLB may still reach it.
-//   5. Reclaim, bottom-up, every table the range touched that is now empty:
+//   5. Reclaim, bottom-up, every table the range touched that is now empty
+//      (with RCU freeing, alongside other walkers; otherwise under the
+//      exclusive mmap_lock, so only lockless walkers can still be inside):
 //      under the parent's lock and the table's own, check the parent still
 //      points to it and scan it again (it may have been refilled since the
 //      lockless look), then unhook it. Kernel-half tables under the top
@@ -138,14 +140,24 @@ void Remove(World<F>& w, int space, Va first, Va last) {
   w.m.rt().Point(PointKind::kRef, 0x40000 + key);
 
   Gather<F> g;
-  Zap<F>(w, key, w.spaces[space].root, w.f.TopLevel(), nullptr, first, last, g);
+  {
+    const WalkerSection<F> section(w, key);
+    Zap<F>(w, key, w.spaces[space].root, w.f.TopLevel(), nullptr, first, last, g);
+  }
 
   const uint64_t flush_time = w.m.rt().Now();
   const bool nested = pending.load(std::memory_order_seq_cst) > 1 && !w.cfg.Has(Bug::kNoNestedFlush);
   if (!g.cleared.empty() || nested) ShootdownRange(w, key, first, last);
   for (const Mapping& mp : g.cleared) w.frames.Unmap(w.m, mp.oa);
 
-  Reclaim(w, key, w.spaces[space].root, w.f.TopLevel(), first, last, g);
+  if (w.cfg.free == FreeScheme::kRcu) {
+    const WalkerSection<F> section(w, key);
+    Reclaim(w, key, w.spaces[space].root, w.f.TopLevel(), first, last, g);
+  } else {
+    w.MmapLock(key).WriteLock(w.m);
+    Reclaim(w, key, w.spaces[space].root, w.f.TopLevel(), first, last, g);
+    w.MmapLock(key).WriteUnlock(w.m);
+  }
   if (!g.tables.empty()) {
     if (w.cfg.Has(Bug::kFreeBeforeFlush)) {
       for (Oa t : g.tables) w.FreeTable(t);

@@ -13,6 +13,15 @@
 // (pte_offset_map_lock's pmd_same). Tables are unhooked only when empty and
 // only under both their own lock and their parent's, so a writer holding a
 // table's lock whose parent still points to it cannot lose its write.
+//
+// Table lifetime for software walkers that may block (populate, remove,
+// copy, the GUP slow path): they hold their space's mmap_lock shared and
+// walk inside an RCU read-side section (pte_offset_map). A remove frees
+// tables either after a grace period (RCU scheme, PT_RECLAIM-style, still
+// under the shared lock) or after unhooking them under the exclusive lock
+// (the other schemes, free_pgtables-style), so no such walker is inside.
+// GUP-fast and hardware walks hold nothing; the freeing scheme is what
+// protects them.
 #ifndef PTSIM_CONC_WORLD_H_
 #define PTSIM_CONC_WORLD_H_
 
@@ -46,10 +55,11 @@ class World final : public MemObserver {
   using Raw = typename F::Raw;
 
   struct AddrSpace {
-    explicit AddrSpace(int id) : lock(0x10000 + id), fork_lock(0x20000 + id) {}
+    explicit AddrSpace(int id) : lock(0x10000 + id), fork_lock(0x20000 + id), mmap_lock(0x60000 + id) {}
     Oa root;
     SpinLock lock;       // page_table_lock: entries of tables at split_levels and above
     SpinLock fork_lock;  // the part of mmap_lock that fork and the GUP slow path take
+    RwLock mmap_lock;    // shared by walking operations; exclusive to free tables without RCU
     std::atomic<uint64_t> fork_seq{0};  // write_protect_seq: odd while fork write-protects
   };
 
@@ -206,6 +216,9 @@ class World final : public MemObserver {
     }
   }
 
+  // The mmap_lock of a history key: the address space's, or the kernel's.
+  RwLock& MmapLock(int key) { return key == kKernelKey ? kernel_mmap_lock : spaces[key].mmap_lock; }
+
   // --- history -------------------------------------------------------------
 
   uint64_t RecordInstall(int key, const Mapping& mp) {
@@ -240,6 +253,7 @@ class World final : public MemObserver {
   std::array<AddrSpace, kSpaces> spaces{AddrSpace(0), AddrSpace(1)};
   Oa kernel_root;
   SpinLock kernel_lock;  // the kernel half's page_table_lock, and pgd_lock
+  RwLock kernel_mmap_lock{0x70000};
   // inc_tlb_flush_pending per history key: operations that may leave TLB
   // entries to flush later (remove, copy) count themselves in.
   std::array<std::atomic<int>, kSpaces + 1> flush_pending{};
@@ -256,6 +270,27 @@ class World final : public MemObserver {
   std::mutex locks_mu_;
   std::mutex history_mu_;
   absl::node_hash_map<uint64_t, SpinLock> table_locks_;
+};
+
+// A software walker that may block: the key's mmap_lock shared, and an RCU
+// read-side section (see "Table lifetime" above).
+template <PageTableFormat F>
+class WalkerSection {
+ public:
+  WalkerSection(World<F>& w, int key) : w_(w), lock_(w.MmapLock(key)) {
+    lock_.ReadLock(w_.m);
+    w_.m.RcuReadLock();
+  }
+  ~WalkerSection() {
+    w_.m.RcuReadUnlock();
+    lock_.ReadUnlock(w_.m);
+  }
+  WalkerSection(const WalkerSection&) = delete;
+  WalkerSection& operator=(const WalkerSection&) = delete;
+
+ private:
+  World<F>& w_;
+  RwLock& lock_;
 };
 
 }  // namespace ptsim

@@ -139,4 +139,34 @@ void SpinLock::Unlock(Machine& m) {
   m.rt().Point(PointKind::kUnlock, id_);
 }
 
+void RwLock::ReadLock(Machine& m) {
+  for (;;) {
+    m.rt().Point(PointKind::kLock, id_);
+    int cur = state_.load(std::memory_order_relaxed);
+    if (cur >= 0 && state_.compare_exchange_strong(cur, cur + 1, std::memory_order_acquire)) return;
+    m.rt().WaitUntil({WaitKind::kLock, id_}, [&] { return state_.load(std::memory_order_relaxed) >= 0; });
+  }
+}
+
+void RwLock::ReadUnlock(Machine& m) {
+  PTSIM_CHECK(state_.load(std::memory_order_relaxed) > 0, "read-unlock of 0x%x without readers", id_);
+  state_.fetch_sub(1, std::memory_order_release);
+  m.rt().Point(PointKind::kUnlock, id_);
+}
+
+void RwLock::WriteLock(Machine& m) {
+  for (;;) {
+    m.rt().Point(PointKind::kLock, id_);
+    int expected = 0;
+    if (state_.compare_exchange_strong(expected, -1, std::memory_order_acquire)) return;
+    m.rt().WaitUntil({WaitKind::kLock, id_}, [&] { return state_.load(std::memory_order_relaxed) == 0; });
+  }
+}
+
+void RwLock::WriteUnlock(Machine& m) {
+  PTSIM_CHECK(state_.load(std::memory_order_relaxed) == -1, "write-unlock of 0x%x not held", id_);
+  state_.store(0, std::memory_order_release);
+  m.rt().Point(PointKind::kUnlock, id_);
+}
+
 }  // namespace ptsim

@@ -99,6 +99,26 @@ class SpinLock {
   std::atomic<int> owner_{-1};
 };
 
+// A reader-writer lock with no preference, as mmap_lock is used here:
+// operations that walk and change tables take it shared; freeing tables
+// without RCU takes it exclusive, so no software walker that might sleep
+// is left inside them (free_pgtables under an exclusive mmap_lock).
+class RwLock {
+ public:
+  explicit RwLock(uint64_t id = 0) : id_(id) {}
+  RwLock(const RwLock&) = delete;
+  RwLock& operator=(const RwLock&) = delete;
+
+  void ReadLock(Machine& m);
+  void ReadUnlock(Machine& m);
+  void WriteLock(Machine& m);
+  void WriteUnlock(Machine& m);
+
+ private:
+  uint64_t id_;
+  std::atomic<int> state_{0};  // readers, or -1 while written
+};
+
 }  // namespace ptsim
 
 #endif  // PTSIM_SCHED_SYNC_H_
