@@ -325,20 +325,24 @@ std::string FormatRaceReport(const RaceProgram& p, const RaceReport& r) {
     const int cpu = r.trace[i].cpu;
     size_t j = i;
     std::map<std::string, int> kinds;
-    const int op = op_of[cpu];
-    std::string later;  // ops begun within the run
+    int op = op_of[cpu];
+    std::string later;  // further ops begun within the run
     for (; j < r.trace.size() && r.trace[j].cpu == cpu; ++j) {
       const TraceEvent& e = r.trace[j];
       if (e.kind == PointKind::kOpBegin) {
         op_of[cpu] = static_cast<int>(e.object);
-        absl::StrAppend(&later, later.empty() ? " then op" : ",", " ", e.object + 1);
+        if (op < 0) {
+          op = op_of[cpu];
+        } else {
+          absl::StrAppend(&later, later.empty() ? " then op" : ",", " ", e.object + 1);
+        }
       }
       ++kinds[PointKindName(e.kind)];
     }
     std::string what;
     for (const auto& [k, n] : kinds) absl::StrAppend(&what, what.empty() ? "" : " ", k, n > 1 ? absl::StrCat("x", n) : "");
     absl::StrAppendFormat(&s, "  steps %5d-%-5d cpu%d  %-44s %s%s\n", i + 1, j, cpu,
-                          op >= 0 ? absl::StrCat("op ", op + 1, ": ", RaceOpToText(p.ops[op])) : "(starting)", what,
+                          op >= 0 ? absl::StrCat("op ", op + 1, ": ", RaceOpToText(p.ops[op])) : "(idle)", what,
                           later);
     i = j;
   }

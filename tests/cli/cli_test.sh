@@ -274,6 +274,47 @@ expect "dump with a non-numeric --root" 2 --err 'banana'
 run dump --image tables.img --root "$ROOT"
 expect "dump without --format" 2 --err 'format'
 
+# --- race programs, stress, the bug catalogue --------------------------------
+RACE=$SRC/corpus/race_fuzzer
+run repro "$RACE/seed004_broadcast_immediate.txt"
+expect "repro reports seed 004" 1 --out 'Assertion failure: x86_64_4level-gup-freed-table' \
+  --out '=== interleaving' --out 'steps .* cpu1 .*gup' --out 'level 3 PML4'
+run repro --quiet --free rcu "$RACE/seed004_broadcast_immediate.txt"
+expect "seed 004 with RCU freeing is safe" 0 --out '^ok: '
+run repro --json "$RACE/seed004_broadcast_immediate.txt"
+expect "race repro --json" 1 --out '"kind": "race"' --out '"check": "freed-table"'
+run repro --quiet --inject=reclaim-no-recheck "$RACE/bugs/reclaim-no-recheck.txt"
+expect "an injected bug is reported" 1 --out 'quiescence-leaves'
+run repro --quiet "$RACE/bugs/reclaim-no-recheck.txt"
+expect "the same program without the bug passes" 0 --out '^ok: '
+run repro --inject=no-such-bug "$RACE/bugs/reclaim-no-recheck.txt"
+expect "an unknown bug name is a usage error" 2 --err "unknown bug 'no-such-bug'" --err 'reclaim-no-recheck'
+while IFS= read -r -d '' f; do
+  run repro --check-determinism "$f"
+  expect "determinism of ${f#"$SRC"/}" 0 --out '^deterministic: '
+done < <(find "$RACE" -name '*.txt' -type f -print0 | sort -z)
+printf 'format x86_64_4level\nrace cpus=2\ncpu5 unpin\n' >bad_race.txt
+run repro bad_race.txt
+expect "a race program naming a missing CPU" 2 --err 'cpu5'
+printf 'format x86_64_4level\nrace cpus=2\ncpu0 populate s0 0x1000 0x1fff oa=0x1000 attrs=rw size_lg2=21\n' >off_grid.txt
+run repro off_grid.txt
+expect "a populate off the format's leaf sizes" 2 --err 'op 1'
+run encode "$RACE/seed004_broadcast_immediate.txt" -o race.bin
+expect "encode a race program" 0
+run decode race.bin
+expect "decode a race program" 0 --out '^race cpus=2 free=immediate shootdown=broadcast'
+head -c 9 race.bin >trunc.bin
+run repro --quiet trunc.bin
+expect "a truncated race binary still runs" 0 --out '^ok: '
+run stress --format x86_64_4level --threads 2 --seconds 0.3 --json
+expect "stress --json" 0 --out '"ops_per_second"' --out '"ok": true'
+run stress --format nope --seconds 0.1
+expect "stress with an unknown format" 2 --err "unknown format 'nope'"
+run stress --format x86_64_4level --threads 9
+expect "stress with too many threads" 2 --err 'threads'
+run bugs --json
+expect "bugs --json" 0 --out '"name": "gup-no-fork-seq"' --out '"mirrors"'
+
 # --- every text seed in the corpus decodes and encodes ----------------------
 # (the build compiles seeds with `ptsim encode`; corpus/<target>/**/*.txt)
 seeds=0
