@@ -16,6 +16,7 @@ void AddEncodeCommand(CLI::App& app, int* exit_code);
 void AddImageCommand(CLI::App& app, int* exit_code);
 void AddDumpCommand(CLI::App& app, int* exit_code);
 void AddTranslateCommand(CLI::App& app, int* exit_code);
+void AddDiffCommand(CLI::App& app, int* exit_code);
 
 }  // namespace ptsim::cli
 
