@@ -118,6 +118,19 @@ TEST(Diff, LeafSizesAreComparedOnTheSizesBothFormatsHave) {
   EXPECT_EQ(DiffSignature(s.r, s.r.differences[0]), "x86_64_4level-x86_pae-map-size");
 }
 
+TEST(Diff, TheReportShowsBothFormatsSideBySideWithTheirWalks) {
+  const Synthetic s("x86_64_4level", "x86_pae", Mapped(0x1000, 21, LeafAttrs::Rwx()),
+                    Mapped(0x1000, 12, LeafAttrs::Rwx()));
+  ASSERT_EQ(s.r.differences.size(), 1u);
+  Arena arena;
+  const std::string report = FormatDiffReport(s.frame, s.r, s.r.differences[0], arena);
+  EXPECT_NE(report.find("x86_64_4level: oa 0x1000 size 2^21"), std::string::npos) << report;
+  EXPECT_NE(report.find("x86_pae:  oa 0x1000 size 2^12"), std::string::npos) << report;
+  EXPECT_NE(report.find("=== walk in x86_64_4level\nwalk of 0x1000"), std::string::npos) << report;
+  EXPECT_NE(report.find("=== walk in x86_pae\nwalk of 0x1000"), std::string::npos) << report;
+  EXPECT_NE(report.find("\nAssertion failure: x86_64_4level-x86_pae-map-size\n"), std::string::npos) << report;
+}
+
 TEST(Diff, AttributesAreComparedAfterBothCanonicalForms) {
   // x86_32 has no exec control: an exec-less x86-64 leaf matches it.
   EXPECT_TRUE(Synthetic("x86_64_4level", "x86_32", Mapped(0x1000, 12, LeafAttrs::Rw()),
