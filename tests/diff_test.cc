@@ -78,6 +78,25 @@ access 0x1000 read
   EXPECT_EQ(r.runs[1].comparable_ops, 2);
 }
 
+// Found by diff_fuzzer in its first minute
+// (corpus/diff_fuzzer/regressions/pse36_4m_leaf_above_4g_while_inexpressible.bin):
+// no format could express the forced 4 MiB map above 4 GiB (x86-64 has no
+// 4 MiB leaf; x86_32's 4 KiB leaves hold 32 bits), so nobody was cut, yet
+// PSE-36 mapped it, and the next probe reported a false "presence".
+TEST(Diff, Pse36LeafAboveFourGibThatNoFormatCanExpressEndsTheComparisonWhereItSucceeded) {
+  const Program p = MustParse(R"(
+format x86_32
+map 0x0 0x3fffff oa=0x4000000000 attrs=rw-- size_lg2=22
+access 0x0 read
+)");
+  Arena arena;
+  const DiffResult r = RunDiff(p, {"x86_64_4level", "x86_32"}, arena);
+  EXPECT_TRUE(r.ok()) << Explain(p, r, arena);
+  EXPECT_EQ(r.runs[0].comparable_ops, 2);
+  EXPECT_EQ(r.runs[1].comparable_ops, 0);
+  EXPECT_NE(r.runs[1].stopped.find("succeeded although not expressible"), std::string::npos) << r.runs[1].stopped;
+}
+
 // Two runs of the same program with hand-made observations, to check the
 // comparison itself.
 struct Synthetic {

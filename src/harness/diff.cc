@@ -53,8 +53,15 @@ class Recorder final : public ExecObserver {
 };
 
 // Why a run's state follows the program no further after this step, or "".
-std::string StopReason(const AnyFormat& f, const StepRecord& step) {
+// `inexpressible` is why the format cannot express the op, or "".
+std::string StopReason(const AnyFormat& f, const StepRecord& step, const std::string& inexpressible) {
   if (!step.applied) return step.outcome;
+  // Expressibility is conservative (a PSE-36 4 MiB leaf may hold an OA that
+  // a 4 KiB leaf cannot): an op no format can express may still succeed
+  // somewhere, and that format's state then parts from the others'.
+  if (!inexpressible.empty() && step.code == absl::StatusCode::kOk) {
+    return absl::StrCat("succeeded although not expressible (", inexpressible, ")");
+  }
   if (step.code == absl::StatusCode::kFailedPrecondition && f.Info().partial_leaf == PartialLeaf::kRefuse) {
     return "refused to split a partly covered leaf (declared PartialLeafPolicy)";
   }
@@ -201,7 +208,7 @@ DiffResult RunDiff(const Program& frame, absl::Span<const std::string> formats, 
       continue;
     }
     for (size_t k = 0; k < run.ops.size(); ++k) {
-      const std::string why = StopReason(*fs[i], run.ops[k].step);
+      const std::string why = StopReason(*fs[i], run.ops[k].step, run.inexpressible[k]);
       if (why.empty()) continue;
       run.comparable_ops = static_cast<int>(k);
       run.stopped = absl::StrFormat("op %d: %s", k + 1, why);

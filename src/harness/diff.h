@@ -31,7 +31,9 @@
 //     differ only where the formats' own attributes differ.
 // An operation that is not expressible in a format ends that format's
 // comparable prefix if another format in the run can express it (their
-// states part there); one that no format can express changes nothing.
+// states part there). Expressibility is conservative, so an op that no
+// format can express ends the comparison of each format where it succeeded
+// all the same.
 #ifndef PTSIM_HARNESS_DIFF_H_
 #define PTSIM_HARNESS_DIFF_H_
 
