@@ -92,6 +92,10 @@ struct ExecOptions {
   // keeps one fuzz input cheap. 0 = no limit.
   uint64_t max_leaves_per_op = 1 << 9;
   int samples_per_op = 16;
+  // Walk the whole tree after every operation (structure, accounting, the
+  // exact leaf set). Most of a run's time under ASan; a caller that runs
+  // many formats per input and compares them may trade it for speed.
+  bool check_whole_tree = true;
   ExecObserver* observer = nullptr;
 };
 
