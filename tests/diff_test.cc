@@ -104,22 +104,23 @@ struct Synthetic {
   std::vector<std::unique_ptr<AnyFormat>> fs;
   DiffResult r;
 
-  Synthetic(const std::string& a, const std::string& b, Observation oa, Observation ob) {
-    frame = MustParse("format x86_64_4level\nmap 0x0 0x3fffffff oa=0x0 attrs=rw--\n");
+  Synthetic(const std::string& a, const std::string& b, OpObservations oa, OpObservations ob,
+            std::string_view frame_text = "format x86_64_4level\nmap 0x0 0x3fffffff oa=0x0 attrs=rw--\n") {
+    frame = MustParse(frame_text);
     r.probes = {{Va(0x1000)}};
-    for (const auto& [name, o] : {std::pair{a, oa}, std::pair{b, ob}}) {
+    for (const auto& [name, obs] : {std::pair{a, oa}, std::pair{b, ob}}) {
       fs.push_back(*MakeFormat(name, {}));
       FormatRun run;
       run.program = ProgramFor(frame, *FindFormat(name));
       run.inexpressible = {""};
       run.comparable_ops = 1;
-      OpObservations obs;
-      obs.probes = {o};
       run.ops = {obs};
       r.runs.push_back(run);
     }
     CompareRuns(frame, fs, 8, &r);
   }
+  Synthetic(const std::string& a, const std::string& b, Observation oa, Observation ob)
+      : Synthetic(a, b, OpObservations{.probes = {oa}}, OpObservations{.probes = {ob}}) {}
 };
 
 Observation Mapped(uint64_t oa, unsigned size_lg2, LeafAttrs attrs) {
@@ -170,6 +171,22 @@ TEST(Diff, DifferentOutputAddressesAndPresenceAreReported) {
                            Observation{.canonical = true});
   ASSERT_EQ(presence.r.differences.size(), 1u);
   EXPECT_EQ(presence.r.differences[0].kind, "presence");
+}
+
+TEST(Diff, AnAccessVerdictMayDifferOnlyWhereEachFollowsItsOwnAttributes) {
+  const std::string_view read = "format x86_64_4level\naccess 0x1000 read\n";
+  const Observation exec_only = Mapped(0x1000, 12, LeafAttrs().With(Attr::kExec));
+  const Observation readable = Mapped(0x1000, 12, LeafAttrs().With(Attr::kRead).With(Attr::kExec));
+  const OpObservations refused{.probes = {exec_only}, .access_ok = false, .access_fault = FaultKind::kPermission};
+  EXPECT_TRUE(Synthetic("x86_64_4level", "riscv_sv39", OpObservations{.probes = {readable}, .access_ok = true},
+                        refused, read)
+                  .r.ok());
+  // The same refusal with attributes that allow the read is a bug.
+  const Synthetic s("x86_64_4level", "riscv_sv39", OpObservations{.probes = {readable}, .access_ok = true},
+                    OpObservations{.probes = {readable}, .access_ok = false, .access_fault = FaultKind::kPermission},
+                    read);
+  ASSERT_EQ(s.r.differences.size(), 1u);
+  EXPECT_EQ(DiffSignature(s.r, s.r.differences[0]), "x86_64_4level-riscv_sv39-access-access");
 }
 
 TEST(Diff, AnAddressCanonicalInOnlyOneFormatIsNotCompared) {

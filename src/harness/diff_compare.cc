@@ -67,15 +67,17 @@ bool DifferAt(const CommonGround& g, const Observation& a, const Observation& b,
   return true;
 }
 
-// The verdict of an access may differ only where the two formats' own
-// attributes of the address differ (an execute-only RISC-V leaf refuses a
-// read that x86, always readable, allows).
-bool AccessDiffers(const OpObservations& a, const OpObservations& b, const Observation& pa, const Observation& pb) {
+// The verdict of an access may differ only where each format's verdict
+// follows from its own attributes of the address (an execute-only RISC-V
+// leaf refuses a read that x86, always readable, allows).
+bool AccessDiffers(const OpObservations& a, const OpObservations& b, const Observation& pa, const Observation& pb,
+                   Access acc) {
   if (!pa.canonical || !pb.canonical) return false;
   if (a.access_ok == b.access_ok && (a.access_ok || a.access_fault == b.access_fault)) return false;
-  const bool permission_only = (a.access_ok || a.access_fault == FaultKind::kPermission) &&
-                               (b.access_ok || b.access_fault == FaultKind::kPermission);
-  return !(permission_only && pa.mapped && pb.mapped && pa.attrs != pb.attrs);
+  auto follows_attrs = [&](const OpObservations& o, const Observation& p) {
+    return p.mapped && (o.access_ok || o.access_fault == FaultKind::kPermission) && o.access_ok == Permits(p.attrs, acc);
+  };
+  return !(follows_attrs(a, pa) && follows_attrs(b, pb));
 }
 
 }  // namespace
@@ -117,7 +119,7 @@ void CompareRuns(const Program& frame, const std::vector<std::unique_ptr<AnyForm
           break;
         }
         if (!d.kind.empty() || op.kind != OpKind::kAccess) continue;
-        if (AccessDiffers(oa, ob, oa.probes[0], ob.probes[0])) {
+        if (AccessDiffers(oa, ob, oa.probes[0], ob.probes[0], op.access)) {
           d.kind = "access";
           d.va = op.va;
           d.a = AccessOutcome(oa);
