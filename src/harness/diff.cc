@@ -68,6 +68,25 @@ std::string StopReason(const AnyFormat& f, const StepRecord& step, const std::st
   return "";
 }
 
+// Where each format's state parts from the others', known before anything
+// runs: the first operation it cannot express that another format can.
+// Records the reason in `stopped`.
+std::vector<size_t> ExpressibleCuts(DiffResult* r) {
+  const size_t n_ops = r->probes.size();
+  std::vector<size_t> cut(r->runs.size(), n_ops);
+  for (size_t k = 0; k < n_ops; ++k) {
+    bool anyone = false;
+    for (const FormatRun& run : r->runs) anyone |= run.inexpressible[k].empty();
+    for (size_t i = 0; i < r->runs.size() && anyone; ++i) {
+      FormatRun& run = r->runs[i];
+      if (cut[i] != n_ops || run.inexpressible[k].empty()) continue;
+      cut[i] = k;
+      run.stopped = absl::StrFormat("op %d is not expressible: %s", k + 1, run.inexpressible[k]);
+    }
+  }
+  return cut;
+}
+
 }  // namespace
 
 std::string Inexpressible(const AnyFormat& f, const Op& op) {
@@ -175,24 +194,10 @@ DiffResult RunDiff(const Program& frame, absl::Span<const std::string> formats, 
   sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
   for (const Op& op : frame.ops) r.probes.push_back(ProbesOf(op, sizes));
 
-  // Where each format's state parts from the others': the first operation
-  // it cannot express that another format can.
-  const size_t n_ops = frame.ops.size();
-  std::vector<size_t> cut(r.runs.size(), n_ops);
   for (size_t i = 0; i < r.runs.size(); ++i) {
     for (const Op& op : frame.ops) r.runs[i].inexpressible.push_back(Inexpressible(*fs[i], op));
   }
-  for (size_t k = 0; k < n_ops; ++k) {
-    bool anyone = false;
-    for (const FormatRun& run : r.runs) anyone |= run.inexpressible[k].empty();
-    for (size_t i = 0; i < r.runs.size(); ++i) {
-      if (anyone && cut[i] == n_ops && !r.runs[i].inexpressible[k].empty()) {
-        cut[i] = k;
-        r.runs[i].stopped = absl::StrFormat("op %d is not expressible: %s", k + 1, r.runs[i].inexpressible[k]);
-      }
-    }
-  }
-
+  const std::vector<size_t> cut = ExpressibleCuts(&r);
   for (size_t i = 0; i < r.runs.size(); ++i) {
     FormatRun& run = r.runs[i];
     // Nothing after the cut is compared, so it is not run either.
