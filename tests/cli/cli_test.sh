@@ -297,6 +297,8 @@ run diff --formats all garbage.bin
 expect "diff of a garbage file" 2 --err 'garbage.bin'
 run diff --formats all unknown_format.txt
 expect "diff of a program with an unknown frame" 2 --err 'unknown format'
+run diff --formats all --max-differences 0 prog.txt
+expect "diff --max-differences 0" 2 --err 'max-differences'
 run diff --formats all no_such_file
 expect "diff of a missing file" 2 --err 'no_such_file'
 

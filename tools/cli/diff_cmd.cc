@@ -170,8 +170,8 @@ void AddDiffCommand(CLI::App& app, int* exit_code) {
   sub->add_flag("--json", o->json,
                 "Print {file, frame, ok, formats:[{name, config, compared_ops, stopped}], ops:[{op, outcomes}], "
                 "differences:[{op_index, op, kind, va, a, b, signature}], divergence}");
-  sub->add_option("--max-differences", o->max_differences, "Stop comparing after this many differences")
-      ->check(NotNegative())
+  sub->add_option("--max-differences", o->max_differences, "Stop comparing after this many differences (at least 1)")
+      ->check(CLI::PositiveNumber)
       ->capture_default_str()
       ->type_name("N");
   SetHelp(sub, R"(The program's 'format' line is its frame: the format whose page size and VA
