@@ -6,6 +6,9 @@
 // manual; the golden vectors in tests/formats/ do that.
 #include <gtest/gtest.h>
 
+#include <set>
+#include <string>
+#include <string_view>
 #include <vector>
 
 #include "src/formats/all_formats.h"
@@ -155,6 +158,25 @@ TYPED_TEST(FormatConformance, CanonicalAddressesAtTheEdgesOfTheSpace) {
           << "a range may not cross the hole between the halves";
     }
   }
+}
+
+// The typed suite above takes its types from the registry list itself; this
+// keeps it so: a hand-kept ::testing::Types<...> would miss the next format
+// and fail here (tests/registry_coverage_test.cc checks the fuzzers and the
+// CLI the same way).
+TEST(Registry, ConformanceSuiteCoversExactlyTheRegisteredFormats) {
+  std::multiset<std::string> suite_types;
+  const ::testing::UnitTest& ut = *::testing::UnitTest::GetInstance();
+  for (int i = 0; i < ut.total_test_suite_count(); ++i) {
+    const ::testing::TestSuite* s = ut.GetTestSuite(i);
+    if (std::string_view(s->name()).starts_with("FormatConformance/") && s->type_param() != nullptr) {
+      suite_types.insert(s->type_param());
+    }
+  }
+  std::multiset<std::string> registered;
+  AllFormats::ForEach([&]<typename F>() { registered.insert(::testing::internal::GetTypeName<F>()); });
+  EXPECT_EQ(suite_types.size(), AllFormats::kSize);
+  EXPECT_EQ(suite_types, registered);
 }
 
 TEST(Registry, IdsAreStableNameHashes) {

@@ -27,6 +27,7 @@ Typical sessions:
   ptsim image prog.txt -o tables.img        build tables from a program into an image
   ptsim dump -f x86_64_4level -i tables.img -b 0x1000000 -r 0x1000000
   ptsim translate -f x86_64_4level -i tables.img -b 0x1000000 -r 0x1000000 0x1000
+  ptsim diff --formats x86_64_4level,riscv_sv39 prog.txt   where two formats differ
 
 Run 'ptsim SUBCOMMAND --help' for each subcommand's options and examples.)";
 
@@ -54,6 +55,7 @@ int main(int argc, char** argv) {
   AddTranslateCommand(app, &exit_code);
   AddStressCommand(app, &exit_code);
   AddBugsCommand(app, &exit_code);
+  AddDiffCommand(app, &exit_code);
 
   try {
     app.parse(argc, argv);

@@ -47,6 +47,7 @@ struct FormatInfo {
   std::span<const NamedBit> named_bits;
   std::vector<unsigned> leaf_sizes_lg2;  // every leaf size, largest first
   unsigned min_page_lg2;
+  PartialLeaf partial_leaf;
 };
 
 class AnySpace {
@@ -76,6 +77,8 @@ class AnyFormat {
   virtual LeafAttrs Canonical(LeafAttrs a) const = 0;
   virtual Va CanonicalVa(uint64_t low) const = 0;
   virtual bool IsCanonical(Va va) const = 0;
+  // A non-empty run of canonical addresses on one side of the hole.
+  virtual bool IsValidRange(VaRange r) const = 0;
   // True when hardware would not change this entry again for such an access
   // (accessed, and dirty after a write, are already set).
   virtual bool IsHwMarked(uint64_t raw, Level l, bool write) const = 0;

@@ -44,6 +44,7 @@ FormatInfo MakeInfo(const F& f) {
     if (l.IsBottom()) break;
   }
   info.min_page_lg2 = f.ItemLg2(Level(0));
+  info.partial_leaf = PartialLeafPolicyOf(f);
   return info;
 }
 
@@ -71,6 +72,7 @@ class FormatImpl final : public AnyFormat {
   LeafAttrs Canonical(LeafAttrs a) const override { return f_.Canonical(a); }
   Va CanonicalVa(uint64_t low) const override { return ptsim::CanonicalVa(f_, low); }
   bool IsCanonical(Va va) const override { return ptsim::IsCanonical(f_, va); }
+  bool IsValidRange(VaRange r) const override { return ptsim::IsValidRange(f_, r); }
   bool IsHwMarked(uint64_t raw, Level l, bool write) const override {
     const auto r = static_cast<typename F::Raw>(raw);
     return f_.MarkAccessed(r, l, write) == r;

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "src/harness/program.h"
 #include "src/mem/frames.h"
 #include "src/mem/phys_mem.h"
@@ -63,6 +64,27 @@ struct Divergence {
 struct StepRecord {
   std::string op_text;
   std::string outcome;  // "ok", or the error status
+  // map, unmap, protect: the operation's status code.
+  absl::StatusCode code = absl::StatusCode::kOk;
+  // False when the operation was not applied as asked: skipped for the
+  // per-op leaf limit, or stopped by exhausted table memory. The run's state
+  // then follows no program another run could follow.
+  bool applied = true;
+};
+
+// The tables as they are after an operation, for whoever watches a run.
+struct TablesView {
+  const AnyFormat& format;
+  PhysMem* mem;
+  Oa root;
+};
+
+// Sees every operation of a run after its checks held (the differential
+// runner records what it compares here).
+class ExecObserver {
+ public:
+  virtual ~ExecObserver() = default;
+  virtual void AfterOp(int index, const Op& op, const StepRecord& step, const TablesView& tables) = 0;
 };
 
 struct ExecOptions {
@@ -70,6 +92,11 @@ struct ExecOptions {
   // keeps one fuzz input cheap. 0 = no limit.
   uint64_t max_leaves_per_op = 1 << 9;
   int samples_per_op = 16;
+  // Walk the whole tree after every operation (structure, accounting, the
+  // exact leaf set). Most of a run's time under ASan; a caller that runs
+  // many formats per input and compares them may trade it for speed.
+  bool check_whole_tree = true;
+  ExecObserver* observer = nullptr;
 };
 
 struct ExecResult {

@@ -137,6 +137,7 @@ absl::Status RefModel::CheckSplitAt(uint64_t va) const {
   --it;
   const ModelLeaf& leaf = it->second;
   if (va - it->first > LowMask(leaf.size_lg2) || va == it->first) return absl::OkStatus();
+  if (info_.partial_leaf == PartialLeaf::kRefuse) return absl::FailedPreconditionError("the format does not split");
   // The leaf breaks into the next smaller size, again and again, until va
   // is a boundary; every size on the way must hold the output address.
   const uint64_t oa_last = leaf.oa.value() + LowMask(leaf.size_lg2);

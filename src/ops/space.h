@@ -208,6 +208,11 @@ class Space {
           break;
       }
       if (IsAligned(low, f_.ItemLg2(l))) return absl::OkStatus();
+      if (PartialLeafPolicyOf(f_) == PartialLeaf::kRefuse) {
+        return absl::FailedPreconditionError(absl::StrFormat(
+            "va %#x lies inside the 2^%d leaf at va %#x, and %s does not split leaves", High(low).value(),
+            f_.ItemLg2(l), High(AlignDown(low, f_.ItemLg2(l))).value(), F::kName));
+      }
       const uint64_t oa_last = f_.LeafOa(v.raw, l).value() + LowMask(f_.ItemLg2(l));
       for (Level k = l.Below();; k = k.Below()) {
         if (f_.CanLeaf(k) && (oa_last >> LeafOaBits(f_, k)) != 0) {

@@ -96,6 +96,26 @@ uint64_t RestrictingBits(const F& f, typename F::Raw raw, Level l) {
   }
 }
 
+// What unmap and protect do with a leaf they cover only partly.
+enum class PartialLeaf : uint8_t {
+  kSplit,   // replace it by smaller leaves and change only the covered ones
+  kRefuse,  // fail with FailedPrecondition and change nothing
+};
+
+// Optional member PartialLeafPolicy(): by default a partly covered leaf is
+// split, as every format ptsim has so far does. A format whose users never
+// split (an IOMMU driver that unmaps only what it mapped) returns kRefuse;
+// the operations, the reference model and the differential runner follow
+// the declaration.
+template <PageTableFormat F>
+PartialLeaf PartialLeafPolicyOf(const F& f) {
+  if constexpr (requires { { f.PartialLeafPolicy() } -> std::same_as<PartialLeaf>; }) {
+    return f.PartialLeafPolicy();
+  } else {
+    return PartialLeaf::kSplit;
+  }
+}
+
 // What one table entry at level l allows below it.
 template <PageTableFormat F>
 TablePerms TablePermsOf(const F& f, typename F::Raw raw, Level l) {

@@ -106,12 +106,12 @@ run --version
 expect "--version" 0 --out '^ptsim 0\.1$'
 run --help
 expect "--help lists subcommands" 0 --out 'formats' --out 'repro' --out 'decode' --out 'encode' \
-  --out 'image' --out 'dump' --out 'translate'
+  --out 'image' --out 'dump' --out 'translate' --out 'diff'
 run
 expect "no subcommand is a usage error" 2
 run frobnicate
 expect "unknown subcommand is a usage error" 2
-for sub in formats repro decode encode image dump translate; do
+for sub in formats repro decode encode image dump translate diff; do
   run "$sub" --help
   expect "$sub --help" 0 --out 'Usage:' --out 'Examples:'
 done
@@ -314,6 +314,33 @@ run stress --format x86_64_4level --threads 9
 expect "stress with too many threads" 2 --err 'threads'
 run bugs --json
 expect "bugs --json" 0 --out '"name": "gup-no-fork-seq"' --out '"mirrors"'
+# --- diff ------------------------------------------------------------------
+run diff --formats x86_64_4level,riscv_sv39 prog.txt
+expect "diff of two agreeing formats" 0 --out 'x86_64_4level +compared 2/2 ops' --out 'riscv_sv39 +compared 2/2 ops' \
+  --out 'no differences'
+run diff --formats all prog.bin
+expect "diff --formats all of a binary program" 0 --out 'fake +compared 2/2 ops' \
+  --out 'x86_32 +compared 0/2 ops; stops: op 1: skipped: more leaves than the per-op limit'
+run diff --formats x86_32,x86_pae,armv8_s1_4k --json prog.txt
+json_check "diff --json" \
+  "j['ok'] is True and j['frame'] == 'x86_64_4level' and [f['name'] for f in j['formats']] == ['x86_32', 'x86_pae', 'armv8_s1_4k'] and j['differences'] == [] and j['divergence'] is None and len(j['ops']) == 2 and set(j['ops'][0]['outcomes']) == {'x86_32', 'x86_pae', 'armv8_s1_4k'}"
+printf '# nxe=0 only in the frame: exec differs, as the formats declare it may\nformat x86_64_4level\nconfig nxe=0\nmap 0x0 0x1fff oa=0x0 attrs=rw--\naccess 0x0 exec\n' >nxe.txt
+run diff --formats x86_64_4level,x86_64_5level nxe.txt
+expect "diff: a declared attribute difference is not reported" 0 --out 'no differences'
+run diff --formats x86_64_4level,no_such_format prog.txt
+expect "diff with an unknown format" 2 --err "unknown format 'no_such_format'"
+run diff --formats x86_64_4level prog.txt
+expect "diff with one format" 2 --err 'at least two formats'
+run diff --formats x86_32,x86_32 prog.txt
+expect "diff naming a format twice" 2 --err "'x86_32' is named twice"
+run diff --formats all garbage.bin
+expect "diff of a garbage file" 2 --err 'garbage.bin'
+run diff --formats all unknown_format.txt
+expect "diff of a program with an unknown frame" 2 --err 'unknown format'
+run diff --formats all --max-differences 0 prog.txt
+expect "diff --max-differences 0" 2 --err 'max-differences'
+run diff --formats all no_such_file
+expect "diff of a missing file" 2 --err 'no_such_file'
 
 # --- every text seed in the corpus decodes and encodes ----------------------
 # (the build compiles seeds with `ptsim encode`; corpus/<target>/**/*.txt)

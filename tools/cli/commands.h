@@ -18,6 +18,7 @@ void AddDumpCommand(CLI::App& app, int* exit_code);
 void AddTranslateCommand(CLI::App& app, int* exit_code);
 void AddStressCommand(CLI::App& app, int* exit_code);
 void AddBugsCommand(CLI::App& app, int* exit_code);
+void AddDiffCommand(CLI::App& app, int* exit_code);
 
 }  // namespace ptsim::cli
 

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Fails if a concrete format type from the registry (src/formats/all_formats.h)
+# is named outside the places that are about one format: src/formats/ itself,
+# the per-format golden tests (tests/formats/*_golden_test.cc) and the
+# benchmarks (bench/, which compare one format's walker with a hand-written
+# one). Everywhere else, code must reach formats through the registry, so that
+# adding a format needs no edit there.
+#
+# Usage: format_names_lint.sh SOURCE_DIR
+set -euo pipefail
+if (($# != 1)); then
+  echo "usage: $0 SOURCE_DIR" >&2
+  exit 2
+fi
+cd "$1"
+
+mapfile -t types < <(grep -oE 'fmt::[A-Za-z0-9_]+' src/formats/all_formats.h | sed 's/^fmt:://' | sort -u)
+if ((${#types[@]} == 0)); then
+  echo "FAIL  no fmt::Type entries found in src/formats/all_formats.h: the lint cannot work" >&2
+  exit 1
+fi
+pattern=$(IFS='|'; echo "${types[*]}")
+
+# Every tracked or new source file outside the allowed places.
+mapfile -t files < <(find src tools fuzz tests -type f \( -name '*.h' -o -name '*.cc' -o -name '*.sh' -o -name '*.txt' \) \
+  ! -path 'src/formats/*' ! -path 'tests/formats/*_golden_test.cc' ! -path 'tests/lint/*' | sort)
+
+if hits=$(grep -nwE "$pattern" "${files[@]}"); then
+  echo "FAIL  concrete format types named outside src/formats/ (use the registry instead):"
+  echo "$hits" | sed 's/^/  /'
+  exit 1
+fi
+echo "PASS  ${#types[@]} registered format types (${types[*]}) appear only in src/formats/, golden tests and bench/"
