@@ -136,10 +136,11 @@ Observation Observe(const AnyFormat& f, PhysMem* mem, Oa root, Va va) {
   Observation o;
   o.canonical = f.IsCanonical(va);
   if (!o.canonical) return o;
-  // Supervisor read, then supervisor exec: every canonical leaf allows one
-  // of them (execute-only RISC-V leaves only the second), so a mapped
-  // address always shows its OA, size and attributes.
-  for (AccessType t : {AccessType::kRead, AccessType::kExec}) {
+  // Supervisor read, exec, then write: a leaf that allows any of them
+  // (execute-only RISC-V, write-only ARM stage 2 and VT-d) shows its OA,
+  // size and attributes. One that allows none faults with a permission
+  // fault every time: it is mapped, but the probes cannot see how.
+  for (AccessType t : {AccessType::kRead, AccessType::kExec, AccessType::kWrite}) {
     const WalkResult w = f.Translate(mem, root, va, Access{t, false}, MmuOptions{.update_ad = false}, nullptr);
     if (w.ok) {
       o.mapped = true;
