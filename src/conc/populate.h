@@ -37,6 +37,24 @@ void SyncGlobal(World<F>& w, uint64_t index) {
   }
 }
 
+// Where an entry for `va` at level l is written, and under which lock: a
+// kernel-half top-level entry (table or leaf) lives in the kernel's
+// reference table and is copied into every space (SyncGlobal).
+template <PageTableFormat F>
+struct Target {
+  EntryPtr<F> entry;
+  SpinLock& lock;
+  bool kernel_top;
+};
+
+template <PageTableFormat F>
+Target<F> TargetOf(World<F>& w, int key, Oa table, Level l, const EntryPtr<F>& ep, Va va) {
+  if (l == w.f.TopLevel() && key == kKernelKey) {
+    return {TablePtr<F>{w.kernel_root, l}.At(w.mem, IndexOf(w.f, va, l)), w.kernel_lock, true};
+  }
+  return {ep, w.LockFor(table, l, key), false};
+}
+
 // Installs a table under `ep` (an entry of `table` at level l), or finds
 // that someone else did.
 template <PageTableFormat F>
@@ -45,10 +63,7 @@ Install InstallTable(World<F>& w, int key, Oa table, Level l, const EntryPtr<F>&
   const F& f = w.f;
   const std::optional<Oa> fresh = w.AllocTable(l.Below());
   if (!fresh) return Install::kNoMemory;
-  const bool kernel_top = l == f.TopLevel() && w.IsKernel(va);
-  // A kernel-half top-level entry lives in the reference table first.
-  const EntryPtr<F> target = kernel_top ? TablePtr<F>{w.kernel_root, l}.At(w.mem, IndexOf(f, va, l)) : ep;
-  SpinLock& lock = kernel_top ? w.kernel_lock : w.LockFor(table, l, key);
+  const auto [target, lock, kernel_top] = TargetOf(w, key, table, l, ep, va);
   lock.Lock(w.m);
   if (!w.StillPoints(parent, table)) {
     lock.Unlock(w.m);
@@ -80,10 +95,7 @@ template <PageTableFormat F>
 Install InstallLeaf(World<F>& w, int key, Oa table, Level l, const EntryPtr<F>& ep, const EntryPtr<F>* parent,
                     Va va, Oa oa, LeafAttrs attrs, bool take_ref) {
   const F& f = w.f;
-  // A kernel-half leaf in the top level is shared like a table pointer.
-  const bool kernel_top = l == f.TopLevel() && w.IsKernel(va);
-  const EntryPtr<F> target = kernel_top ? TablePtr<F>{w.kernel_root, l}.At(w.mem, IndexOf(f, va, l)) : ep;
-  SpinLock& lock = kernel_top ? w.kernel_lock : w.LockFor(table, l, key);
+  const auto [target, lock, kernel_top] = TargetOf(w, key, table, l, ep, va);
   lock.Lock(w.m);
   if (!w.StillPoints(parent, table)) {
     lock.Unlock(w.m);

@@ -67,9 +67,7 @@ void Zap(World<F>& w, int key, Oa table, Level l, const EntryPtr<F>* parent, Va 
         Zap(w, key, f.TableOa(v.raw, l), l.Below(), &ep, a, b, g);
         return;
       case EntryKind::kLeaf: {
-        const bool kernel_top = l == f.TopLevel() && key == kKernelKey;
-        const EntryPtr<F> target = kernel_top ? TablePtr<F>{w.kernel_root, l}.At(w.mem, IndexOf(f, a, l)) : ep;
-        SpinLock& lock = kernel_top ? w.kernel_lock : w.LockFor(table, l, key);
+        const auto [target, lock, kernel_top] = TargetOf(w, key, table, l, ep, a);
         lock.Lock(w.m);
         const EntryVal<F> cur = target.Load(std::memory_order_relaxed);
         // Unhooked meanwhile: it was empty then, so someone else cleared it.
