@@ -1,0 +1,95 @@
+// Replicated leaves (src/pt/geometry.h) through the generic operations, the
+// MMU, the tree checks and the model: every program below runs through the
+// executor, which compares statuses, the exact leaf set and translations
+// with the model after every step, so a wrong size choice, split or
+// rewrite is a divergence. Byte-level expectations live in the formats'
+// golden tests.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "src/harness/executor.h"
+
+namespace ptsim {
+namespace {
+
+Program MustParse(std::string_view text) {
+  auto p = ParseText(text);
+  EXPECT_TRUE(p.ok()) << p.status();
+  return *p;
+}
+
+ExecResult MustRun(std::string_view text) {
+  Arena arena;
+  const Program p = MustParse(text);
+  ExecResult r = Execute(p, arena);
+  EXPECT_TRUE(r.ok()) << FormatReport(p, r);
+  return r;
+}
+
+// Outcome of step n (1-based, as FormatReport numbers them).
+std::string Outcome(const ExecResult& r, size_t n) { return n <= r.steps.size() ? r.steps[n - 1].outcome : ""; }
+
+// Best fit picks the 64 KiB NAPOT leaf where both addresses allow it, 4 KiB
+// pages around it; a forced size needs its alignment.
+TEST(ReplicatedLeaf, SvnapotBestFitAndForcedSize) {
+  const ExecResult r = MustRun(R"(
+format riscv_sv39
+config svnapot=1
+map 0xf000 0x20fff oa=0x10f000 attrs=rw-u
+access 0xf000 read
+access 0x10000 read
+access 0x20000 read
+map 0x100000 0x11ffff oa=0x300000 attrs=r-x- size_lg2=16
+access 0x11fffc exec
+map 0x200000 0x20ffff oa=0x401000 attrs=r--- size_lg2=16
+)");
+  EXPECT_EQ(Outcome(r, 2), "oa 0x10f000 size 2^12 attrs rw-u---");
+  EXPECT_EQ(Outcome(r, 3), "oa 0x110000 size 2^16 attrs rw-u---");
+  EXPECT_EQ(Outcome(r, 4), "oa 0x120000 size 2^12 attrs rw-u---");
+  EXPECT_EQ(Outcome(r, 6), "oa 0x31fffc size 2^16 attrs r-x----");
+  EXPECT_NE(Outcome(r, 7).find("INVALID_ARGUMENT"), std::string::npos) << "oa not 64 KiB aligned";
+}
+
+// Unmapping one page of a 64 KiB leaf splits it into 4 KiB pages (the next
+// smaller size) in place; protecting a whole one rewrites its 16 entries.
+TEST(ReplicatedLeaf, SvnapotPartialUnmapSplitsAndProtectRewrites) {
+  const ExecResult r = MustRun(R"(
+format riscv_sv48
+config svnapot=1
+map 0x40000000 0x4003ffff oa=0x80000000 attrs=rw-u
+access 0x40005000 write user
+unmap 0x40003000 0x40003fff
+access 0x40002000 read user
+access 0x40003000 read user
+protect 0x40010000 0x4001ffff attrs=r--u
+access 0x40010000 write user
+access 0x40011000 read user
+protect 0x40020000 0x40020fff attrs=r---
+access 0x40021000 write user
+unmap 0x40000000 0x4003ffff
+)");
+  EXPECT_EQ(Outcome(r, 2), "oa 0x80005000 size 2^16 attrs rw-u---");
+}
+
+TEST(ReplicatedLeaf, SvnapotSplitsAndProtectsUnderA2MiBLeaf) {
+  const ExecResult r = MustRun(R"(
+format riscv_sv39
+config svnapot=1
+map 0x200000 0x3fffff oa=0x600000 attrs=rwxu
+unmap 0x210000 0x210fff
+access 0x200000 read
+access 0x211000 read
+access 0x220000 read
+protect 0x230000 0x23ffff attrs=r--u
+access 0x230000 read user
+unmap 0x200000 0x3fffff
+)");
+  EXPECT_EQ(Outcome(r, 3), "oa 0x600000 size 2^16 attrs rwxu---") << "the megapage split into NAPOT pages";
+  EXPECT_EQ(Outcome(r, 4), "oa 0x611000 size 2^12 attrs rwxu---") << "and the cut one into 4 KiB pages";
+  EXPECT_EQ(Outcome(r, 5), "oa 0x620000 size 2^16 attrs rwxu---");
+}
+
+
+}  // namespace
+}  // namespace ptsim
