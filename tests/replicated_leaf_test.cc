@@ -91,5 +91,26 @@ unmap 0x200000 0x3fffff
 }
 
 
+// ARMv8 Contiguous groups at two levels, a split of a 2 MiB block into
+// 64 KiB groups, and a split of a 32 MiB group into 2 MiB blocks.
+TEST(ReplicatedLeaf, ArmV8ContiguousGroups) {
+  const ExecResult r = MustRun(R"(
+format armv8_s1_4k
+config va_bits=39 contig=1
+map 0x40000000 0x43ffffff oa=0x80000000 attrs=rw-u
+access 0x41234567 read user
+unmap 0x40400000 0x40400fff
+access 0x40600000 read user
+access 0x40410000 read user
+access 0x40401000 read user
+protect 0x42000000 0x43ffffff attrs=r--u
+access 0x42000000 write user
+)");
+  EXPECT_EQ(Outcome(r, 2), "oa 0x81234567 size 2^25 attrs rw-u---");
+  EXPECT_EQ(Outcome(r, 4), "oa 0x80600000 size 2^21 attrs rw-u---");
+  EXPECT_EQ(Outcome(r, 5), "oa 0x80410000 size 2^16 attrs rw-u---");
+  EXPECT_EQ(Outcome(r, 6), "oa 0x80401000 size 2^12 attrs rw-u---");
+}
+
 }  // namespace
 }  // namespace ptsim
