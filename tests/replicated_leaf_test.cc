@@ -91,6 +91,35 @@ unmap 0x200000 0x3fffff
 }
 
 
+// ARMv7 short descriptors: supersections and large pages, split down level
+// by level (16 MiB -> 1 MiB sections in place -> a second-level table of
+// 64 KiB large pages -> 4 KiB small pages in place).
+TEST(ReplicatedLeaf, ArmV7SupersectionsSectionsLargeAndSmallPages) {
+  const ExecResult r = MustRun(R"(
+format armv7_short
+map 0x1000000 0x2ffffff oa=0x12000000 attrs=rwxug
+access 0x1abcdef exec user
+unmap 0x1100000 0x11fffff
+access 0x1200000 read
+map 0x350000 0x35ffff oa=0x350000 attrs=rw-u
+access 0x357abc write user
+unmap 0x2345000 0x2345fff
+access 0x2400000 read
+access 0x2350000 read
+access 0x2344000 read
+protect 0x2000000 0x2ffffff attrs=r--u
+access 0x2346000 write user
+unmap 0x0 0xffffffff
+)");
+  EXPECT_EQ(Outcome(r, 2), "oa 0x12abcdef size 2^24 attrs rwxug--");
+  EXPECT_EQ(Outcome(r, 4), "oa 0x12200000 size 2^20 attrs rwxug--");
+  EXPECT_EQ(Outcome(r, 6), "oa 0x357abc size 2^16 attrs rw-u---");
+  EXPECT_EQ(Outcome(r, 8), "oa 0x13400000 size 2^20 attrs rwxug--");
+  EXPECT_EQ(Outcome(r, 9), "oa 0x13350000 size 2^16 attrs rwxug--");
+  EXPECT_EQ(Outcome(r, 10), "oa 0x13344000 size 2^12 attrs rwxug--");
+  EXPECT_NE(Outcome(r, 12).find("permission"), std::string::npos);
+}
+
 // ARMv8 Contiguous groups at two levels, a split of a 2 MiB block into
 // 64 KiB groups, and a split of a 32 MiB group into 2 MiB blocks.
 TEST(ReplicatedLeaf, ArmV8ContiguousGroups) {
