@@ -141,5 +141,34 @@ access 0x42000000 write user
   EXPECT_EQ(Outcome(r, 6), "oa 0x80401000 size 2^12 attrs rw-u---");
 }
 
+// AMD IOMMU v1: Next Level 7 pages of every size between the levels; a
+// split walks down the sizes one by one (1 MiB -> 512 KiB + ... + 4 KiB).
+TEST(ReplicatedLeaf, AmdIommuV1EveryPowerOfTwo) {
+  const ExecResult r = MustRun(R"(
+format amd_iommu_v1
+config levels=3
+map 0x0 0x1fffff oa=0x40000000 attrs=rw
+map 0x200000 0x2fffff oa=0x80300000 attrs=r-
+access 0x2abcde read
+unmap 0x2ff000 0x2fffff
+access 0x200000 read
+access 0x2fe000 read
+access 0x2f0000 read
+unmap 0x1000 0x1fff
+access 0x100000 write
+access 0x2000 write
+protect 0x0 0x1fffff attrs=r-
+access 0x180000 write
+unmap 0x0 0x3fffff
+)");
+  EXPECT_EQ(Outcome(r, 3), "oa 0x803abcde size 2^20 attrs r--u---");
+  EXPECT_EQ(Outcome(r, 5), "oa 0x80300000 size 2^19 attrs r--u---");
+  EXPECT_EQ(Outcome(r, 6), "oa 0x803fe000 size 2^12 attrs r--u---");
+  EXPECT_EQ(Outcome(r, 7), "oa 0x803f0000 size 2^15 attrs r--u---");
+  EXPECT_EQ(Outcome(r, 9), "oa 0x40100000 size 2^20 attrs rw-u---");
+  EXPECT_EQ(Outcome(r, 10), "oa 0x40002000 size 2^13 attrs rw-u---");
+  EXPECT_NE(Outcome(r, 12).find("permission"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace ptsim
