@@ -119,6 +119,73 @@ TYPED_TEST(FormatConformance, LeavesRoundTripAtEveryLevelAndBoundaryAddress) {
   }
 }
 
+// Replicated leaves (pt/geometry.h): each size lies strictly between the
+// level's entry and the level above's, fits in one table, and splits into
+// a leaf of its own level, so ops can rewrite a group in place.
+TYPED_TEST(FormatConformance, ReplicatedSizesSitBetweenLevelsAndSplitInPlace) {
+  using F = TypeParam;
+  for (const FormatConfig& c : ConfigsOf<F>()) {
+    const F f(c);
+    SCOPED_TRACE(Describe<F>(c));
+    for (Level l(0); l <= f.TopLevel(); l = l.Above()) {
+      const unsigned item = f.ItemLg2(l);
+      for (unsigned k = 0; k < 64; ++k) {
+        if (((ReplicatedSizesLg2(f, l) >> k) & 1) == 0) continue;
+        EXPECT_GT(k, item) << "level " << l.value();
+        EXPECT_LE(k - item, f.IndexLg2(l)) << "a 2^" << k << " group does not fit a level-" << l.value() << " table";
+        if (l < f.TopLevel()) {
+          EXPECT_LT(k, f.ItemLg2(l.Above())) << "level " << l.value();
+        }
+        EXPECT_EQ(LevelOfLeafSize(f, k), l);
+        const unsigned piece = SmallerLeafLg2(f, k);
+        EXPECT_TRUE((LeafSizesLg2(f, l) >> piece) & 1) << "2^" << k << " splits into 2^" << piece << ", not at level "
+                                                       << l.value();
+      }
+    }
+  }
+}
+
+// Every entry of a replicated leaf decodes as the whole leaf, re-encodes
+// to itself (with its own accessed/dirty bits, also after hardware marked
+// it), and one-entry leaves keep their entry's size.
+TYPED_TEST(FormatConformance, ReplicatedLeavesRoundTripEntryByEntry) {
+  using F = TypeParam;
+  for (const FormatConfig& c : ConfigsOf<F>()) {
+    const F f(c);
+    SCOPED_TRACE(Describe<F>(c));
+    for (Level l(0); l <= f.TopLevel(); l = l.Above()) {
+      const unsigned item = f.ItemLg2(l);
+      if (f.CanLeaf(l)) {
+        EXPECT_EQ(LeafSizeLg2(f, f.EncodeLeaf(l, Oa(0), LeafAttrs::Rw()), l), item);
+      }
+      for (unsigned k = 0; k < 64; ++k) {
+        if (((ReplicatedSizesLg2(f, l) >> k) & 1) == 0) continue;
+        const uint64_t n = uint64_t{1} << (k - item);
+        for (uint64_t oa : OasFor(k, LeafOaBits(f, l))) {
+          // A leaf as large as the output space (AMD 2^52) has one place.
+          if (((oa + LowMask(k)) >> LeafOaBits(f, l)) != 0) continue;
+          for (int bits = 0; bits < 128; ++bits) {
+            const LeafAttrs a = LeafAttrs::FromBits(static_cast<uint8_t>(bits));
+            for (uint64_t i : {uint64_t{0}, uint64_t{1}, n - 1}) {
+              const typename F::Raw raw = EncodeLeafEntry(f, l, k, Oa(oa), a, i);
+              ASSERT_EQ(f.Classify(raw, l), EntryKind::kLeaf)
+                  << "level " << l.value() << " 2^" << k << " entry " << i << " raw " << std::hex << raw;
+              EXPECT_EQ(LeafSizeLg2(f, raw, l), k) << "raw " << std::hex << raw;
+              EXPECT_EQ(f.LeafOa(raw, l), Oa(oa)) << "raw " << std::hex << raw;
+              EXPECT_EQ(f.DecodeAttrs(raw, l), f.Canonical(a)) << "raw " << std::hex << raw;
+              EXPECT_EQ(EncodeLeafEntry(f, l, k, Oa(oa), f.DecodeAttrs(raw, l), i), raw);
+              const auto marked = f.MarkAccessed(raw, l, true);
+              EXPECT_EQ(LeafSizeLg2(f, marked, l), k);
+              EXPECT_EQ(f.LeafOa(marked, l), Oa(oa));
+              EXPECT_EQ(EncodeLeafEntry(f, l, k, Oa(oa), f.DecodeAttrs(marked, l), i), marked);
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
 TYPED_TEST(FormatConformance, TablesRoundTripAndRestrictNothing) {
   using F = TypeParam;
   for (const FormatConfig& c : ConfigsOf<F>()) {

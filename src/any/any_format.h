@@ -31,6 +31,9 @@ struct LevelInfo {
   bool can_leaf;
   bool can_table;
   unsigned leaf_oa_bits;  // output address bits a leaf here can hold
+  // Leaf sizes built from this level's entries, bit n = 2^n: the one-entry
+  // leaf (item_lg2, if can_leaf) and replicated ones (geometry.h).
+  uint64_t leaf_sizes_mask;
 };
 
 // Everything about a configured format that code outside the templates
@@ -45,7 +48,7 @@ struct FormatInfo {
   std::vector<LevelInfo> levels;  // top level first
   std::span<const ConfigKnob> knobs;
   std::span<const NamedBit> named_bits;
-  std::vector<unsigned> leaf_sizes_lg2;  // every leaf size, largest first
+  std::vector<unsigned> leaf_sizes_lg2;  // every leaf size, replicated ones included, largest first
   unsigned min_page_lg2;
   PartialLeaf partial_leaf;
 };

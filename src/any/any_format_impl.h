@@ -38,9 +38,13 @@ FormatInfo MakeInfo(const F& f) {
   info.knobs = std::span<const ConfigKnob>(F::kKnobs);
   info.named_bits = std::span<const NamedBit>(F::kNamedBits);
   for (Level l = f.TopLevel();; l = l.Below()) {
+    const uint64_t sizes = LeafSizesLg2(f, l);
     info.levels.push_back({l.value(), std::string(f.LevelName(l)), f.IndexLg2(l), f.ItemLg2(l),
-                           TableSizeLg2(f, l), f.CanLeaf(l), f.CanTable(l), LeafOaBits(f, l)});
-    if (f.CanLeaf(l)) info.leaf_sizes_lg2.push_back(f.ItemLg2(l));
+                           TableSizeLg2(f, l), f.CanLeaf(l), f.CanTable(l), LeafOaBits(f, l), sizes});
+    // Levels run top down and a level's sizes lie below the level above's.
+    for (unsigned s = 64; s-- > 0;) {
+      if ((sizes >> s) & 1) info.leaf_sizes_lg2.push_back(s);
+    }
     if (l.IsBottom()) break;
   }
   info.min_page_lg2 = f.ItemLg2(Level(0));

@@ -4,6 +4,8 @@
 #ifndef PTSIM_FORMATS_ALL_FORMATS_H_
 #define PTSIM_FORMATS_ALL_FORMATS_H_
 
+#include "src/formats/amd_iommu_v1.h"
+#include "src/formats/armv7_short.h"
 #include "src/formats/armv8.h"
 #include "src/formats/armv8_s2.h"
 #include "src/formats/fake.h"
@@ -34,6 +36,8 @@ using AllFormats = FormatList<  //
     fmt::VtdSs3,                //
     fmt::VtdSs4,                //
     fmt::VtdSs5,                //
+    fmt::ArmV7Short,            //
+    fmt::AmdIommuV1,            //
     fmt::Fake>;
 
 }  // namespace ptsim

@@ -74,7 +74,9 @@
 // allocator does not give; ptsim never encodes a TTBR, so nothing breaks,
 // but a root it allocates may not be programmable as is.
 //
-// Not yet modelled: the Contiguous hint, DBM and the dirty state, the
+// The Contiguous bit (knob `contig`) is described in armv8_tables.h.
+//
+// Not yet modelled: DBM and the dirty state, the
 // Access flag fault (ha = 0 with AF = 0), PAN, WXN, TBI, HPD (hierarchical
 // permission disable), memory types (AttrIndx/MAIR) and shareability.
 #ifndef PTSIM_FORMATS_ARMV8_H_
@@ -107,6 +109,9 @@ class ArmV8S1 : public ArmV8Tables<G> {
       {"lpa", 0, 1, 0,
        "52-bit addresses: 64KB FEAT_LPA/LVA (OA[51:48] in bits 15:12); 4KB/16KB FEAT_LPA2 with TCR_ELx.DS = 1 "
        "(OA[51:50] in bits 9:8, SH from TCR, 4KB L-1 and L0 blocks, 16KB L1 blocks)"},
+      {"contig", 0, 1, 0,
+       "build Contiguous-bit groups: 4KB 16 x L3/L2/L1, 16KB 128 x L3 and 32 x L2, 64KB 32 x L3/L2 (the bit is "
+       "always decoded)"},
   };
   // Named as the manual's field names, so a dump can be checked against it.
   // Bits 63:59 are the table descriptor's hierarchical controls; in a block
@@ -132,7 +137,8 @@ class ArmV8S1 : public ArmV8Tables<G> {
   };
 
   explicit ArmV8S1(const FormatConfig& cfg)
-      : Base(static_cast<unsigned>(cfg.Get(0)), static_cast<unsigned>(cfg.Get(2)), cfg.Get(4) != 0, StartLevel),
+      : Base(static_cast<unsigned>(cfg.Get(0)), static_cast<unsigned>(cfg.Get(2)), cfg.Get(4) != 0, cfg.Get(5) != 0,
+             StartLevel),
         ttbr1_(cfg.Get(1) != 0),
         ha_(cfg.Get(3) != 0) {}
 
@@ -169,6 +175,10 @@ class ArmV8S1 : public ArmV8Tables<G> {
     r = NotGlobal::Put(r, !a.Has(Attr::kGlobal));
     r = Pxn::Put(r, user || !exec);
     return Uxn::Put(r, !user || !exec);
+  }
+  // Entry i of a Contiguous group: the leaf for its own part of the block.
+  Raw EncodeReplica(Level l, unsigned, Oa oa, LeafAttrs a, uint64_t i) const {
+    return Base::Contiguous::Put(EncodeLeaf(l, oa + (i << this->ItemLg2(l)), a), true);
   }
   LeafAttrs Canonical(LeafAttrs a) const { return a.With(Attr::kRead).Without(Attr::kDirty); }
   // Hardware management of the Access flag (TCR.HA): AF is set in the leaf

@@ -49,8 +49,10 @@
 // Cacheable, as KVM's MT_S2_NORMAL with FWB off) and SH = Inner Shareable
 // where the descriptor holds SH (not with DS = 1).
 //
+// The Contiguous bit (knob `contig`) is described in armv8_tables.h.
+//
 // Not yet modelled: FEAT_S2FWB, FEAT_S2PIE, DBM and dirty state, the
-// Contiguous hint, the Access flag fault (ha = 0 with AF = 0), FEAT_TTST.
+// Access flag fault (ha = 0 with AF = 0), FEAT_TTST.
 #ifndef PTSIM_FORMATS_ARMV8_S2_H_
 #define PTSIM_FORMATS_ARMV8_S2_H_
 
@@ -82,6 +84,9 @@ class ArmV8S2 : public ArmV8Tables<G> {
        "shallowest"},
       {"ha", 0, 1, 1, "VTCR_EL2.HA: hardware sets AF in a leaf it uses"},
       {"xnx", 0, 1, 0, "FEAT_XNX: bit 53 is XN[0] (per-EL execute never); 0 = bit 53 is RES0 and ignored"},
+      {"contig", 0, 1, 0,
+       "build Contiguous-bit groups: 4KB 16 x L3/L2/L1, 16KB 128 x L3 and 32 x L2, 64KB 32 x L3/L2 (the bit is "
+       "always decoded)"},
   };
   static constexpr NamedBit kNamedBits[] = {
       {"valid", 0},       {"table_or_page", 1}, {"s2ap_read", 6}, {"s2ap_write", 7},  {"af", 10},
@@ -89,7 +94,7 @@ class ArmV8S2 : public ArmV8Tables<G> {
   };
 
   explicit ArmV8S2(const FormatConfig& cfg)
-      : Base(static_cast<unsigned>(cfg.Get(0)), static_cast<unsigned>(cfg.Get(1)), cfg.Get(2) != 0,
+      : Base(static_cast<unsigned>(cfg.Get(0)), static_cast<unsigned>(cfg.Get(1)), cfg.Get(2) != 0, cfg.Get(6) != 0,
              [&cfg](unsigned ipa_bits) { return StartLevel(ipa_bits, cfg.Get(2) != 0, cfg.Get(3) != 0); }),
         ha_(cfg.Get(4) != 0),
         xn_mask_(cfg.Get(5) != 0 ? Xn::kMask : Xn1::kMask) {}
@@ -112,6 +117,10 @@ class ArmV8S2 : public ArmV8Tables<G> {
     r = Af::Put(r, a.Has(Attr::kAccessed));
     // XN[1] alone means "no execution at any EL" with and without FEAT_XNX.
     return Xn1::Put(r, !a.Has(Attr::kExec));
+  }
+  // Entry i of a Contiguous group: the leaf for its own part of the block.
+  Raw EncodeReplica(Level l, unsigned, Oa oa, LeafAttrs a, uint64_t i) const {
+    return Base::Contiguous::Put(EncodeLeaf(l, oa + (i << this->ItemLg2(l)), a), true);
   }
   LeafAttrs Canonical(LeafAttrs a) const {
     return LeafAttrs::Of(a.Has(Attr::kRead), a.Has(Attr::kWrite), a.Has(Attr::kExec), true, false,

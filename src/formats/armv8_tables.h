@@ -16,7 +16,12 @@
 //   * "Address size fault";
 //   * the pseudocode AArch64.DecodeDescriptorType, AArch64.BlockDescSupported
 //     (which levels hold blocks, with and without 52-bit addresses),
-//     AArch64.NextTableBase, AArch64.LeafBase and AArch64.PAMax.
+//     AArch64.NextTableBase, AArch64.LeafBase and AArch64.PAMax;
+//   * "The Contiguous bit" (under "Memory attribute fields ...") with the
+//     pseudocode AArch64.ContiguousSize (how many entries a group has per
+//     granule and level), "Misprogramming of the Contiguous bit", and
+//     "Using break-before-make when updating translation table entries"
+//     (a change of the Contiguous bit or of a block's size needs it).
 //
 // Levels: Arm numbers from the top (L0, or L-1 with FEAT_LPA2 and the 4KB
 // granule) down to L3, which holds pages; ptsim numbers from the bottom,
@@ -38,6 +43,26 @@
 // without it, bits 49:48 are not address bits and are ignored. Output and
 // input sizes above 48 bits without `pa52` are treated as 48, as hardware
 // treats a 52-bit IPS/PS with DS = 0.
+//
+// Contiguous bit (bit 52, `contig` knob at both stages): a hint that the
+// leaf is one of a naturally aligned group of entries, translated as one
+// leaf (pt/geometry.h, replicated leaves). AArch64.ContiguousSize gives the
+// group: 4KB granule 16 entries at L1 (16 GiB), L2 (32 MiB) and L3
+// (64 KiB); 16KB granule 32 at L2 (1 GiB) and 128 at L3 (2 MiB); 64KB
+// granule 32 at L2 (16 GiB) and L3 (2 MiB). Each entry holds the output
+// address of its own part of the block (entry i: base + i entries), and
+// the walk uses the group's base (the OA aligned down to the group size)
+// plus the offset, as a TLB that cached the group from any entry would.
+// The bit is decoded whatever the knob says, as hardware does; the knob
+// only lets ops build groups. Not modelled: the bit in the blocks that
+// exist only with 52-bit addresses (4KB L0, 16KB L1, 64KB L1), and in a
+// top table too small to hold a group, is ignored (a one-entry leaf).
+// Groups whose entries disagree are "misprogramming of the Contiguous
+// bit" (TLB conflict aborts or any entry's translation): CheckTree and
+// ForEachLeaf report them. A split changes the size, so it clears the
+// group, invalidates it, then writes the new entries (break-before-make,
+// kReplicaBreakBeforeMake); a permission change rewrites the entries in
+// place.
 //
 // Output address (AArch64.LeafBase, AArch64.NextTableBase): the address
 // bits are assembled first, then a leaf's base is aligned down to its
@@ -74,6 +99,9 @@ struct ArmV8GranuleTraits<Granule::k4K> {
   static constexpr int kS2ShallowestStart = 0;
   static constexpr int kS2ShallowestStart52 = -1;
   static constexpr int kS2DeepestStart = 2;
+  // log2 of the Contiguous group's entries at ptsim levels 0..4
+  // (AArch64.ContiguousSize); 0 = no group.
+  static constexpr unsigned kContigLg2[] = {4, 4, 4, 0, 0};
 };
 
 template <>
@@ -87,6 +115,7 @@ struct ArmV8GranuleTraits<Granule::k16K> {
   static constexpr int kS2ShallowestStart = 1;
   static constexpr int kS2ShallowestStart52 = 0;
   static constexpr int kS2DeepestStart = 3;
+  static constexpr unsigned kContigLg2[] = {7, 5, 0, 0, 0};
 };
 
 template <>
@@ -100,6 +129,7 @@ struct ArmV8GranuleTraits<Granule::k64K> {
   static constexpr int kS2ShallowestStart = 1;
   static constexpr int kS2ShallowestStart52 = 1;
   static constexpr int kS2DeepestStart = 3;
+  static constexpr unsigned kContigLg2[] = {5, 5, 0, 0, 0};
 };
 
 template <Granule G>
@@ -125,7 +155,14 @@ class ArmV8Tables {
   bool CanLeaf(Level l) const { return l <= top_ && (l.IsBottom() || ArmLevel(l) >= first_block_arm_level_); }
   bool CanTable(Level l) const { return l <= top_ && !l.IsBottom(); }
   Oa TableOa(Raw raw, Level) const { return Oa(OaOf(raw)); }
-  Oa LeafOa(Raw raw, Level l) const { return Oa(OaOf(raw) & ~LowMask(ItemLg2(l))); }
+  Oa LeafOa(Raw raw, Level l) const { return Oa(OaOf(raw) & ~LowMask(LeafSizeLg2(raw, l))); }
+  // Replicated leaves (pt/geometry.h): Contiguous groups.
+  uint64_t ReplicatedSizesLg2(Level l) const {
+    const unsigned n = ContigLg2(l);
+    return contig_ && n != 0 && CanLeaf(l) ? uint64_t{1} << (ItemLg2(l) + n) : 0;
+  }
+  unsigned LeafSizeLg2(Raw raw, Level l) const { return ItemLg2(l) + (Contiguous::Test(raw) ? ContigLg2(l) : 0); }
+  static constexpr bool kReplicaBreakBeforeMake = true;
 
  protected:
   static constexpr unsigned kGranuleLg2 = Traits::kPageLg2;
@@ -138,8 +175,9 @@ class ArmV8Tables {
   // `va_bits` and `oa_bits` as configured; both are capped at 48 without
   // `pa52`. `top_for` picks the start level from the capped input size.
   template <typename TopFor>
-  ArmV8Tables(unsigned va_bits, unsigned oa_bits, bool pa52, TopFor top_for)
+  ArmV8Tables(unsigned va_bits, unsigned oa_bits, bool pa52, bool contig, TopFor top_for)
       : pa52_(pa52),
+        contig_(contig),
         va_bits_(std::min(va_bits, pa52 ? kMaxOaBits52 : kMaxOaBits)),
         oa_bits_(std::min(oa_bits, pa52 ? kMaxOaBits52 : kMaxOaBits)),
         first_block_arm_level_(pa52 ? Traits::kFirstBlockArmLevel52 : Traits::kFirstBlockArmLevel),
@@ -188,6 +226,7 @@ class ArmV8Tables {
   using TypeBit = Bit<1>;  // table (L0-L2) or page (L3); 0 = block
   using Sh = Field<9, 8>;
   using Af = Bit<10>;
+  using Contiguous = Bit<52>;
 
  private:
   static constexpr int kFinalArmLevel = 3;
@@ -199,6 +238,13 @@ class ArmV8Tables {
   // 4KB/16KB with DS = 1: OA[49:48] in place, OA[51:50] in bits 9:8.
   using Oa49 = Field<49, kGranuleLg2>;
   using OaDsHigh = Field<9, 8>;
+
+  // Entries in a Contiguous group at level l, log2; 0 where the bit is
+  // ignored (no group at that level, or a top table too small for one).
+  unsigned ContigLg2(Level l) const {
+    const unsigned n = Traits::kContigLg2[l.value()];
+    return n <= IndexLg2(l) ? n : 0;
+  }
 
   uint64_t OaOf(Raw raw) const {
     if (!pa52_) return Oa47::InPlace(raw);
@@ -218,6 +264,7 @@ class ArmV8Tables {
   }
 
   bool pa52_;
+  bool contig_;
   unsigned va_bits_;
   unsigned oa_bits_;
   int first_block_arm_level_;

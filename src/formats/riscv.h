@@ -16,7 +16,10 @@
 //     is off, Svade's exceptions take effect);
 //   * the chapter '"Svpbmt" Extension for Page-Based Memory Types' (the
 //     PBMT field, its encodings, and the rule that it is reserved in
-//     non-leaf PTEs) for the `svpbmt` knob.
+//     non-leaf PTEs) for the `svpbmt` knob;
+//   * the chapter '"Svnapot" Extension for NAPOT Translation Contiguity'
+//     (the N bit, the table of NAPOT encodings, the reserved ones, and the
+//     rule that N is reserved in non-leaf PTEs) for the `svnapot` knob.
 //
 // Levels: the spec's walk index i runs from LEVELS-1 (the root, indexed by
 // VPN[LEVELS-1]) down to 0, exactly as ptsim numbers levels, so ptsim level
@@ -38,15 +41,21 @@
 //
 // Classification (steps 3, 4 and 6):
 //   V = 0                                 kEmpty
-//   bits 63:54 nonzero (64-bit PTEs)      kInvalid: N (63) belongs to
-//                                         Svnapot, not modelled, 60:54 are
-//                                         reserved, and PBMT (62:61) is
+//   bits 63:54 nonzero (64-bit PTEs)      kInvalid: N (63) without Svnapot
+//                                         and 60:54 are reserved
+//                                         (page fault), and PBMT (62:61) is
 //                                         reserved without Svpbmt; all raise
 //                                         a page fault when set. With
 //                                         svpbmt = 1, PBMT 1 (NC) and 2 (IO)
 //                                         are legal in a leaf; 3 is reserved,
 //                                         and any nonzero PBMT in a pointer
-//                                         is reserved (Svpbmt chapter)
+//                                         is reserved (Svpbmt chapter).
+//                                         With svnapot = 1, N is legal in a
+//                                         leaf at level 0 whose PPN[3:0] is
+//                                         1000 (a 64 KiB NAPOT page); N with
+//                                         any other PPN[3:0], in a leaf above
+//                                         level 0, or in a pointer is
+//                                         reserved (Svnapot chapter)
 //   R = 0 and W = 1 (with any X)          kInvalid: reserved encoding
 //   R = W = X = 0                         pointer: kTable, but kInvalid at
 //                                         level 0 (step 4: i < 0 faults) or
@@ -85,11 +94,25 @@
 // legal PBMT is a leaf, a reserved one faults, and PBMT never leaks into
 // the PPN (it sits above bit 53, outside the Ppn field).
 //
+// Svnapot (knob svnapot, 64-bit PTEs only): a 64 KiB page is a replicated
+// leaf (pt/geometry.h) of the 16 aligned level-0 PTEs that cover it, each
+// with N = 1 and PPN[3:0] = 1000 (the only NAPOT size the chapter defines;
+// the hardware replaces those four PPN bits with VPN[0][3:0], so LeafOa
+// clears them). The chapter asks for the 16 PTEs to agree in bits 5:0 and
+// the PPN; EncodeReplica writes 16 identical PTEs, and hardware sets A and
+// D in the one PTE a walk read, so A and D may differ between them. An
+// inconsistent group is a programming error (one of the translations is
+// used, unpredictably): CheckTree and ForEachLeaf report it. No
+// break-before-make is required by the chapter for changing a NAPOT range
+// into base pages, so a split rewrites the PTEs in ascending order; the
+// chapter's advice to flush with SFENCE.VMA after the change is the
+// Invalidator's business.
+//
 // Not yet modelled: the Svade A/D page fault above, MXR and SUM (mstatus),
 // the rule that S-mode never executes U = 1 pages and reads them only with
 // SUM (Permits() in mmu.h lets a supervisor access any user page, as x86
-// without SMAP/SMEP), Svnapot, the hypervisor's G-stage (Sv39x4 ...) and
-// PMP/PMA checks.
+// without SMAP/SMEP), the hypervisor's G-stage (Sv39x4 ...) and PMP/PMA
+// checks.
 #ifndef PTSIM_FORMATS_RISCV_H_
 #define PTSIM_FORMATS_RISCV_H_
 
@@ -117,12 +140,15 @@ class RiscvSv {
       "svadu", 0, 1, 1, "menvcfg.ADUE: 1 = Svadu, hardware sets A (D on a store) in leaves; 0 = Svade, no writes"};
   static constexpr ConfigKnob kSvpbmtKnob = {
       "svpbmt", 0, 1, 0, "Svpbmt: PBMT (bits 62:61) 1 = NC and 2 = IO are legal in leaves; 0 = PBMT is reserved"};
-  // Sv32 PTEs have no PBMT field, so only the 64-bit modes offer the knob.
+  static constexpr ConfigKnob kSvnapotKnob = {
+      "svnapot", 0, 1, 0, "Svnapot: N (bit 63) with PPN[3:0] = 1000 in 16 level-0 PTEs maps a 64 KiB page; 0 = N is reserved"};
+  // Sv32 PTEs have no PBMT field and no N bit, so only the 64-bit modes
+  // offer those knobs.
   static constexpr auto kKnobs = [] {
     if constexpr (kIs32) {
       return std::array{kSvaduKnob};
     } else {
-      return std::array{kSvaduKnob, kSvpbmtKnob};
+      return std::array{kSvaduKnob, kSvpbmtKnob, kSvnapotKnob};
     }
   }();
   static constexpr NamedBit kNamedBits[] = {
@@ -132,8 +158,11 @@ class RiscvSv {
 
   explicit RiscvSv(const FormatConfig& cfg)
       : svadu_(cfg.Get(0) != 0),
-        // Sv32 has no second knob; its slot is never read.
-        reserved_mask_(kIs32 ? 0 : (cfg.Get(1) != 0 ? Reserved64::kMask & ~Pbmt::kMask : Reserved64::kMask)) {}
+        // Sv32 has no second or third knob; their slots are never read.
+        svnapot_(!kIs32 && cfg.Get(2) != 0),
+        reserved_mask_(kIs32 ? 0
+                             : Reserved64::kMask & ~(cfg.Get(1) != 0 ? Pbmt::kMask : 0) &
+                                   ~(svnapot_ ? N::kMask : 0)) {}
 
   Level TopLevel() const { return Level(kLevels - 1); }
   unsigned VaBits() const { return kPageLg2 + kIndexBits * kLevels; }
@@ -162,10 +191,18 @@ class RiscvSv {
     if (Pbmt::Get(raw) == kPbmtReserved) return EntryKind::kInvalid;
     if (!R::Test(raw) && !X::Test(raw)) {
       // Step 4: a pointer. At i = 0 there is no next level; D, A and U are
-      // reserved in non-leaf PTEs, and so is PBMT (Svpbmt chapter).
+      // reserved in non-leaf PTEs, and so are PBMT (Svpbmt chapter) and N
+      // (Svnapot chapter).
       if (l.IsBottom()) return EntryKind::kInvalid;
-      if (D::Test(raw) || A::Test(raw) || U::Test(raw) || Pbmt::Get(raw) != 0) return EntryKind::kInvalid;
+      if (D::Test(raw) || A::Test(raw) || U::Test(raw) || Pbmt::Get(raw) != 0 || N::Test(raw)) {
+        return EntryKind::kInvalid;
+      }
       return EntryKind::kTable;
+    }
+    // Only reachable with svnapot = 1: the one defined NAPOT encoding is a
+    // level-0 leaf with PPN[3:0] = 1000; every other is reserved.
+    if (N::Test(raw)) {
+      return l.IsBottom() && NapotLow::Get(raw) == kNapot64K ? EntryKind::kLeaf : EntryKind::kInvalid;
     }
     // Step 6: a superpage's PPN[i-1:0] must be zero. Those PPN fields sit
     // right above bit 10, one stride each, for every mode.
@@ -174,8 +211,16 @@ class RiscvSv {
   }
   // Step 4: a = pte.ppn * PAGESIZE.
   Oa TableOa(Raw raw, Level) const { return Oa(Ppn::Get(raw) << kPageLg2); }
-  // Step 8: pa.ppn[i-1:0] come from the VA, so the leaf's base drops them.
-  Oa LeafOa(Raw raw, Level l) const { return Oa((Ppn::Get(raw) << kPageLg2) & ~LowMask(ItemLg2(l))); }
+  // Step 8: pa.ppn[i-1:0] come from the VA, so the leaf's base drops them;
+  // a NAPOT PTE's PPN[3:0] come from VPN[0][3:0] too.
+  Oa LeafOa(Raw raw, Level l) const { return Oa((Ppn::Get(raw) << kPageLg2) & ~LowMask(LeafSizeLg2(raw, l))); }
+  // Replicated leaves (pt/geometry.h): 64 KiB NAPOT pages.
+  uint64_t ReplicatedSizesLg2(Level l) const { return svnapot_ && l.IsBottom() ? uint64_t{1} << kNapotLg2 : 0; }
+  unsigned LeafSizeLg2(Raw raw, Level l) const { return N::Test(raw) ? kNapotLg2 : ItemLg2(l); }
+  // All 16 PTEs are the same: N = 1, PPN[3:0] = 1000 over the 64 KiB base.
+  Raw EncodeReplica(Level l, unsigned, Oa oa, LeafAttrs a, uint64_t) const {
+    return N::Put(NapotLow::Set(EncodeLeaf(l, oa, a), kNapot64K), true);
+  }
   LeafAttrs DecodeAttrs(Raw raw, Level) const {
     return LeafAttrs::Of(R::Test(raw), W::Test(raw), X::Test(raw), U::Test(raw), G::Test(raw), A::Test(raw),
                          D::Test(raw));
@@ -235,8 +280,14 @@ class RiscvSv {
   using Reserved64 = Field<63, 54>;
   using Pbmt = Field<62, 61>;
   static constexpr uint64_t kPbmtReserved = 3;
+  // Svnapot: N, and the PPN[0] bits that encode the NAPOT size.
+  using N = Bit<63>;
+  using NapotLow = Field<13, 10>;  // PPN[0][3:0]
+  static constexpr uint64_t kNapot64K = 0b1000;
+  static constexpr unsigned kNapotLg2 = 16;
 
   bool svadu_;
+  bool svnapot_;
   uint64_t reserved_mask_;  // derived once: the walk tests it on every entry
 };
 

@@ -38,8 +38,10 @@ Layout LayoutOf(const AnyFormat& f) {
   l.data_lg2 = b;
   l.data_base = uint64_t{1} << (b - 2);
   const unsigned cap = std::min(30u, b - 2);
-  for (auto it = info.leaf_sizes_lg2.rbegin(); it != info.leaf_sizes_lg2.rend(); ++it)
-    if (*it <= cap) l.units.push_back(*it);
+  // One-entry leaves only: the concurrent operations do not build
+  // replicated leaves (leaf_sizes_lg2 has those too).
+  for (auto it = info.levels.rbegin(); it != info.levels.rend(); ++it)
+    if (it->can_leaf && it->item_lg2 <= cap) l.units.push_back(it->item_lg2);
   if (l.units.empty()) l.units.push_back(info.min_page_lg2);
   const LevelInfo& top = info.levels.front();
   l.covered_lg2 = top.item_lg2 + top.index_lg2;

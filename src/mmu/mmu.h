@@ -176,7 +176,9 @@ template <PageTableFormat F>
               attrs = EffectiveAttrs(f.DecodeAttrs(v.raw, l), deny);
             }
           }
-          const unsigned lg2 = f.ItemLg2(l);
+          // A replicated entry maps its whole group (geometry.h): hardware
+          // may cache the group's translation from any of its entries.
+          const unsigned lg2 = LeafSizeLg2(f, v.raw, l);
           res.ok = true;
           res.t = {f.LeafOa(v.raw, l) + va.Mod(lg2), lg2, l, attrs};
           return res;

@@ -33,7 +33,7 @@ unsigned RefModel::SmallerLeaf(unsigned lg2) const {
 
 unsigned RefModel::LeafOaBitsOf(unsigned size_lg2) const {
   for (const LevelInfo& l : info_.levels)
-    if (l.can_leaf && l.item_lg2 == size_lg2) return l.leaf_oa_bits;
+    if ((l.leaf_sizes_mask >> size_lg2) & 1) return l.leaf_oa_bits;
   PTSIM_CHECK(false, "no level has 2^%d leaves", size_lg2);
   return 0;
 }

@@ -35,9 +35,60 @@ struct TreeProblem {
   std::string what;
 };
 
+// Checks the replicated leaf whose first entry is entry `i` of the level-l
+// table at `table` (geometry.h): its entries are all leaves of the same
+// size, output address and permissions, starting at an aligned entry
+// inside the table. Hardware treats anything else as a programming error
+// with unpredictable results (Arm ARM DDI 0487 D8, "The Contiguous bit":
+// misprogramming the Contiguous bit; RISC-V Privileged Architecture,
+// "Svnapot": one of the inconsistent translations is used, unpredictably;
+// ARMv7 ARM B3.5.1 and the AMD IOMMU spec ask for identical repeated
+// entries), so ptsim reports it instead of guessing. `exact` also requires
+// every entry to be byte for byte what EncodeLeafEntry writes (with the
+// entry's own accessed/dirty bits): trees ptsim built must be exactly so.
+// Returns the problem, or an empty string; `ad` receives the OR of the
+// entries' accessed/dirty bits.
+template <PageTableFormat F>
+std::string CheckReplicatedLeaf(const F& f, PhysMem* mem, Oa table, Level l, uint64_t i, bool exact,
+                                LeafAttrs* ad = nullptr) {
+  const TablePtr<F> t{table, l};
+  const typename F::Raw first = t.At(mem, i).Load(std::memory_order_acquire).raw;
+  const unsigned size = LeafSizeLg2(f, first, l);
+  const unsigned count_lg2 = size - f.ItemLg2(l);
+  if (!IsAligned(i, count_lg2) || count_lg2 > f.IndexLg2(l)) {
+    return absl::StrFormat("entry %d belongs to a 2^%d replicated leaf of %d entries, which must start at an "
+                           "aligned entry inside its table",
+                           i, size, uint64_t{1} << count_lg2);
+  }
+  const Oa oa = f.LeafOa(first, l);
+  const LeafAttrs perms = f.DecodeAttrs(first, l).Permissions();
+  LeafAttrs seen;
+  for (uint64_t j = 0; j < (uint64_t{1} << count_lg2); ++j) {
+    const typename F::Raw raw = t.At(mem, i + j).Load(std::memory_order_acquire).raw;
+    const bool same = f.Classify(raw, l) == EntryKind::kLeaf && LeafSizeLg2(f, raw, l) == size &&
+                      f.LeafOa(raw, l) == oa && f.DecodeAttrs(raw, l).Permissions() == perms;
+    if (!same) {
+      return absl::StrFormat("entry %d of the 2^%d replicated leaf at entry %d is %#x, not a leaf of the same size, "
+                             "output address and permissions as %#x",
+                             j, size, i, raw, first);
+    }
+    const LeafAttrs own = f.DecodeAttrs(raw, l);
+    seen = LeafAttrs::FromBits(seen.bits() | (own.bits() & ~own.Permissions().bits()));
+    const typename F::Raw want = EncodeLeafEntry(f, l, size, oa, own, j);
+    if (exact && raw != want) {
+      return absl::StrFormat("entry %d of the 2^%d replicated leaf at entry %d is %#x, expected %#x", j, size, i,
+                             raw, want);
+    }
+  }
+  if (ad != nullptr) *ad = seen;
+  return "";
+}
+
 // Calls on_leaf(const LeafInfo&) for every leaf in VA order and
 // on_problem(const TreeProblem&) for every entry that cannot be followed.
-// Either callback returns false to stop the walk.
+// Either callback returns false to stop the walk. A replicated leaf is one
+// leaf (at its first entry; its accessed and dirty bits are those of any
+// of its entries), or one problem when its entries disagree.
 template <PageTableFormat F, typename OnLeaf, typename OnProblem>
 void ForEachLeaf(const F& f, PhysMem* mem, Oa root, OnLeaf&& on_leaf, OnProblem&& on_problem) {
   struct Walker {
@@ -65,8 +116,19 @@ void ForEachLeaf(const F& f, PhysMem* mem, Oa root, OnLeaf&& on_leaf, OnProblem&
               return false;
             continue;
           case EntryKind::kLeaf: {
-            const LeafAttrs a = EffectiveAttrs(f.DecodeAttrs(v.raw, l), PermsOf(f.Restrictions(), path));
-            if (!on_leaf(LeafInfo{CanonicalVa(f, low), l, item, f.LeafOa(v.raw, l), v.raw, a})) return false;
+            LeafAttrs a = f.DecodeAttrs(v.raw, l);
+            const unsigned size = LeafSizeLg2(f, v.raw, l);
+            if (size != item) {
+              LeafAttrs ad;
+              const std::string bad = CheckReplicatedLeaf(f, mem, table, l, i, /*exact=*/false, &ad);
+              if (!bad.empty() && !on_problem(TreeProblem{CanonicalVa(f, low), l, ep.addr(), v.raw, bad})) return false;
+              // Skip the rest of the group; a bad group is skipped whole.
+              i = AlignDown(i, size - item) + LowMask(size - item);
+              if (!bad.empty()) continue;
+              a = LeafAttrs::FromBits(a.Permissions().bits() | ad.bits());
+            }
+            a = EffectiveAttrs(a, PermsOf(f.Restrictions(), path));
+            if (!on_leaf(LeafInfo{CanonicalVa(f, low), l, size, f.LeafOa(v.raw, l), v.raw, a})) return false;
             continue;
           }
           case EntryKind::kTable: {
@@ -129,9 +191,17 @@ absl::StatusOr<TreeStats> CheckTree(const F& f, PhysMem* mem, const TableAllocat
           case EntryKind::kInvalid:
             return absl::InternalError(absl::StrFormat("entry at %#x (level %d) has an invalid encoding %#x",
                                                        ep.addr().value(), l.value(), v.raw));
-          case EntryKind::kLeaf:
+          case EntryKind::kLeaf: {
             ++stats.leaves;
+            const unsigned size = LeafSizeLg2(f, v.raw, l);
+            if (size == item) continue;
+            if (std::string bad = CheckReplicatedLeaf(f, mem, table, l, i, /*exact=*/true); !bad.empty()) {
+              return absl::InternalError(absl::StrFormat("%s (level %d, va %#x): %s", where, l.value(),
+                                                         CanonicalVa(f, low).value(), bad));
+            }
+            i += LowMask(size - item);
             continue;
+          }
           case EntryKind::kTable:
             if (auto st = CheckTable(f.TableOa(v.raw, l), l.Below(), low, ep.addr()); !st.ok()) return st;
             continue;

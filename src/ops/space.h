@@ -11,8 +11,13 @@
 //     are invalidated, and only then is it handed to the allocator's deferred
 //     list; it is freed when the grace period ends (end of the operation,
 //     single-threaded);
-//   * a leaf is replaced in one store. Formats that need break-before-make
-//     get it with the per-format policy of the concurrency issue.
+//   * a one-entry leaf is replaced in one store. Formats that need
+//     break-before-make get it with the per-format policy of the
+//     concurrency issue;
+//   * a replicated leaf (geometry.h) is written, rewritten and cleared
+//     entry by entry in ascending order; splitting it changes its size, and
+//     for formats that declare kReplicaBreakBeforeMake every entry is first
+//     cleared and the group invalidated before the new entries are written.
 //
 // Internally addresses are "low" VAs: the translated bits only. A valid
 // range never crosses the hole between the halves of a sign-extended space,
@@ -23,6 +28,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <optional>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
@@ -146,6 +153,17 @@ class Space {
     LeafAttrs attrs;
     unsigned force_lg2;
   };
+  // One leaf: a single entry, or the entries of a replicated group.
+  struct LeafRef {
+    Oa table;
+    Level level;
+    uint64_t first;  // index of its first entry
+    unsigned size_lg2;
+    LRange span;
+    Oa oa;  // output address of its first byte
+    uint64_t Entries(unsigned item_lg2) const { return uint64_t{1} << (size_lg2 - item_lg2); }
+    EntryPtr<F> At(const Space& s, uint64_t i) const { return s.Entry(table, level, first + i); }
+  };
 
   LRange Low(VaRange r) const {
     const uint64_t m = LowMask(f_.VaBits());
@@ -182,10 +200,11 @@ class Space {
     return absl::OkStatus();
   }
 
-  // A leaf is split only where a range edge falls inside it, and the split
-  // goes down until the edge is a leaf boundary. Every leaf level on the
-  // way must hold the leaf's output address: x86 PSE-36 4 MiB pages above
-  // 4 GiB cannot become 4 KiB pages. Refuse before changing anything.
+  // A leaf is split only where a range edge falls inside it, into leaves of
+  // the next smaller size (SmallerLeafLg2), again and again until the edge
+  // is a leaf boundary. Every size on the way must hold the leaf's output
+  // address: x86 PSE-36 4 MiB pages above 4 GiB cannot become 4 KiB pages.
+  // Refuse before changing anything.
   absl::Status CheckSplits(LRange r) const {
     if (auto st = CheckSplitAt(r.first); !st.ok()) return st;
     if (r.last == LowMask(f_.VaBits())) return absl::OkStatus();
@@ -207,20 +226,23 @@ class Space {
         case EntryKind::kLeaf:
           break;
       }
-      if (IsAligned(low, f_.ItemLg2(l))) return absl::OkStatus();
+      const unsigned size = LeafSizeLg2(f_, v.raw, l);
+      if (IsAligned(low, size)) return absl::OkStatus();
       if (PartialLeafPolicyOf(f_) == PartialLeaf::kRefuse) {
         return absl::FailedPreconditionError(absl::StrFormat(
-            "va %#x lies inside the 2^%d leaf at va %#x, and %s does not split leaves", High(low).value(),
-            f_.ItemLg2(l), High(AlignDown(low, f_.ItemLg2(l))).value(), F::kName));
+            "va %#x lies inside the 2^%d leaf at va %#x, and %s does not split leaves", High(low).value(), size,
+            High(AlignDown(low, size)).value(), F::kName));
       }
-      const uint64_t oa_last = f_.LeafOa(v.raw, l).value() + LowMask(f_.ItemLg2(l));
-      for (Level k = l.Below();; k = k.Below()) {
-        if (f_.CanLeaf(k) && (oa_last >> LeafOaBits(f_, k)) != 0) {
+      const uint64_t oa_last = f_.LeafOa(v.raw, l).value() + LowMask(size);
+      for (unsigned s = SmallerLeafLg2(f_, size);; s = SmallerLeafLg2(f_, s)) {
+        PTSIM_CHECK(s != 0, "%s: a page-aligned edge lies inside the smallest leaf", F::kName);
+        const Level k = LevelOfLeafSize(f_, s);
+        if ((oa_last >> LeafOaBits(f_, k)) != 0) {
           return absl::OutOfRangeError(absl::StrFormat(
-              "splitting the 2^%d leaf at va %#x: oa %#x does not fit a level-%d leaf (%d address bits)",
-              f_.ItemLg2(l), High(AlignDown(low, f_.ItemLg2(l))).value(), oa_last, k.value(), LeafOaBits(f_, k)));
+              "splitting the 2^%d leaf at va %#x: oa %#x does not fit a level-%d leaf (%d address bits)", size,
+              High(AlignDown(low, size)).value(), oa_last, k.value(), LeafOaBits(f_, k)));
         }
-        if ((f_.CanLeaf(k) && IsAligned(low, f_.ItemLg2(k))) || k.IsBottom()) return absl::OkStatus();
+        if (IsAligned(low, s)) return absl::OkStatus();
       }
     }
   }
@@ -273,27 +295,54 @@ class Space {
     return found;
   }
 
+  // The largest leaf that can start at entry `e` of a level-l table: one
+  // entry or a replicated group, inside r, with both addresses aligned to
+  // it, of the forced size if any, and holding the output address; 0 if
+  // none. Taken entry by entry from the top, this is the model's greedy
+  // choice.
+  unsigned LeafSizeAt(const MapCtx& ctx, Level l, LRange e, LRange r) const {
+    const uint64_t oa = e.first + ctx.delta;
+    for (uint64_t sizes = LeafSizesLg2(f_, l); sizes != 0; sizes &= ~(uint64_t{1} << FloorLog2(sizes))) {
+      const unsigned s = FloorLog2(sizes);
+      if (ctx.force_lg2 != 0 && ctx.force_lg2 != s) continue;
+      if (!IsAligned(e.first, s) || !IsAligned(oa, s) || e.first < r.first || r.last - e.first < LowMask(s)) continue;
+      if (((oa + LowMask(s)) >> LeafOaBits(f_, l)) != 0) continue;
+      return s;
+    }
+    return 0;
+  }
+
+  uint64_t IndexAt(Level l, uint64_t low) const { return (low >> f_.ItemLg2(l)) & LowMask(f_.IndexLg2(l)); }
+
+  // Writes a 2^size leaf (one entry or a group) at entry `index` of the
+  // level-l table; `order` is relaxed only for unpublished tables.
+  void StoreLeaf(Oa table, Level l, uint64_t index, unsigned size, Oa oa, LeafAttrs attrs, std::memory_order order) {
+    const uint64_t n = uint64_t{1} << (size - f_.ItemLg2(l));
+    for (uint64_t i = 0; i < n; ++i) {
+      Entry(table, l, index + i).Store({EncodeLeafEntry(f_, l, size, oa, attrs, i), l}, order);
+    }
+    env_.frames->OnMap(oa);
+    ++leaves_;
+  }
+
   absl::Status MapIn(const MapCtx& ctx, Oa table, Level l, LRange r) {
+    // Entries already written as part of a replicated leaf are skipped.
+    std::optional<uint64_t> written_last;
     return ForEntries(table, l, r, [&](const EntryPtr<F>& ep, LRange e, LRange sub) -> absl::Status {
+      if (written_last && e.first <= *written_last) return absl::OkStatus();
       EntryVal<F> v = ep.Load(std::memory_order_acquire);
       EntryKind kind = f_.Classify(v.raw, l);
       if (kind == EntryKind::kEmpty) {
-        const unsigned item = f_.ItemLg2(l);
-        const bool whole = sub.first == e.first && sub.last == e.last;
-        const uint64_t oa_last = sub.first + ctx.delta + LowMask(item);
-        const bool fits = f_.CanLeaf(l) && IsAligned(sub.first + ctx.delta, item) &&
-                          (ctx.force_lg2 == 0 || ctx.force_lg2 == item) && (oa_last >> LeafOaBits(f_, l)) == 0;
-        if (whole && fits) {
-          const Oa oa(sub.first + ctx.delta);
-          ep.Store({f_.EncodeLeaf(l, oa, ctx.attrs), l}, std::memory_order_release);
-          env_.frames->OnMap(oa);
-          ++leaves_;
+        if (const unsigned size = LeafSizeAt(ctx, l, e, r); size != 0) {
+          // ORDERING: release, as every leaf store (see the protocol above).
+          StoreLeaf(table, l, IndexAt(l, e.first), size, Oa(e.first + ctx.delta), ctx.attrs, std::memory_order_release);
+          written_last = e.first + LowMask(size);
           return absl::OkStatus();
         }
         if (!f_.CanTable(l)) {
           // Only an output address too wide for the smallest leaf gets here.
           return absl::OutOfRangeError(absl::StrFormat("oa %#x does not fit a level-%d leaf (%d address bits)",
-                                                       sub.first + ctx.delta, l.value(), LeafOaBits(f_, l)));
+                                                       e.first + ctx.delta, l.value(), LeafOaBits(f_, l)));
         }
         auto child = AllocTable(l.Below());
         if (!child.ok()) return child.status();
@@ -315,84 +364,124 @@ class Space {
     return true;
   }
 
-  // Builds a table at level l whose leaves together map what one leaf of
-  // level l+1 mapped: 2^item bytes from `oa` with `attrs`. Levels that cannot
-  // hold leaves get tables of their own.
-  absl::StatusOr<Oa> BuildSplit(Level l, Oa oa, LeafAttrs attrs) {
+  // Builds a table at level l whose leaves of 2^piece bytes together map
+  // what one entry of level l+1 mapped: from `oa` with `attrs`. Pieces
+  // smaller than an entry of level l get tables of their own.
+  absl::StatusOr<Oa> BuildSplit(Level l, Oa oa, LeafAttrs attrs, unsigned piece) {
     auto table = AllocTable(l);
     if (!table.ok()) return table.status();
     const unsigned item = f_.ItemLg2(l);
-    for (uint64_t i = 0; i < (uint64_t{1} << f_.IndexLg2(l)); ++i) {
-      const Oa piece = oa + (i << item);
-      if (f_.CanLeaf(l)) {
-        PTSIM_CHECK(((piece.value() + LowMask(item)) >> LeafOaBits(f_, l)) == 0,
+    const uint64_t n = uint64_t{1} << f_.IndexLg2(l);
+    const uint64_t step = piece >= item ? uint64_t{1} << (piece - item) : 1;
+    for (uint64_t i = 0; i < n; i += step) {
+      const Oa at = oa + (i << item);
+      if (piece >= item) {
+        PTSIM_CHECK(((at.value() + LowMask(piece)) >> LeafOaBits(f_, l)) == 0,
                     "%s: split would truncate oa %#x in a level-%d leaf; CheckSplits must refuse it", F::kName,
-                    piece.value(), l.value());
-        Entry(*table, l, i).Store({f_.EncodeLeaf(l, piece, attrs), l}, std::memory_order_relaxed);  // ORDERING: unpublished table
-        env_.frames->OnMap(piece);
-        ++leaves_;
+                    at.value(), l.value());
+        StoreLeaf(*table, l, i, piece, at, attrs, std::memory_order_relaxed);  // ORDERING: unpublished table
         continue;
       }
-      auto sub = BuildSplit(l.Below(), piece, attrs);
+      auto sub = BuildSplit(l.Below(), at, attrs, piece);
       if (!sub.ok()) return sub.status();  // the partial table leaks into the allocator's live set; reported at teardown
       Entry(*table, l, i).Store({f_.EncodeTable(l, *sub), l}, std::memory_order_relaxed);  // ORDERING: unpublished table
     }
     return table;
   }
 
-  // Replaces the leaf `v` at `ep` by a table of smaller leaves mapping the
-  // same thing; returns the new table entry.
-  absl::StatusOr<EntryVal<F>> Split(const EntryPtr<F>& ep, EntryVal<F> v, Level l) {
+  // Replaces the one-entry leaf `v` at `ep` by a table of leaves of the next
+  // smaller size mapping the same thing.
+  absl::Status SplitEntry(const EntryPtr<F>& ep, EntryVal<F> v, Level l) {
     PTSIM_CHECK(l.value() > 0 && f_.CanTable(l), "%s: cannot split a level-%d leaf", F::kName, l.value());
     const Oa oa = f_.LeafOa(v.raw, l);
-    auto child = BuildSplit(l.Below(), oa, f_.DecodeAttrs(v.raw, l));
+    auto child = BuildSplit(l.Below(), oa, f_.DecodeAttrs(v.raw, l), SmallerLeafLg2(f_, f_.ItemLg2(l)));
     if (!child.ok()) return child.status();
-    const EntryVal<F> t{f_.EncodeTable(l, *child), l};
-    ep.Store(t, std::memory_order_release);
+    ep.Store({f_.EncodeTable(l, *child), l}, std::memory_order_release);
     env_.frames->OnUnmap(oa);
     --leaves_;
-    return t;
+    return absl::OkStatus();
   }
 
-  // Calls on_leaf(ep, v, l, e) for every leaf wholly inside r, splitting
-  // the leaves r covers only in part, and after(ep, l, e, child) once the
-  // walk returns from a child table. Unmap and protect differ only there.
+  // Rewrites the replicated leaf `g` in place as leaves of the next smaller
+  // size, which geometry.h guarantees are at the same level; each entry
+  // keeps its own accessed/dirty bits. Never allocates, so never fails.
+  void SplitGroup(const LeafRef& g) {
+    const unsigned item = f_.ItemLg2(g.level);
+    const unsigned piece = SmallerLeafLg2(f_, g.size_lg2);
+    PTSIM_CHECK(piece >= item && LevelOfLeafSize(f_, piece) == g.level,
+                "%s: a 2^%d replicated leaf must split into leaves of its own level", F::kName, g.size_lg2);
+    const uint64_t n = g.Entries(item);
+    std::vector<typename F::Raw> next(n);
+    const Oa oa = g.oa;
+    for (uint64_t i = 0; i < n; ++i) {
+      const LeafAttrs own = f_.DecodeAttrs(g.At(*this, i).Load(std::memory_order_acquire).raw, g.level);
+      const uint64_t in_piece = i & LowMask(piece - item);
+      next[i] = EncodeLeafEntry(f_, g.level, piece, oa + ((i - in_piece) << item), own, in_piece);
+    }
+    if constexpr (ReplicaBreakBeforeMake<F>()) {
+      for (uint64_t i = 0; i < n; ++i) g.At(*this, i).Store({0, g.level}, std::memory_order_release);
+      Invalidate(g.span, false);
+    }
+    for (uint64_t i = 0; i < n; ++i) g.At(*this, i).Store({next[i], g.level}, std::memory_order_release);
+    env_.frames->OnUnmap(oa);
+    --leaves_;
+    for (uint64_t i = 0; i < n; i += uint64_t{1} << (piece - item)) {
+      env_.frames->OnMap(oa + (i << item));
+      ++leaves_;
+    }
+  }
+
+  // Calls on_leaf(LeafRef) for every leaf wholly inside r, splitting the
+  // leaves r covers only in part, and after(ep, l, e, child) once the walk
+  // returns from a child table. Unmap and protect differ only there.
   template <typename OnLeaf, typename After>
   absl::Status VisitLeaves(Oa table, Level l, LRange r, const char* what, OnLeaf& on_leaf, After& after) {
+    std::optional<uint64_t> visited_last;  // the last entry of a replicated leaf already visited
     return ForEntries(table, l, r, [&](const EntryPtr<F>& ep, LRange e, LRange sub) -> absl::Status {
-      EntryVal<F> v = ep.Load(std::memory_order_acquire);
-      switch (f_.Classify(v.raw, l)) {
-        case EntryKind::kEmpty:
-          return absl::OkStatus();
-        case EntryKind::kInvalid:
-          PTSIM_CHECK(false, "%s: %s found an invalid entry %#x at level %d", F::kName, what, v.raw, l.value());
-          return absl::OkStatus();
-        case EntryKind::kLeaf: {
-          if (sub.first == e.first && sub.last == e.last) {
-            on_leaf(ep, v, l, e);
+      if (visited_last && e.first <= *visited_last) return absl::OkStatus();
+      for (;;) {
+        const EntryVal<F> v = ep.Load(std::memory_order_acquire);
+        switch (f_.Classify(v.raw, l)) {
+          case EntryKind::kEmpty:
+            return absl::OkStatus();
+          case EntryKind::kInvalid:
+            PTSIM_CHECK(false, "%s: %s found an invalid entry %#x at level %d", F::kName, what, v.raw, l.value());
+            return absl::OkStatus();
+          case EntryKind::kLeaf: {
+            const unsigned size = LeafSizeLg2(f_, v.raw, l);
+            const LRange span{AlignDown(e.first, size), BlockLast(e.first, size)};
+            const LeafRef g{table, l, IndexAt(l, span.first), size, span, f_.LeafOa(v.raw, l)};
+            if (r.first <= span.first && span.last <= r.last) {
+              on_leaf(g);
+              visited_last = span.last;
+              return absl::OkStatus();
+            }
+            if (size == f_.ItemLg2(l)) {
+              if (auto st = SplitEntry(ep, v, l); !st.ok()) return st;
+            } else {
+              SplitGroup(g);
+            }
+            continue;  // look at the entry again: a smaller leaf or a table
+          }
+          case EntryKind::kTable: {
+            const Oa child = f_.TableOa(v.raw, l);
+            if (auto st = VisitLeaves(child, l.Below(), sub, what, on_leaf, after); !st.ok()) return st;
+            after(ep, l, e, child);
             return absl::OkStatus();
           }
-          auto t = Split(ep, v, l);
-          if (!t.ok()) return t.status();
-          v = *t;
-          break;
         }
-        case EntryKind::kTable:
-          break;
       }
-      const Oa child = f_.TableOa(v.raw, l);
-      if (auto st = VisitLeaves(child, l.Below(), sub, what, on_leaf, after); !st.ok()) return st;
-      after(ep, l, e, child);
-      return absl::OkStatus();
     });
   }
 
   absl::Status UnmapIn(Oa table, Level l, LRange r) {
-    auto clear = [&](const EntryPtr<F>& ep, EntryVal<F> v, Level at, LRange e) {
-      ep.Store({0, at}, std::memory_order_release);
-      env_.frames->OnUnmap(f_.LeafOa(v.raw, at));
+    auto clear = [&](const LeafRef& g) {
+      for (uint64_t i = 0; i < g.Entries(f_.ItemLg2(g.level)); ++i) {
+        g.At(*this, i).Store({0, g.level}, std::memory_order_release);
+      }
+      env_.frames->OnUnmap(g.oa);
       --leaves_;
-      Invalidate(e, false);
+      Invalidate(g.span, false);
     };
     auto free_if_empty = [&](const EntryPtr<F>& ep, Level at, LRange e, Oa child) {
       if (!TableIsEmpty(child, at.Below())) return;
@@ -404,13 +493,18 @@ class Space {
     return VisitLeaves(table, l, r, "unmap", clear, free_if_empty);
   }
 
+  // Same size, new permissions: no break-before-make (ARM requires it for
+  // a change of size or output address, not of permissions).
   absl::Status ProtectIn(Oa table, Level l, LRange r, LeafAttrs perms) {
-    auto rewrite = [&](const EntryPtr<F>& ep, EntryVal<F> v, Level at, LRange e) {
-      const LeafAttrs old = f_.DecodeAttrs(v.raw, at);
-      const LeafAttrs a = Canonical(
-          perms.With(Attr::kAccessed, old.Has(Attr::kAccessed)).With(Attr::kDirty, old.Has(Attr::kDirty)));
-      ep.Store({f_.EncodeLeaf(at, f_.LeafOa(v.raw, at), a), at}, std::memory_order_release);
-      Invalidate(e, false);
+    auto rewrite = [&](const LeafRef& g) {
+      for (uint64_t i = 0; i < g.Entries(f_.ItemLg2(g.level)); ++i) {
+        const EntryPtr<F> ep = g.At(*this, i);
+        const LeafAttrs old = f_.DecodeAttrs(ep.Load(std::memory_order_acquire).raw, g.level);
+        const LeafAttrs a = Canonical(
+            perms.With(Attr::kAccessed, old.Has(Attr::kAccessed)).With(Attr::kDirty, old.Has(Attr::kDirty)));
+        ep.Store({EncodeLeafEntry(f_, g.level, g.size_lg2, g.oa, a, i), g.level}, std::memory_order_release);
+      }
+      Invalidate(g.span, false);
     };
     auto nothing = [](const EntryPtr<F>&, Level, LRange, Oa) {};
     return VisitLeaves(table, l, r, "protect", rewrite, nothing);

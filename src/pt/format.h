@@ -120,7 +120,9 @@ class ExampleFormat {
   }
   // Output address of the table a kTable entry points to.
   Oa TableOa(Raw raw, Level) const { return Oa(OaField::InPlace(raw)); }
-  // Output address of a kLeaf entry: the base of the ItemLg2(l) block.
+  // Output address of a kLeaf entry: the base of the ItemLg2(l) block, or
+  // of the whole leaf when the entry is one of a replicated group
+  // (LeafSizeLg2 in geometry.h).
   Oa LeafOa(Raw raw, Level) const { return Oa(OaField::InPlace(raw)); }
   // Attributes of a kLeaf entry, including accessed/dirty.
   LeafAttrs DecodeAttrs(Raw raw, Level) const {

@@ -63,11 +63,103 @@ bool IsValidRange(const F& f, VaRange r) {
   return hb >= 64 || (r.first.value() >> hb) == (r.last.value() >> hb);
 }
 
+// Replicated leaves (ARM Contiguous bit, RISC-V Svnapot, ARMv7
+// supersections and large pages, AMD IOMMU next-level-7 pages): a leaf of
+// 2^k bytes at level l with ItemLg2(l) < k < ItemLg2(l + 1), written as the
+// 2^(k - ItemLg2(l)) consecutive entries of level l that it covers, starting
+// at an entry aligned to that count. Every entry of the group is a kLeaf
+// whose LeafOa is the base of the whole 2^k leaf; the entries may differ
+// only where the format says (each its own accessed/dirty bits, which
+// hardware sets in the entry it used; the part of the block it maps). A
+// format that has them declares three optional members:
+//
+//   uint64_t ReplicatedSizesLg2(Level l) const;
+//       the sizes at level l as a mask (bit k set = a 2^k replicated leaf);
+//       each group fits in one table, and the next smaller leaf size is
+//       again at level l (a smaller group, or ItemLg2(l) with CanLeaf(l)),
+//       so splitting a group rewrites entries in place and never allocates.
+//   unsigned LeafSizeLg2(Raw raw, Level l) const;
+//       for a kLeaf entry: the size of the leaf it belongs to, ItemLg2(l)
+//       for a one-entry leaf.
+//   Raw EncodeReplica(Level l, unsigned size_lg2, Oa oa, LeafAttrs a, uint64_t i) const;
+//       entry i (0-based in the group) of a 2^size_lg2 leaf mapping `oa`
+//       (aligned to size_lg2) with Canonical(a).
+//
+// and optionally `static constexpr bool kReplicaBreakBeforeMake = true`
+// when the architecture requires break-before-make to change a group's
+// size (ARM): a split then clears every entry of the group and invalidates
+// it before writing the new entries. Otherwise the entries are rewritten
+// in ascending order, each in one store (single-threaded ops; the
+// concurrency issue decides what a racing walker may see).
+//
+// Without these members a format has one-entry leaves only, as before.
+template <PageTableFormat F>
+uint64_t ReplicatedSizesLg2(const F& f, Level l) {
+  if constexpr (requires { { f.ReplicatedSizesLg2(l) } -> std::same_as<uint64_t>; }) {
+    return f.ReplicatedSizesLg2(l);
+  } else {
+    return 0;
+  }
+}
+
+// The size of the leaf a kLeaf entry belongs to.
+template <PageTableFormat F>
+unsigned LeafSizeLg2(const F& f, typename F::Raw raw, Level l) {
+  if constexpr (requires { { f.LeafSizeLg2(raw, l) } -> std::same_as<unsigned>; }) {
+    return f.LeafSizeLg2(raw, l);
+  } else {
+    return f.ItemLg2(l);
+  }
+}
+
+// Entry i of a 2^size_lg2 leaf at level l: EncodeLeaf for a one-entry leaf.
+template <PageTableFormat F>
+typename F::Raw EncodeLeafEntry(const F& f, Level l, unsigned size_lg2, Oa oa, LeafAttrs a, uint64_t i) {
+  if constexpr (requires { { f.EncodeReplica(l, size_lg2, oa, a, i) } -> std::same_as<typename F::Raw>; }) {
+    if (size_lg2 != f.ItemLg2(l)) return f.EncodeReplica(l, size_lg2, oa, a, i);
+  }
+  return f.EncodeLeaf(l, oa, a);
+}
+
+template <PageTableFormat F>
+constexpr bool ReplicaBreakBeforeMake() {
+  if constexpr (requires { { F::kReplicaBreakBeforeMake } -> std::convertible_to<bool>; }) {
+    return F::kReplicaBreakBeforeMake;
+  } else {
+    return false;
+  }
+}
+
 // Leaf sizes the format can build at level l, as a bit mask of lg2 values
-// (bit n set = a 2^n leaf exists). Contiguous groups join later.
+// (bit n set = a 2^n leaf exists): the one-entry leaf and replicated ones.
 template <PageTableFormat F>
 uint64_t LeafSizesLg2(const F& f, Level l) {
-  return f.CanLeaf(l) ? (uint64_t{1} << f.ItemLg2(l)) : 0;
+  return (f.CanLeaf(l) ? (uint64_t{1} << f.ItemLg2(l)) : 0) | ReplicatedSizesLg2(f, l);
+}
+
+// Every leaf size at any level.
+template <PageTableFormat F>
+uint64_t AllLeafSizesLg2(const F& f) {
+  uint64_t m = 0;
+  for (Level l(0); l <= f.TopLevel(); l = l.Above()) m |= LeafSizesLg2(f, l);
+  return m;
+}
+
+// The largest leaf size below 2^lg2, or 0 when there is none: what a leaf
+// splits into (the model splits the same way).
+template <PageTableFormat F>
+unsigned SmallerLeafLg2(const F& f, unsigned lg2) {
+  const uint64_t below = AllLeafSizesLg2(f) & LowMask(lg2);
+  return below == 0 ? 0 : FloorLog2(below);
+}
+
+// The level whose entries build a 2^lg2 leaf (one entry or a group): the
+// level l with ItemLg2(l) <= lg2 < ItemLg2(l + 1).
+template <PageTableFormat F>
+Level LevelOfLeafSize(const F& f, unsigned lg2) {
+  Level l(0);
+  while (l < f.TopLevel() && f.ItemLg2(l.Above()) <= lg2) l = l.Above();
+  return l;
 }
 
 // Output address bits a leaf at level l can hold. Optional member: most

@@ -79,7 +79,7 @@ TEST(ArmV8Golden, NamesAndKnobDefaults) {
   EXPECT_EQ(f.OaBits(), 48u);
   EXPECT_EQ(f.VaExt(), VaExtension::kZero);
   EXPECT_EQ(ConfigToString(ArmV8S1_4K::kKnobs, FormatConfig::Defaults(ArmV8S1_4K::kKnobs)),
-            "va_bits=48 ttbr1=0 oa_bits=48 ha=1 lpa=0");
+            "va_bits=48 ttbr1=0 oa_bits=48 ha=1 lpa=0 contig=0");
 }
 
 // ---------------------------------------------------------------------------

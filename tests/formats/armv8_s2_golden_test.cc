@@ -60,7 +60,7 @@ TEST(ArmV8S2Golden, NamesAndKnobDefaults) {
   EXPECT_EQ(ArmV8S2_16K::kName, "armv8_s2_16k");
   EXPECT_EQ(ArmV8S2_64K::kName, "armv8_s2_64k");
   EXPECT_EQ(ConfigToString(ArmV8S2_4K::kKnobs, FormatConfig::Defaults(ArmV8S2_4K::kKnobs)),
-            "ipa_bits=40 oa_bits=48 lpa=0 concat=1 ha=1 xnx=0");
+            "ipa_bits=40 oa_bits=48 lpa=0 concat=1 ha=1 xnx=0 contig=0");
   EXPECT_EQ(Make<ArmV8S2_4K>().VaExt(), VaExtension::kZero);
 }
 

@@ -60,7 +60,7 @@ TEST(RiscvGolden, NamesAndKnobDefaults) {
   EXPECT_EQ(RiscvSv57::kName, "riscv_sv57");
   EXPECT_EQ(RiscvSv32::kEntryLg2, 2u);
   EXPECT_EQ(RiscvSv39::kEntryLg2, 3u);
-  EXPECT_EQ(ConfigToString(RiscvSv39::kKnobs, FormatConfig::Defaults(RiscvSv39::kKnobs)), "svadu=1 svpbmt=0");
+  EXPECT_EQ(ConfigToString(RiscvSv39::kKnobs, FormatConfig::Defaults(RiscvSv39::kKnobs)), "svadu=1 svpbmt=0 svnapot=0");
   EXPECT_EQ(ConfigToString(RiscvSv32::kKnobs, FormatConfig::Defaults(RiscvSv32::kKnobs)), "svadu=1")
       << "Sv32 PTEs have no PBMT field";
 }

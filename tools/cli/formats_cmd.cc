@@ -66,9 +66,14 @@ Json ToJson(const AnyFormat& f) {
                            {"table_bytes", uint64_t{1} << l.table_size_lg2},
                            {"can_leaf", l.can_leaf},
                            {"can_table", l.can_table}});
-    if (l.can_leaf) {
-      j["page_sizes"].push_back(
-          {{"level", l.level}, {"name", l.name}, {"size", Hex(uint64_t{1} << l.item_lg2)}, {"size_lg2", l.item_lg2}});
+    // Replicated leaves (several entries of this level) have "entries" > 1.
+    for (unsigned s = 64; s-- > 0;) {
+      if (((l.leaf_sizes_mask >> s) & 1) == 0) continue;
+      j["page_sizes"].push_back({{"level", l.level},
+                                 {"name", l.name},
+                                 {"size", Hex(uint64_t{1} << s)},
+                                 {"size_lg2", s},
+                                 {"entries", uint64_t{1} << (s - l.item_lg2)}});
     }
   }
   j["knobs"] = Json::array();
@@ -100,7 +105,11 @@ void PrintHuman(const AnyFormat& f) {
     std::printf("  %-6d %-8s %8llu  %-12s %-9s %-5s %s\n", l.level, l.name.c_str(),
                 static_cast<unsigned long long>(uint64_t{1} << l.index_lg2), SizeName(l.item_lg2).c_str(),
                 SizeName(l.table_size_lg2).c_str(), l.can_leaf ? "yes" : "no", l.can_table ? "yes" : "no");
-    if (l.can_leaf) pages.push_back(absl::StrCat(SizeName(l.item_lg2), " (", l.name, ")"));
+    for (unsigned s = 64; s-- > 0;) {
+      if (((l.leaf_sizes_mask >> s) & 1) == 0) continue;
+      const std::string entries = s == l.item_lg2 ? "" : absl::StrCat(" x", uint64_t{1} << (s - l.item_lg2));
+      pages.push_back(absl::StrCat(SizeName(s), " (", l.name, entries, ")"));
+    }
   }
   std::printf("  page sizes: %s\n", absl::StrJoin(pages, ", ").c_str());
   if (info.knobs.empty()) {
