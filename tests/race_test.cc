@@ -67,10 +67,10 @@ TEST(RaceProgram, TextAndBinaryRoundTrip) {
   const RaceProgram p = MustParse(R"(
 format x86_64_4level
 race cpus=3 free=ipi shootdown=broadcast
-cpu0 populate s0 0x200000 0x2fffff oa=0x40000000 attrs=rw-u size_lg2=12
-cpu1 remove s1 0x200000 0x200fff
-cpu2 gup s0 0x201000 write pin
-cpu1 access s0 0xffff800000201000 exec
+cpu0 populate s0 0x0 0xffff oa=0x40000000 attrs=rw-u size_lg2=12
+cpu1 remove s1 0x0 0xfff
+cpu2 gup s0 0x1000 write pin
+cpu1 access s0 0xffff800000001000 exec
 cpu0 copy s0 0x0 0x3fffff
 cpu2 unpin
 schedule c1 00 c2

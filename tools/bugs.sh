@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Measures how long race_fuzzer takes to find each known bug (ptsim bugs),
-# and the seed 004 configuration, from an empty corpus on one core; then
-# checks that the unmodified build stays silent for the same budget.
+# on one core from the seed corpus (corpus/race_fuzzer/*.txt, not the bug
+# programs), and the seed 004 configuration from an empty corpus; then
+# checks that the unmodified build stays silent for the same budget, from
+# the seeds, in each safe configuration.
 #
 #   tools/bugs.sh [--runs N] [--budget SECONDS] [--only NAME] [--json] [--no-build]
 #
@@ -47,7 +49,7 @@ ptsim=build/fuzz/tools/ptsim
 # name | race_fuzzer options | the check it must trip (a signature suffix)
 cases=()
 while IFS=$'\t' read -r name check; do
-  cases+=("$name|--inject=$name|$check")
+  cases+=("$name|--inject=$name|$check|seeds")
 done < <("$ptsim" bugs --json | python3 -c '
 import json, sys
 # The checks each bug may trip: a walker that follows garbage can fail in
@@ -64,14 +66,22 @@ expect = {
 for b in json.load(sys.stdin):
   print(b["name"] + "\t" + expect.get(b["name"], ""))
 ')
-cases+=("seed004|--shootdown=broadcast --free=immediate|freed-table")
+cases+=("seed004|--shootdown=broadcast --free=immediate|freed-table|empty")
 
 work=build/fuzz-work/bugs
 mkdir -p "$work"
 results=()
-fuzz_once() {  # dir, seed, options... -> prints "seconds signature"
-  local dir="$1" seed="$2"; shift 2
+# The seed corpus: the top-level text seeds, compiled here (not the bug
+# programs under bugs/, which would hand the fuzzer the answer).
+seeds="$work/seeds"
+rm -rf "$seeds"; mkdir -p "$seeds"
+for t in corpus/race_fuzzer/*.txt; do
+  "$ptsim" encode "$t" -o "$seeds/$(basename "$t" .txt).bin"
+done
+fuzz_once() {  # dir, seed, from (empty|seeds), options... -> prints "seconds signature"
+  local dir="$1" seed="$2" from="$3"; shift 3
   rm -rf "$dir"; mkdir -p "$dir/corpus"
+  [[ "$from" == seeds ]] && cp "$seeds"/*.bin "$dir/corpus/"
   local start end sig
   start=$(date +%s.%N)
   "$fuzzer" "$@" -seed="$seed" -max_total_time="$budget" -timeout=30 -rss_limit_mb=4096 \
@@ -82,11 +92,11 @@ fuzz_once() {  # dir, seed, options... -> prints "seconds signature"
 }
 
 for c in "${cases[@]}"; do
-  IFS='|' read -r name opts check <<<"$c"
+  IFS='|' read -r name opts check from <<<"$c"
   [[ -n "$only" && "$name" != "$only" ]] && continue
   times=(); sigs=()
   for ((s = 1; s <= runs; s++)); do
-    read -r t sig < <(fuzz_once "$work/$name/$s" "$s" $opts)
+    read -r t sig < <(fuzz_once "$work/$name/$s" "$s" "$from" $opts)
     [[ "$sig" == "-" ]] && t="$budget"
     times+=("$t"); sigs+=("$sig")
     ptsim_log "$name: run $s/$runs: ${t}s ${sig}"
@@ -97,7 +107,7 @@ done
 control=()
 if [[ -z "$only" ]]; then
   for opts in "--free=rcu --shootdown=broadcast" "--free=ipi --shootdown=broadcast" "--free=immediate --shootdown=ipi" ""; do
-    read -r t sig < <(fuzz_once "$work/control" 1 $opts)
+    read -r t sig < <(fuzz_once "$work/control" 1 seeds $opts)
     control+=("${opts:-(input decides)}|$t|$sig")
     ptsim_log "control ${opts:-(input decides)}: ${t}s ${sig}"
   done

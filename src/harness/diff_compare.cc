@@ -79,6 +79,8 @@ bool AccessDiffers(const OpObservations& a, const OpObservations& b, const Obser
   if (!pa.canonical || !pb.canonical) return false;
   if (a.access_ok == b.access_ok && (a.access_ok || a.access_fault == b.access_fault)) return false;
   auto follows_attrs = [&](const OpObservations& o, const Observation& p) {
+    // A leaf no access may use (an AMD IOMMU page without IR/IW) refuses this one too.
+    if (!p.mapped && p.fault == FaultKind::kPermission) return !o.access_ok && o.access_fault == FaultKind::kPermission;
     return p.mapped && (o.access_ok || o.access_fault == FaultKind::kPermission) && o.access_ok == Permits(p.attrs, acc);
   };
   return !(follows_attrs(a, pa) && follows_attrs(b, pb));

@@ -72,6 +72,11 @@ class Reader {
   size_t pos_ = 0;
 };
 
+// Few distinct addresses and short ranges: random inputs then make CPUs
+// meet on the same entries often, which is where races are.
+constexpr unsigned kIndexMask = 0xff;
+constexpr unsigned kCountMask = 0x0f;
+
 constexpr RaceOpKind kKindOf[8] = {RaceOpKind::kPopulate, RaceOpKind::kRemove, RaceOpKind::kGup,
                                    RaceOpKind::kAccess,   RaceOpKind::kCopy,   RaceOpKind::kUnpin,
                                    RaceOpKind::kPopulate, RaceOpKind::kRemove};
@@ -89,8 +94,9 @@ RaceOp DecodeOp(const RawOp& r, int ncpus, const AnyFormat& f, const Layout& l) 
   const unsigned flags = r.head >> 6;
   const unsigned unit = l.units[r.unit % l.units.size()];
   const uint64_t base = (r.index >> 15) ? l.kernel_low : 0;
-  const uint64_t off = (uint64_t{r.index & 0x7fffu} << unit) & LowMask(l.window_lg2);
-  const uint64_t last_low = std::min(base + off + ((uint64_t{r.count} + 1) << unit) - 1, base + LowMask(l.window_lg2));
+  const uint64_t off = (uint64_t{r.index & kIndexMask} << unit) & LowMask(l.window_lg2);
+  const uint64_t last_low =
+      std::min(base + off + ((uint64_t{r.count & kCountMask} + 1) << unit) - 1, base + LowMask(l.window_lg2));
   switch (op.kind) {
     case RaceOpKind::kPopulate: {
       op.first = f.CanonicalVa(base + off);
@@ -252,10 +258,10 @@ absl::StatusOr<std::vector<uint8_t>> EncodeRace(const RaceProgram& p) {
       RawOp raw;
       raw.head = static_cast<uint8_t>(op.cpu | kind << 2 | op.space << 5 | flags << 6);
       raw.unit = static_cast<uint8_t>(u);
-      raw.index = static_cast<uint16_t>(((off >> unit) & 0x7fff) | (kernel ? 0x8000 : 0));
+      raw.index = static_cast<uint16_t>(((off >> unit) & kIndexMask) | (kernel ? 0x8000 : 0));
       if (ranged) {
         const uint64_t units = ((op.last.value() - op.first.value()) >> unit) + 1;
-        raw.count = static_cast<uint8_t>(std::min<uint64_t>(units - 1, 255));
+        raw.count = static_cast<uint8_t>(std::min<uint64_t>(units - 1, kCountMask));
       }
       if (op.kind == RaceOpKind::kPopulate) {
         raw.attrs = op.attrs.bits() & 0xf;

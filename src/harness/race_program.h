@@ -29,8 +29,9 @@
 //         access, copy, unpin, then populate, remove again), bit 5 space,
 //         bits 7:6 flags (gup: write, pin; access: write, exec)
 //     u8  unit: index into the layout's leaf sizes (mod count)
-//     u16 first unit index: bits 14:0 index, bit 15 kernel half
-//     u8  units - 1
+//     u16 first unit index: bits 7:0 index, bit 15 kernel half (others
+//         ignored: few addresses, so that CPUs meet)
+//     u8  units - 1, bits 3:0
 //     u8  attrs (populate: r w x u bits; access: bit 0 user)
 //     u16 output salt (populate)
 //   the rest: schedule bytes.
