@@ -48,6 +48,9 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static ptsim::Arena* arena = new ptsim::Arena();
+  // Only 'R'-tagged inputs: `ptsim repro` recognises a race program by its
+  // tag, so every crash file this writes replays there.
+  if (size == 0 || data[0] != ptsim::kRaceTag) return 0;
   ptsim::RaceProgram p = ptsim::DecodeRace(absl::MakeConstSpan(data, size), g_opts.decode);
   g_opts.Apply(&p);
   auto text = ptsim::ParseRaceText(ptsim::ToRaceText(p));

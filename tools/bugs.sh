@@ -84,7 +84,8 @@ fuzz_once() {  # dir, seed, from (empty|seeds), options... -> prints "seconds si
   [[ "$from" == seeds ]] && cp "$seeds"/*.bin "$dir/corpus/"
   local start end sig
   start=$(date +%s.%N)
-  "$fuzzer" "$@" -seed="$seed" -max_total_time="$budget" -timeout=30 -rss_limit_mb=4096 \
+  # -len_control/-max_len as fuzz/race_fuzzer.options says (tools/run.sh reads that file).
+  "$fuzzer" "$@" -seed="$seed" -max_total_time="$budget" -timeout=30 -rss_limit_mb=4096 -len_control=0 -max_len=320 \
     -artifact_prefix="$dir/" "$dir/corpus" >"$dir/log" 2>&1 || true
   end=$(date +%s.%N)
   sig=$(grep -m1 -o 'Assertion failure: .*' "$dir/log" | sed 's/Assertion failure: //' || true)
