@@ -93,7 +93,7 @@ bool GupFast(World<F>& w, int space, Va va, bool write, bool pin) {
       w.frames.Put(w.m, head);
       return false;
     }
-    w.cpu[w.m.self()].held.push_back({head, pin});
+    w.cpu[w.m.self()].held.push_back({head, pin, space, va});
     return true;
   }
 }
@@ -134,7 +134,7 @@ bool GupSlow(World<F>& w, int space, Va va, bool write, bool pin) {
         const uint64_t head = f.LeafOa(cur.raw, l).value();
         PTSIM_CHECK(w.frames.TryGet(w.m, head), "a mapped frame 0x%x has no references", head);
         if (pin) w.frames.Pin(w.m, head);
-        w.cpu[w.m.self()].held.push_back({head, pin});
+        w.cpu[w.m.self()].held.push_back({head, pin, space, va});
         got = true;
       }
       lock.Unlock(w.m);
@@ -159,9 +159,9 @@ bool Gup(World<F>& w, int space, Va va, bool write, bool pin) {
 template <PageTableFormat F>
 void ReleaseHeld(World<F>& w) {
   auto& held = w.cpu[w.m.self()].held;
-  for (const auto& [head, pinned] : held) {
-    if (pinned) w.frames.Unpin(w.m, head);
-    w.frames.Put(w.m, head);
+  for (const auto& h : held) {
+    if (h.pinned) w.frames.Unpin(w.m, h.head);
+    w.frames.Put(w.m, h.head);
   }
   held.clear();
 }

@@ -10,7 +10,9 @@
 //     populate race, nothing freed that is still reachable);
 //   * map counts equal the leaves mapping each frame, reference counts equal
 //     maps plus the GUP references held, pin counts equal the pins held;
-//   * no pinned page is mapped twice (fork must not share a pinned page).
+//   * pin coherence (research §1.3): where a pinned page is still mapped at
+//     the address it was pinned through, it is still writable there (fork
+//     must copy a pinned page, not write-protect and share it).
 #ifndef PTSIM_CONC_QUIESCE_H_
 #define PTSIM_CONC_QUIESCE_H_
 
@@ -79,6 +81,7 @@ std::optional<Violation> CheckQuiescent(World<F>& w) {
   // Leaves per key, and how many leaves map each frame.
   std::map<uint64_t, int64_t> maps_of;
   std::vector<Mapping> kernel;
+  std::array<std::vector<Mapping>, kSpaces> user_of;
   for (int s = 0; s < kSpaces; ++s) {
     std::vector<Mapping> user;
     std::vector<Mapping> kern;
@@ -97,6 +100,7 @@ std::optional<Violation> CheckQuiescent(World<F>& w) {
         });
     if (bad) return bad;
     if (s == 0) kernel = kern;
+    user_of[s] = user;
     if (kern != kernel) return Violation{"sync-global", absl::StrFormat("space %d sees other kernel leaves", s)};
     if (w.m.rt().deterministic()) {
       const std::vector<Mapping> want = w.history.Live(s);
@@ -129,9 +133,20 @@ std::optional<Violation> CheckQuiescent(World<F>& w) {
 
   std::map<uint64_t, std::pair<int64_t, int64_t>> held;  // head -> refs, pins
   for (int c = 0; c < w.m.ncpus(); ++c) {
-    for (const auto& [head, pinned] : w.cpu[c].held) {
-      ++held[head].first;
-      held[head].second += pinned;
+    for (const auto& h : w.cpu[c].held) {
+      ++held[h.head].first;
+      held[h.head].second += h.pinned;
+      if (!h.pinned) continue;
+      const std::vector<Mapping>& leaves = w.IsKernel(h.va) ? kernel : user_of[h.space];
+      for (const Mapping& mp : leaves) {
+        const bool covers = h.va.value() >= mp.va && h.va.value() - mp.va < (uint64_t{1} << mp.size_lg2);
+        if (covers && mp.oa == h.head && !LeafAttrs::FromBits(mp.perms).Has(Attr::kWrite)) {
+          return Violation{"pin-coherence",
+                           absl::StrFormat("cpu%d pinned frame 0x%x through va 0x%x of space %d for writing, but "
+                                           "it is now mapped read-only there: fork write-protected a pinned page",
+                                           c, h.head, h.va.value(), h.space)};
+        }
+      }
     }
   }
   std::optional<Violation> bad;
@@ -151,11 +166,6 @@ std::optional<Violation> CheckQuiescent(World<F>& w) {
                        absl::StrFormat("frame 0x%x: mapcount %d refcount %d pincount %d, but %d leaves map it and "
                                        "CPUs hold %d references and %d pins",
                                        head, m.mapcount, m.refcount, m.pincount, maps, refs, pins)};
-    }
-    if (pins > 0 && maps > 1) {
-      return Violation{"pin-coherence",
-                       absl::StrFormat("frame 0x%x is pinned but mapped %d times: fork shared a pinned page", head,
-                                       maps)};
     }
   }
   return std::nullopt;

@@ -63,8 +63,14 @@ class World final : public MemObserver {
     std::atomic<uint64_t> fork_seq{0};  // write_protect_seq: odd while fork write-protects
   };
 
+  struct Held {  // one GUP reference
+    uint64_t head;
+    bool pinned;
+    int space;
+    Va va;
+  };
   struct CpuCtx {
-    std::vector<std::pair<uint64_t, bool>> held;  // GUP references: frame head, pinned
+    std::vector<Held> held;
     uint64_t last_access = 0;                     // Now() at this CPU's latest table access
     int op = -1;                                  // index of the running op, for reports
   };
