@@ -9,6 +9,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "src/harness/codec.h"
 #include "src/harness/race_options.h"
 #include "src/harness/race_runner.h"
 
@@ -47,8 +48,8 @@ std::vector<uint8_t> Bytes(uint64_t seed, size_t n) {
 // rest is noise with small unit indices so that the CPUs collide.
 std::vector<uint8_t> RandomProgram(const FormatEntry& e, uint64_t seed, uint8_t setup) {
   std::vector<uint8_t> b = {kRaceTag};
-  for (int i = 0; i < 4; ++i) b.push_back(static_cast<uint8_t>(e.id >> (8 * i)));
   const std::vector<uint8_t> noise = Bytes(seed, 400);
+  PutLe(&b, e.id, 4);
   for (size_t i = 0; i < e.knobs.size(); ++i) b.push_back(noise[i]);
   b.push_back(setup);
   b.push_back(12);

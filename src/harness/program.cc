@@ -8,43 +8,11 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "src/base/strings.h"
+#include "src/harness/codec.h"
 
 namespace ptsim {
 namespace {
 
-// Reads little-endian integers; running out is normal and reported once.
-class Reader {
- public:
-  explicit Reader(absl::Span<const uint8_t> b) : b_(b) {}
-  bool U8(uint8_t* v) {
-    if (pos_ + 1 > b_.size()) return false;
-    *v = b_[pos_++];
-    return true;
-  }
-  bool U32(uint32_t* v) {
-    uint64_t x;
-    if (!Le(4, &x)) return false;
-    *v = static_cast<uint32_t>(x);
-    return true;
-  }
-  bool U64(uint64_t* v) { return Le(8, v); }
-
- private:
-  bool Le(size_t n, uint64_t* v) {
-    if (pos_ + n > b_.size()) return false;
-    uint64_t x = 0;
-    for (size_t i = 0; i < n; ++i) x |= uint64_t{b_[pos_ + i]} << (8 * i);
-    pos_ += n;
-    *v = x;
-    return true;
-  }
-  absl::Span<const uint8_t> b_;
-  size_t pos_ = 0;
-};
-
-void PutLe(std::vector<uint8_t>* out, uint64_t v, int n) {
-  for (int i = 0; i < n; ++i) out->push_back(static_cast<uint8_t>(v >> (8 * i)));
-}
 
 const FormatInfo& InfoOf(const Program& p, std::unique_ptr<AnyFormat>* holder) {
   const FormatEntry* e = FindFormat(p.format);
@@ -89,22 +57,13 @@ bool Op::operator==(const Op& o) const {
 
 Program DecodeBinary(absl::Span<const uint8_t> bytes, std::string* why) {
   Program p;
-  Reader r(bytes);
+  ByteReader r(bytes);
   uint8_t version = 0;
-  uint32_t id = 0;
   if (!r.U8(&version) || version != kProgramVersion) {
     if (why) *why = absl::StrFormat("not a v%d binary program (first byte %d)", kProgramVersion, version);
   }
-  r.U32(&id);  // short input: id 0 picks some format, which is fine
-  const FormatEntry& e = FormatById(id);
+  const FormatEntry& e = ReadFormatHeader(r, &p.config);
   p.format = std::string(e.name);
-  p.config = FormatConfig::Defaults(e.knobs);
-  for (size_t i = 0; i < e.knobs.size(); ++i) {
-    uint8_t b;
-    if (!r.U8(&b)) break;
-    const ConfigKnob& k = e.knobs[i];
-    p.config.Set(static_cast<int>(i), k.min + b % (k.max - k.min + 1));
-  }
   if (version != kProgramVersion) return p;
   const std::unique_ptr<AnyFormat> f = e.make(p.config);
   const FormatInfo& info = f->Info();
@@ -123,23 +82,23 @@ Program DecodeBinary(absl::Span<const uint8_t> bytes, std::string* why) {
     uint8_t attrs = 0, size = 0;
     switch (op.kind) {
       case OpKind::kMap:
-        if (!r.U64(&a) || !r.U64(&n) || !r.U64(&o) || !r.U8(&attrs) || !r.U8(&size)) return p;
+        if (!r.Le(8, &a) || !r.Le(8, &n) || !r.Le(8, &o) || !r.U8(&attrs) || !r.U8(&size)) return p;
         op.range = range(a, n);
         op.oa = Oa(o << pg);
         op.attrs = LeafAttrs::FromBits(attrs);
         op.force_lg2 = size == 0 ? 0 : info.leaf_sizes_lg2[(size - 1) % info.leaf_sizes_lg2.size()];
         break;
       case OpKind::kUnmap:
-        if (!r.U64(&a) || !r.U64(&n)) return p;
+        if (!r.Le(8, &a) || !r.Le(8, &n)) return p;
         op.range = range(a, n);
         break;
       case OpKind::kProtect:
-        if (!r.U64(&a) || !r.U64(&n) || !r.U8(&attrs)) return p;
+        if (!r.Le(8, &a) || !r.Le(8, &n) || !r.U8(&attrs)) return p;
         op.range = range(a, n);
         op.attrs = LeafAttrs::FromBits(attrs);
         break;
       case OpKind::kAccess:
-        if (!r.U64(&a) || !r.U8(&attrs)) return p;
+        if (!r.Le(8, &a) || !r.U8(&attrs)) return p;
         // Bit 3 keeps the address as written, so non-canonical accesses
         // stay expressible; otherwise it is made canonical.
         op.va = (attrs & 8) != 0 ? Va(a) : f->CanonicalVa(a);
@@ -159,10 +118,7 @@ absl::StatusOr<std::vector<uint8_t>> EncodeBinary(const Program& p) {
   const unsigned pg = info.min_page_lg2;
   std::vector<uint8_t> out;
   out.push_back(kProgramVersion);
-  PutLe(&out, info.id, 4);
-  for (size_t i = 0; i < e->knobs.size(); ++i) {
-    out.push_back(static_cast<uint8_t>(p.config.Get(static_cast<int>(i)) - e->knobs[i].min));
-  }
+  WriteFormatHeader(*e, p.config, &out);
   for (size_t i = 0; i < p.ops.size(); ++i) {
     const Op& op = p.ops[i];
     auto bad = [&](const std::string& why) {
@@ -236,15 +192,6 @@ std::string ToText(const Program& p) {
   for (const Op& op : p.ops) absl::StrAppend(&s, OpToText(op), "\n");
   return s;
 }
-
-namespace {
-
-bool ParseU64(absl::string_view t, uint64_t* v) {
-  if (absl::StartsWith(t, "0x") || absl::StartsWith(t, "0X")) return absl::SimpleHexAtoi(t.substr(2), v);
-  return absl::SimpleAtoi(t, v);
-}
-
-}  // namespace
 
 absl::StatusOr<Program> ParseText(std::string_view text) {
   Program p;

@@ -11,6 +11,7 @@
 #include "src/base/check.h"
 #include "src/base/log2.h"
 #include "src/base/strings.h"
+#include "src/harness/codec.h"
 
 namespace ptsim {
 namespace {
@@ -49,28 +50,6 @@ Layout LayoutOf(const AnyFormat& f) {
   l.kernel_low = uint64_t{1} << (l.covered_lg2 - 1);
   return l;
 }
-
-class Reader {
- public:
-  explicit Reader(absl::Span<const uint8_t> b) : b_(b) {}
-  bool U8(uint8_t* v) {
-    if (pos_ >= b_.size()) return false;
-    *v = b_[pos_++];
-    return true;
-  }
-  bool Le(uint64_t* v, int n) {
-    if (pos_ + n > b_.size()) return false;
-    *v = 0;
-    for (int i = 0; i < n; ++i) *v |= uint64_t{b_[pos_ + i]} << (8 * i);
-    pos_ += n;
-    return true;
-  }
-  absl::Span<const uint8_t> Rest() const { return b_.subspan(std::min(pos_, b_.size())); }
-
- private:
-  absl::Span<const uint8_t> b_;
-  size_t pos_ = 0;
-};
 
 // Few distinct addresses and short ranges: random inputs then make CPUs
 // meet on the same entries often, which is where races are.
@@ -131,11 +110,6 @@ RaceOp DecodeOp(const RawOp& r, int ncpus, const AnyFormat& f, const Layout& l) 
 
 std::string Hex(uint64_t v) { return absl::StrFormat("0x%x", v); }
 
-bool ParseU64(absl::string_view t, uint64_t* v) {
-  if (absl::StartsWith(t, "0x") || absl::StartsWith(t, "0X")) return absl::SimpleHexAtoi(t.substr(2), v);
-  return absl::SimpleAtoi(t, v);
-}
-
 }  // namespace
 
 const char* RaceOpKindName(RaceOpKind k) {
@@ -171,20 +145,11 @@ bool RaceOp::operator==(const RaceOp& o) const {
 
 RaceProgram DecodeRace(absl::Span<const uint8_t> bytes, const RaceDecodeOptions& opt) {
   RaceProgram p;
-  Reader r(bytes);
+  ByteReader r(bytes);
   uint8_t tag = 0;
   r.U8(&tag);
-  uint64_t id = 0;
-  r.Le(&id, 4);
-  const FormatEntry& e = FormatById(static_cast<uint32_t>(id));
+  const FormatEntry& e = ReadFormatHeader(r, &p.config);
   p.format = std::string(e.name);
-  p.config = FormatConfig::Defaults(e.knobs);
-  for (size_t i = 0; i < e.knobs.size(); ++i) {
-    uint8_t b;
-    if (!r.U8(&b)) return p;
-    const ConfigKnob& k = e.knobs[i];
-    p.config.Set(static_cast<int>(i), k.min + b % (k.max - k.min + 1));
-  }
   uint8_t setup = 0, nops = 0;
   r.U8(&setup);
   p.ncpus = (setup & 3) == 3 ? 2 : 2 + (setup & 3);
@@ -201,8 +166,8 @@ RaceProgram DecodeRace(absl::Span<const uint8_t> bytes, const RaceDecodeOptions&
   for (size_t i = 0; i < std::min<size_t>(nops, kMaxRaceOps); ++i) {
     RawOp raw;
     uint64_t index = 0, salt = 0;
-    if (!r.U8(&raw.head) || !r.U8(&raw.unit) || !r.Le(&index, 2) || !r.U8(&raw.count) || !r.U8(&raw.attrs) ||
-        !r.Le(&salt, 2)) {
+    if (!r.U8(&raw.head) || !r.U8(&raw.unit) || !r.Le(2, &index) || !r.U8(&raw.count) || !r.U8(&raw.attrs) ||
+        !r.Le(2, &salt)) {
       return p;
     }
     raw.index = static_cast<uint16_t>(index);
@@ -224,8 +189,7 @@ absl::StatusOr<std::vector<uint8_t>> EncodeRace(const RaceProgram& p) {
   const std::unique_ptr<AnyFormat> f = e->make(p.config);
   const Layout l = LayoutOf(*f);
   std::vector<uint8_t> out = {kRaceTag};
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<uint8_t>(e->id >> (8 * i)));
-  for (size_t i = 0; i < e->knobs.size(); ++i) out.push_back(static_cast<uint8_t>(p.config.Get(i) - e->knobs[i].min));
+  WriteFormatHeader(*e, p.config, &out);
   const uint8_t scheme = p.free == FreeScheme::kIpi ? 0 : p.free == FreeScheme::kRcu ? 1 : 2;
   out.push_back(static_cast<uint8_t>((p.ncpus - 2) | scheme << 2 |
                                      (p.shootdown == ShootdownStyle::kBroadcast ? 0x10 : 0) |

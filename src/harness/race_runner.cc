@@ -13,6 +13,7 @@
 #include "src/conc/remove.h"
 #include "src/conc/walk.h"
 #include "src/formats/all_formats.h"
+#include "src/harness/codec.h"
 #include "src/sched/thread_runtime.h"
 
 namespace ptsim {
@@ -228,8 +229,7 @@ absl::StatusOr<StressResult> StressWith(const FormatConfig& cfg, const StressOpt
     while (!rt.abandoned() && std::chrono::steady_clock::now() < deadline) {
       // A batch: random bytes decoded as a race program of this format.
       std::vector<uint8_t> bytes = {kRaceTag};
-      for (int i = 0; i < 4; ++i) bytes.push_back(static_cast<uint8_t>(e->id >> (8 * i)));
-      for (size_t i = 0; i < e->knobs.size(); ++i) bytes.push_back(static_cast<uint8_t>(cfg.Get(i) - e->knobs[i].min));
+      WriteFormatHeader(*e, cfg, &bytes);
       bytes.push_back(0);
       bytes.push_back(static_cast<uint8_t>(kMaxRaceOps));
       for (size_t i = 0; i < kMaxRaceOps * 8; ++i) {

@@ -19,6 +19,7 @@
 #include "src/mmu/mmu.h"
 #include "src/ops/inspect.h"
 #include "src/pt/geometry.h"
+#include "tests/formats/golden_util.h"
 
 namespace ptsim {
 namespace {
@@ -31,11 +32,7 @@ AmdIommuV1 Make(std::initializer_list<std::string_view> settings = {}) {
   return AmdIommuV1(cfg);
 }
 
-LeafAttrs Attrs(std::string_view letters) {
-  LeafAttrs a;
-  EXPECT_TRUE(AttrsFromString(letters, &a)) << letters;
-  return a;
-}
+using golden::Attrs;
 
 // Page Table Level Parameters: level n entries map 2^(12 + 9 (n - 1))
 // bytes; a 6-level table translates 64 bits, its top table only bits 63:57
@@ -106,13 +103,7 @@ TEST(AmdIommuV1Golden, PdesAndLevelSkipping) {
   EXPECT_EQ(TablePermsOf(f, 0x2000000000003201ull, Level(1)).write, false) << "IW clear in a PDE";
 }
 
-class AmdWalkTest : public ::testing::Test {
- protected:
-  void Put(uint64_t addr, uint64_t raw) {
-    std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(mem_.Writable(Oa(addr)))).store(raw);
-  }
-  PhysMem mem_{Oa(0), 1 << 20};
-};
+using AmdWalkTest = golden::Table64Test;
 
 // 3 levels, root 0x1000. VA 0x4000_9abc: level-3 index va >> 30 = 1
 // (0x1008 -> 0x2000, Next Level 2 = 0x400: 0x6000_0000_0000_2401), level-2

@@ -21,6 +21,7 @@
 #include "src/mmu/mmu.h"
 #include "src/ops/inspect.h"
 #include "src/pt/geometry.h"
+#include "tests/formats/golden_util.h"
 
 namespace ptsim {
 namespace {
@@ -29,11 +30,7 @@ using fmt::ArmV7Short;
 
 const ArmV7Short kF{FormatConfig()};
 
-LeafAttrs Attrs(std::string_view letters) {
-  LeafAttrs a;
-  EXPECT_TRUE(AttrsFromString(letters, &a)) << letters;
-  return a;
-}
+using golden::Attrs;
 
 // B3.5.1 with TTBCR.N = 0: 4096 first-level entries of 1 MiB (16 KiB
 // table), 256 second-level entries of 4 KiB (1 KiB table); supersections

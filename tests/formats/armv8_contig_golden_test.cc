@@ -22,6 +22,7 @@
 #include "src/mmu/mmu.h"
 #include "src/ops/inspect.h"
 #include "src/ops/space.h"
+#include "tests/formats/golden_util.h"
 
 namespace ptsim {
 namespace {
@@ -31,18 +32,9 @@ using fmt::ArmV8S1_4K;
 using fmt::ArmV8S1_64K;
 using fmt::ArmV8S2_4K;
 
-template <typename F>
-F Make(std::initializer_list<std::string_view> settings = {}) {
-  FormatConfig cfg = FormatConfig::Defaults(F::kKnobs);
-  for (std::string_view s : settings) EXPECT_TRUE(ApplyConfigSetting(F::kKnobs, s, &cfg).ok()) << s;
-  return F(cfg);
-}
+using golden::Make;
 
-LeafAttrs Attrs(std::string_view letters) {
-  LeafAttrs a;
-  EXPECT_TRUE(AttrsFromString(letters, &a)) << letters;
-  return a;
-}
+using golden::Attrs;
 
 uint64_t Bit(unsigned n) { return uint64_t{1} << n; }
 
@@ -124,14 +116,7 @@ TEST(ArmV8ContigGolden, S2PageGroup) {
   EXPECT_EQ(f.LeafOa(0x005000001234f3ffull, Level(0)), Oa(0x12340000));
 }
 
-class ArmContigWalkTest : public ::testing::Test {
- protected:
-  void Put(uint64_t addr, uint64_t raw) {
-    std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(mem_.Writable(Oa(addr)))).store(raw);
-  }
-  uint64_t Get(uint64_t addr) { return *reinterpret_cast<const uint64_t*>(mem_.Readable(Oa(addr))); }
-  PhysMem mem_{Oa(0), 1 << 20};
-};
+using ArmContigWalkTest = golden::Table64Test;
 
 // 4KB, 39-bit VAs (start at L1), root 0x1000. VA 0x4001_7abc: L1 index =
 // va >> 30 = 1, L2 index = (va >> 21) & 511 = 0, L3 index = (va >> 12) &

@@ -25,6 +25,7 @@
 #include "src/mem/phys_mem.h"
 #include "src/mmu/mmu.h"
 #include "src/pt/geometry.h"
+#include "tests/formats/golden_util.h"
 
 namespace ptsim {
 namespace {
@@ -60,11 +61,7 @@ const Access kKernelExec{AccessType::kExec, /*user=*/false};
 const Access kUserRead{AccessType::kRead, /*user=*/true};
 const Access kUserWrite{AccessType::kWrite, /*user=*/true};
 
-LeafAttrs Attrs(std::string_view letters) {
-  LeafAttrs a;
-  EXPECT_TRUE(AttrsFromString(letters, &a)) << letters;
-  return a;
-}
+using golden::Attrs;
 
 // ---------------------------------------------------------------------------
 // Names and knobs.

@@ -19,6 +19,7 @@
 #include "src/mem/phys_mem.h"
 #include "src/mmu/mmu.h"
 #include "src/pt/geometry.h"
+#include "tests/formats/golden_util.h"
 
 namespace ptsim {
 namespace {
@@ -27,18 +28,9 @@ using fmt::ArmV8S2_16K;
 using fmt::ArmV8S2_4K;
 using fmt::ArmV8S2_64K;
 
-template <typename F>
-F Make(std::initializer_list<std::string_view> settings = {}) {
-  FormatConfig cfg = FormatConfig::Defaults(F::kKnobs);
-  for (std::string_view s : settings) EXPECT_TRUE(ApplyConfigSetting(F::kKnobs, s, &cfg).ok()) << s;
-  return F(cfg);
-}
+using golden::Make;
 
-LeafAttrs Attrs(std::string_view letters) {
-  LeafAttrs a;
-  EXPECT_TRUE(AttrsFromString(letters, &a)) << letters;
-  return a;
-}
+using golden::Attrs;
 
 template <typename F>
 void Put(PhysMem* mem, uint64_t addr, int level, uint64_t raw) {

@@ -21,6 +21,7 @@
 #include "src/mem/phys_mem.h"
 #include "src/mmu/mmu.h"
 #include "src/pt/geometry.h"
+#include "tests/formats/golden_util.h"
 
 namespace ptsim {
 namespace {
@@ -30,18 +31,9 @@ using fmt::RiscvSv39;
 using fmt::RiscvSv48;
 using fmt::RiscvSv57;
 
-template <typename F>
-F Make(std::initializer_list<std::string_view> settings = {}) {
-  FormatConfig cfg = FormatConfig::Defaults(F::kKnobs);
-  for (std::string_view s : settings) EXPECT_TRUE(ApplyConfigSetting(F::kKnobs, s, &cfg).ok()) << s;
-  return F(cfg);
-}
+using golden::Make;
 
-LeafAttrs Attrs(std::string_view letters) {
-  LeafAttrs a;
-  EXPECT_TRUE(AttrsFromString(letters, &a)) << letters;
-  return a;
-}
+using golden::Attrs;
 
 const Access kKernelRead{AccessType::kRead, /*user=*/false};
 const Access kKernelWrite{AccessType::kWrite, /*user=*/false};

@@ -20,6 +20,7 @@
 #include "src/mmu/mmu.h"
 #include "src/ops/inspect.h"
 #include "src/pt/geometry.h"
+#include "tests/formats/golden_util.h"
 
 namespace ptsim {
 namespace {
@@ -29,18 +30,9 @@ using fmt::RiscvSv39;
 using fmt::RiscvSv48;
 using fmt::RiscvSv57;
 
-template <typename F>
-F Make(std::initializer_list<std::string_view> settings = {}) {
-  FormatConfig cfg = FormatConfig::Defaults(F::kKnobs);
-  for (std::string_view s : settings) EXPECT_TRUE(ApplyConfigSetting(F::kKnobs, s, &cfg).ok()) << s;
-  return F(cfg);
-}
+using golden::Make;
 
-LeafAttrs Attrs(std::string_view letters) {
-  LeafAttrs a;
-  EXPECT_TRUE(AttrsFromString(letters, &a)) << letters;
-  return a;
-}
+using golden::Attrs;
 
 // Svnapot: the extension needs Sv39 or wider; Sv32 has no N bit. The only
 // NAPOT size defined is 64 KiB, at level 0 (i = 0 in the encoding table).
@@ -105,14 +97,7 @@ TEST(RiscvSvnapotGolden, MarkingKeepsTheNapotEncoding) {
   EXPECT_EQ(f.MarkAccessed(0x800000002004a017ull, Level(0), true), 0x800000002004a0d7ull);
 }
 
-class SvnapotWalkTest : public ::testing::Test {
- protected:
-  void Put(uint64_t addr, uint64_t raw) {
-    std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(mem_.Writable(Oa(addr)))).store(raw);
-  }
-  uint64_t Get(uint64_t addr) { return *reinterpret_cast<const uint64_t*>(mem_.Readable(Oa(addr))); }
-  PhysMem mem_{Oa(0), 1 << 20};
-};
+using SvnapotWalkTest = golden::Table64Test;
 
 // Sv39, root 0x1000. VA 0x4021_0000: VPN[2] = 1, VPN[1] = 1, VPN[0] =
 // 0x10. Root PTE 0x1008 -> 0x2000 (0x801), 0x2008 -> 0x3000 (0xc01); the 16

@@ -18,6 +18,7 @@
 #include "src/mem/phys_mem.h"
 #include "src/mmu/mmu.h"
 #include "src/pt/geometry.h"
+#include "tests/formats/golden_util.h"
 
 namespace ptsim {
 namespace {
@@ -26,18 +27,9 @@ using fmt::VtdSs3;
 using fmt::VtdSs4;
 using fmt::VtdSs5;
 
-template <typename F>
-F Make(std::initializer_list<std::string_view> settings = {}) {
-  FormatConfig cfg = FormatConfig::Defaults(F::kKnobs);
-  for (std::string_view s : settings) EXPECT_TRUE(ApplyConfigSetting(F::kKnobs, s, &cfg).ok()) << s;
-  return F(cfg);
-}
+using golden::Make;
 
-LeafAttrs Attrs(std::string_view letters) {
-  LeafAttrs a;
-  EXPECT_TRUE(AttrsFromString(letters, &a)) << letters;
-  return a;
-}
+using golden::Attrs;
 
 const Access kRead{AccessType::kRead, /*user=*/false};
 const Access kWrite{AccessType::kWrite, /*user=*/false};
@@ -256,14 +248,7 @@ TEST(VtdGolden, AccessedAndDirty) {
 // ---------------------------------------------------------------------------
 // Walks (§3.7: entry address = table + index * 8).
 
-class VtdWalkTest : public ::testing::Test {
- protected:
-  void Put(uint64_t addr, uint64_t raw) {
-    std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(mem_.Writable(Oa(addr)))).store(raw);
-  }
-  uint64_t Get(uint64_t addr) { return *reinterpret_cast<const uint64_t*>(mem_.Readable(Oa(addr))); }
-  PhysMem mem_{Oa(0), 1 << 20};
-};
+using VtdWalkTest = golden::Table64Test;
 
 // 4-level, root at 0x1000. IOVA 0x80_4060_1abc:
 //   SS-PML4 index bits 47:39 = 1          entry 0x1008 -> 0x2003

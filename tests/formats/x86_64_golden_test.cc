@@ -7,6 +7,7 @@
 
 #include "src/formats/x86_64.h"
 #include "src/mmu/mmu.h"
+#include "tests/formats/golden_util.h"
 
 namespace ptsim {
 namespace {
@@ -132,14 +133,7 @@ TEST(X86_64Golden, GeometryAndCanonicalAddresses) {
   EXPECT_TRUE(IsCanonical(l5, Va(0xff00000000000000ull)));
 }
 
-class X86_64WalkTest : public ::testing::Test {
- protected:
-  void Put(uint64_t addr, uint64_t raw) {
-    std::atomic_ref<uint64_t>(*reinterpret_cast<uint64_t*>(mem_.Writable(Oa(addr)))).store(raw);
-  }
-  uint64_t Get(uint64_t addr) { return *reinterpret_cast<const uint64_t*>(mem_.Readable(Oa(addr))); }
-  PhysMem mem_{Oa(0), 1 << 20};
-};
+using X86_64WalkTest = golden::Table64Test;
 
 // VA 0x80_4020_3abc: PML4 index (va >> 39) & 511 = 1, PDPT index
 // (va >> 30) & 511 = 1, PD index (va >> 21) & 511 = 1, PT index

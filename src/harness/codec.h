@@ -1,0 +1,52 @@
+// What the binary and text codecs of every program kind share: a
+// little-endian reader where running out is a normal end, numbers in text,
+// and the binary header's format part (id, then one byte per knob).
+#ifndef PTSIM_HARNESS_CODEC_H_
+#define PTSIM_HARNESS_CODEC_H_
+
+#include <cstdint>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "src/any/any_format.h"
+
+namespace ptsim {
+
+class ByteReader {
+ public:
+  explicit ByteReader(absl::Span<const uint8_t> b) : b_(b) {}
+  bool U8(uint8_t* v) {
+    if (pos_ >= b_.size()) return false;
+    *v = b_[pos_++];
+    return true;
+  }
+  // `n` bytes, little-endian, into *v.
+  bool Le(int n, uint64_t* v) {
+    if (pos_ + static_cast<size_t>(n) > b_.size()) return false;
+    uint64_t x = 0;
+    for (int i = 0; i < n; ++i) x |= uint64_t{b_[pos_ + i]} << (8 * i);
+    pos_ += n;
+    *v = x;
+    return true;
+  }
+  absl::Span<const uint8_t> Rest() const { return b_.subspan(std::min(pos_, b_.size())); }
+
+ private:
+  absl::Span<const uint8_t> b_;
+  size_t pos_ = 0;
+};
+
+void PutLe(std::vector<uint8_t>* out, uint64_t v, int n);
+
+// Hex with 0x, or decimal.
+bool ParseU64(absl::string_view t, uint64_t* v);
+
+// u32 format id (an unknown id picks registry[id % n]), then one byte per
+// knob: min + b % (max - min + 1); knobs past the end keep their defaults.
+const FormatEntry& ReadFormatHeader(ByteReader& r, FormatConfig* cfg);
+void WriteFormatHeader(const FormatEntry& e, const FormatConfig& cfg, std::vector<uint8_t>* out);
+
+}  // namespace ptsim
+
+#endif  // PTSIM_HARNESS_CODEC_H_
