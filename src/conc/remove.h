@@ -87,6 +87,7 @@ void Zap(World<F>& w, int key, Oa table, Level l, const EntryPtr<F>* parent, Va 
 
 template <PageTableFormat F>
 bool LooksEmpty(World<F>& w, Oa table, Level l) {
+  const QuietScan<F> quiet(w);
   for (uint64_t i = 0; i < (uint64_t{1} << w.f.IndexLg2(l)); ++i) {
     const EntryVal<F> v = TablePtr<F>{table, l}.At(w.mem, i).Load(std::memory_order_acquire);
     if (w.f.Classify(v.raw, l) != EntryKind::kEmpty) return false;

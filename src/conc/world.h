@@ -73,6 +73,7 @@ class World final : public MemObserver {
     std::vector<Held> held;
     uint64_t last_access = 0;                     // Now() at this CPU's latest table access
     int op = -1;                                  // index of the running op, for reports
+    int quiet = 0;                                // > 0 inside a QuietScan
   };
 
   World(const F& f, Machine* m, PhysMem* mem, TableAllocator* alloc, const ConcConfig& cfg, FailFn fail)
@@ -168,10 +169,12 @@ class World final : public MemObserver {
   // the scheduling point, and the check that the access hits a table that
   // has not been freed. Installed only in the deterministic runtime.
   void OnAccess(Oa addr, unsigned, MemAccess kind) override {
-    m.rt().Point(kind == MemAccess::kLoad    ? PointKind::kLoad
-                 : kind == MemAccess::kStore ? PointKind::kStore
-                                             : PointKind::kCas,
-                 addr.value());
+    if (cpu[m.self()].quiet == 0) {
+      m.rt().Point(kind == MemAccess::kLoad    ? PointKind::kLoad
+                   : kind == MemAccess::kStore ? PointKind::kStore
+                                               : PointKind::kCas,
+                   addr.value());
+    }
     cpu[m.self()].last_access = m.rt().Now();
     for (unsigned lg2 : table_sizes_) {
       const TableMeta* meta = alloc->Find(Oa(addr.value() & ~LowMask(lg2)));
@@ -276,6 +279,25 @@ class World final : public MemObserver {
   std::mutex locks_mu_;
   std::mutex history_mu_;
   absl::node_hash_map<uint64_t, SpinLock> table_locks_;
+};
+
+// A read-only scan of a whole table whose answer is checked again under
+// locks (remove's "is this table empty?"): its reads are still checked
+// against freed tables, but they are not scheduling points, so the scan is
+// one step of the interleaving. The kernel never scans (free_pgtables knows
+// from the VMA what to free); as scheduling points, the 512 reads of one
+// scan would use up a whole schedule tape and leave nothing for the
+// interleavings that matter (docs/architecture.md, "Quiet scans").
+template <PageTableFormat F>
+class QuietScan {
+ public:
+  explicit QuietScan(World<F>& w) : ctx_(w.cpu[w.m.self()]) { ++ctx_.quiet; }
+  ~QuietScan() { --ctx_.quiet; }
+  QuietScan(const QuietScan&) = delete;
+  QuietScan& operator=(const QuietScan&) = delete;
+
+ private:
+  typename World<F>::CpuCtx& ctx_;
 };
 
 // A software walker that may block: the key's mmap_lock shared, and an RCU
