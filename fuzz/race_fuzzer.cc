@@ -13,6 +13,10 @@
 // `ptsim repro` takes the same options, so a crash file found with them
 // replays with them.
 //
+// Mutations: a structure-aware custom mutator (harness/race_mutator.h) aims
+// ops at each other's addresses and moves preemptions by a few points; some
+// of the time it hands the input to libFuzzer's own mutations.
+//
 // Interleaving coverage: each context switch adds the pair (what the old CPU
 // just did, what the new one is about to do), split by whether the two touch
 // the same word with a write, to libFuzzer's extra counters.
@@ -22,6 +26,7 @@
 #include <cstring>
 #include <string>
 
+#include "src/harness/race_mutator.h"
 #include "src/harness/race_options.h"
 #include "src/harness/race_runner.h"
 
@@ -35,6 +40,15 @@ __attribute__((used, section("__libfuzzer_extra_counters")))
 uint8_t g_interleavings[1 << 12];
 
 }  // namespace
+
+// libFuzzer's own mutator; absent (null) in the standalone and AFL++ builds.
+extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size) __attribute__((weak));
+
+extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned int seed) {
+  ptsim::ByteMutator fallback;
+  if (LLVMFuzzerMutate != nullptr) fallback = LLVMFuzzerMutate;
+  return ptsim::MutateRace(data, size, max_size, seed, fallback);
+}
 
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
   std::vector<std::string> args;

@@ -32,9 +32,43 @@ TEST(Scheduler, WithoutTapeEachCpuRunsToCompletionInOrder) {
   EXPECT_EQ(Order(3, {}, 2), (std::vector<int>{0, 0, 1, 1, 2, 2}));
 }
 
-TEST(Scheduler, LowBytesKeepTheCurrentCpuAndHighBytesSwitch) {
-  // Point 1 on cpu0: 0x00 stays. Point 2: 0xc1 picks runnable[1] = cpu1.
-  EXPECT_EQ(Order(2, {0x00, 0xc1}, 2), (std::vector<int>{0, 1, 1, 0}));
+TEST(Scheduler, EachByteNamesACpuAndHowManyPointsItRuns) {
+  // cpu0 runs 1 point, cpu1 2 points, then cpu0 until it finishes; cpu1
+  // ends alone without using the tape.
+  EXPECT_EQ(Order(2, {TapeByte(0, 0), TapeByte(1, 1), TapeByte(0, 63)}, 3), (std::vector<int>{1, 0, 0, 0, 1, 1}));
+}
+
+TEST(Scheduler, AByteForACpuThatCannotRunPicksTheNextOne) {
+  // cpu2 runs to its end; the next byte names cpu2 again, which has
+  // finished, so cpu0 (the next one up, wrapping) runs; cpu numbers wrap
+  // modulo the CPU count (7 & 3 = 3 -> cpu0 of 3).
+  EXPECT_EQ(Order(3, {TapeByte(2, 63), TapeByte(2, 63)}, 1), (std::vector<int>{2, 0, 1}));
+  EXPECT_EQ(Order(3, {TapeByte(3, 63)}, 1), (std::vector<int>{0, 1, 2}));
+}
+
+TEST(Scheduler, ALoneCpuDoesNotUseTheTape) {
+  Scheduler s(1, {TapeByte(0, 0), TapeByte(0, 0)});
+  s.Run([&](int) {
+    for (int i = 0; i < 5; ++i) s.Point(PointKind::kLoad, 0);
+  });
+  EXPECT_EQ(s.tape_used(), 0u);
+}
+
+TEST(Scheduler, RunLengthsCoverShortAndLongRuns) {
+  EXPECT_EQ(RunLength(0), 1u);
+  EXPECT_EQ(RunLength(31), 32u);
+  EXPECT_EQ(RunLength(32), 40u);
+  EXPECT_EQ(RunLength(55), 224u);
+  EXPECT_EQ(RunLength(56), 256u);
+  EXPECT_EQ(RunLength(62), 16384u);
+  EXPECT_EQ(RunLength(63), kRunForever);
+  for (unsigned k = 0; k < 63; ++k) {
+    EXPECT_EQ(RunFieldFor(RunLength(k)), static_cast<int>(k));
+    if (k > 0) {
+      EXPECT_LT(RunLength(k - 1), RunLength(k));
+    }
+  }
+  EXPECT_EQ(RunFieldFor(33), -1);
 }
 
 TEST(Scheduler, SameTapeSameTraceHash) {
@@ -45,14 +79,15 @@ TEST(Scheduler, SameTapeSameTraceHash) {
     });
     return s.trace_hash();
   };
-  const std::vector<uint8_t> tape = {0xc1, 0x10, 0xc2, 0xff, 0xc0, 0x33};
+  const std::vector<uint8_t> tape = {TapeByte(1, 0), TapeByte(2, 3), TapeByte(0, 1), 0xff, 0x33};
   EXPECT_EQ(hash(tape), hash(tape));
   EXPECT_NE(hash(tape), hash({}));
 }
 
 TEST(Scheduler, ReportsADeadlockWithEveryCpusWaitState) {
-  // cpu0 takes a, then is preempted; cpu1 takes b and blocks on a.
-  Scheduler s(2, {0x00, 0xc1});
+  // cpu0 takes a, then is preempted (2 points: the lock, the load); cpu1
+  // takes b and blocks on a.
+  Scheduler s(2, {TapeByte(0, 1), TapeByte(1, 63)});
   Machine m(&s, 2);
   SpinLock a(0xa), b(0xb);
   s.Run([&](int c) {
@@ -81,7 +116,7 @@ TEST(Sync, IpiShootdownWaitsForInterruptsOnBroadcastDoesNot) {
   for (ShootdownStyle style : {ShootdownStyle::kIpi, ShootdownStyle::kBroadcast}) {
     // cpu1 disables interrupts first; cpu0 then shoots down. (Scheduling
     // points come before the state change they announce.)
-    Scheduler s(2, {0xc1, 0x00, 0xc0});
+    Scheduler s(2, {TapeByte(1, 1), TapeByte(0, 63)});
     Machine m(&s, 2);
     std::vector<std::string> events;
     s.Run([&](int c) {
@@ -111,7 +146,7 @@ TEST(Sync, IpiShootdownWaitsForInterruptsOnBroadcastDoesNot) {
 // cpu1 enters a read-side section (by RCU or by disabling interrupts) and
 // is preempted inside it; cpu0 then waits for a grace period.
 std::vector<std::string> GracePeriodOrder(bool by_irqs) {
-  Scheduler s(2, {0xc1, 0x00, 0xc0});
+  Scheduler s(2, {TapeByte(1, 1), TapeByte(0, 63)});
   Machine m(&s, 2);
   std::vector<std::string> events;
   s.Run([&](int c) {

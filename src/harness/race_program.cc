@@ -12,6 +12,7 @@
 #include "src/base/log2.h"
 #include "src/base/strings.h"
 #include "src/harness/codec.h"
+#include "src/sched/scheduler.h"
 
 namespace ptsim {
 namespace {
@@ -24,6 +25,7 @@ struct Layout {
   unsigned window_lg2 = 0;
   unsigned covered_lg2 = 0;     // VA bits the top level translates
   uint64_t kernel_low = 0;
+  unsigned top_item_lg2 = 0;    // a leaf of the top-level table
   uint64_t data_base = 0;
   unsigned data_lg2 = 0;
 
@@ -48,12 +50,13 @@ Layout LayoutOf(const AnyFormat& f) {
   l.covered_lg2 = top.item_lg2 + top.index_lg2;
   l.window_lg2 = std::min(l.units.back() + 1, l.covered_lg2 - 1);
   l.kernel_low = uint64_t{1} << (l.covered_lg2 - 1);
+  l.top_item_lg2 = top.item_lg2;
   return l;
 }
 
 // Few distinct addresses and short ranges: random inputs then make CPUs
 // meet on the same entries often, which is where races are.
-constexpr unsigned kIndexMask = 0xff;
+constexpr unsigned kIndexMask = 0x1f;
 constexpr unsigned kCountMask = 0x0f;
 
 constexpr RaceOpKind kKindOf[8] = {RaceOpKind::kPopulate, RaceOpKind::kRemove, RaceOpKind::kGup,
@@ -71,8 +74,13 @@ RaceOp DecodeOp(const RawOp& r, int ncpus, const AnyFormat& f, const Layout& l) 
   op.cpu = (r.head & 3) % ncpus;
   op.space = (r.head >> 5) & 1;
   const unsigned flags = r.head >> 6;
-  const unsigned unit = l.units[r.unit % l.units.size()];
-  const uint64_t base = (r.index >> 15) ? l.kernel_low : 0;
+  unsigned unit_index = r.unit % l.units.size();
+  const bool kernel = (r.index >> 15) != 0;
+  // The kernel half has no top-level leaves (see Validate in race_runner.cc):
+  // the next smaller size instead.
+  if (kernel && l.units[unit_index] == l.top_item_lg2 && unit_index > 0) --unit_index;
+  const unsigned unit = l.units[unit_index];
+  const uint64_t base = kernel && l.units[unit_index] != l.top_item_lg2 ? l.kernel_low : 0;
   const uint64_t off = (uint64_t{r.index & kIndexMask} << unit) & LowMask(l.window_lg2);
   const uint64_t last_low =
       std::min(base + off + ((uint64_t{r.count & kCountMask} + 1) << unit) - 1, base + LowMask(l.window_lg2));
@@ -276,6 +284,32 @@ std::string RaceOpToText(const RaceOp& op) {
   return s;
 }
 
+std::string ScheduleTokenOf(uint8_t b) {
+  const unsigned k = b >> 2;
+  return k == 63 ? absl::StrCat("cpu", b & 3, ":*") : absl::StrCat("cpu", b & 3, ":", RunLength(k));
+}
+
+absl::StatusOr<uint8_t> ParseScheduleToken(std::string_view token) {
+  const absl::string_view t = Sv(token);
+  const auto bad = [&](std::string_view why) {
+    return absl::InvalidArgumentError(absl::StrCat("bad schedule entry '", t, "': ", Sv(why)));
+  };
+  uint64_t cpu = 0, points = 0;
+  const size_t colon = t.find(':');
+  if (!absl::StartsWith(t, "cpu") || colon == absl::string_view::npos) {
+    // A raw tape byte, in hex.
+    if (t.size() == 2 && absl::SimpleHexAtoi(t, &points)) return static_cast<uint8_t>(points);
+    return bad("expected cpuN:POINTS, cpuN:* or a hex byte");
+  }
+  if (!absl::SimpleAtoi(t.substr(3, colon - 3), &cpu) || cpu >= kMaxCpus) return bad("the CPU must be 0 to 3");
+  const absl::string_view run = t.substr(colon + 1);
+  if (run == "*") return TapeByte(static_cast<unsigned>(cpu), 63);
+  int k = -1;
+  if (absl::SimpleAtoi(run, &points)) k = RunFieldFor(points);
+  if (k < 0) return bad("run lengths are 1..32, 40..224 in steps of 8, 256..16384 doubling, or *");
+  return TapeByte(static_cast<unsigned>(cpu), static_cast<unsigned>(k));
+}
+
 std::string ToRaceText(const RaceProgram& p) {
   std::string s = absl::StrCat("# ptsim race program\nformat ", p.format, "\n");
   if (const FormatEntry* e = FindFormat(p.format); e != nullptr && !e->knobs.empty()) {
@@ -284,9 +318,10 @@ std::string ToRaceText(const RaceProgram& p) {
   absl::StrAppend(&s, "race cpus=", p.ncpus, " free=", FreeSchemeName(p.free),
                   " shootdown=", ShootdownStyleName(p.shootdown), "\n");
   for (const RaceOp& op : p.ops) absl::StrAppend(&s, RaceOpToText(op), "\n");
-  for (size_t i = 0; i < p.schedule.size(); i += 32) {
+  for (size_t i = 0; i < p.schedule.size(); i += 12) {
     absl::StrAppend(&s, "schedule");
-    for (size_t j = i; j < std::min(p.schedule.size(), i + 32); ++j) absl::StrAppendFormat(&s, " %02x", p.schedule[j]);
+    for (size_t j = i; j < std::min(p.schedule.size(), i + 12); ++j)
+      absl::StrAppend(&s, " ", ScheduleTokenOf(p.schedule[j]));
     absl::StrAppend(&s, "\n");
   }
   return s;
@@ -339,9 +374,9 @@ absl::StatusOr<RaceProgram> ParseRaceText(std::string_view text) {
     }
     if (w[0] == "schedule") {
       for (size_t i = 1; i < w.size(); ++i) {
-        uint64_t v = 0;
-        if (!absl::SimpleHexAtoi(w[i], &v) || v > 0xff) return err(absl::StrCat("bad schedule byte '", w[i], "'"));
-        p.schedule.push_back(static_cast<uint8_t>(v));
+        absl::StatusOr<uint8_t> b = ParseScheduleToken(StdSv(w[i]));
+        if (!b.ok()) return err(std::string(b.status().message()));
+        p.schedule.push_back(*b);
       }
       continue;
     }

@@ -11,10 +11,14 @@
 //   cpu2 access s0 0x201000 write user         # a hardware access: TLB, walk, A/D
 //   cpu0 copy s0 0x0 0x3fffff                  # fork the range of s0 into s1
 //   cpu2 unpin                                 # drop this CPU's GUP references
-//   schedule c1 00 00 c2                       # hex bytes, any number of lines
+//   schedule cpu0:12 cpu2:3 cpu1:*             # any number of lines; see below
 // Each CPU runs its own lines in order; `s0`/`s1` name the two address
 // spaces; addresses in the upper half of the top-level table are the shared
-// kernel half.
+// kernel half. Each schedule entry is one tape byte (sched/scheduler.h):
+// `cpuN:P` lets CPU N (modulo the CPU count) run P scheduling points before
+// the next entry decides, `cpuN:*` until it finishes or blocks; P is one of
+// 1..32, 40..224 by 8, 256..16384 doubling. A two-digit hex byte is read as
+// the raw tape byte.
 //
 // Binary v1 (what race_fuzzer mutates; any bytes decode):
 //   u8  'R' (0x52), version tag
@@ -29,7 +33,7 @@
 //         access, copy, unpin, then populate, remove again), bit 5 space,
 //         bits 7:6 flags (gup: write, pin; access: write, exec)
 //     u8  unit: index into the layout's leaf sizes (mod count)
-//     u16 first unit index: bits 7:0 index, bit 15 kernel half (others
+//     u16 first unit index: bits 4:0 index, bit 15 kernel half (others
 //         ignored: few addresses, so that CPUs meet)
 //     u8  units - 1, bits 3:0
 //     u8  attrs (populate: r w x u bits; access: bit 0 user)
@@ -95,6 +99,9 @@ RaceProgram DecodeRace(absl::Span<const uint8_t> bytes, const RaceDecodeOptions&
 absl::StatusOr<std::vector<uint8_t>> EncodeRace(const RaceProgram& p);
 std::string ToRaceText(const RaceProgram& p);
 std::string RaceOpToText(const RaceOp& op);
+// One schedule entry in text ("cpu1:8", "cpu0:*") and back.
+std::string ScheduleTokenOf(uint8_t b);
+absl::StatusOr<uint8_t> ParseScheduleToken(std::string_view token);
 absl::StatusOr<RaceProgram> ParseRaceText(std::string_view text);
 // True for 'R'-tagged binaries and for text with a `race` line.
 bool LooksLikeRace(absl::Span<const uint8_t> bytes);

@@ -47,6 +47,13 @@ absl::Status Validate(const F& f, const RaceProgram& p) {
           return bad("the range is not aligned to the leaf size");
         }
         if (!IsValidRange(f, {op.first, op.last})) return bad("not a canonical range within one half");
+        // A top-level entry of the kernel half exists once per address
+        // space, copied by sync_global; a leaf there would appear in one
+        // space before another, which no kernel does (x86 syncs only
+        // tables into every pgd; ARM shares one TTBR1 table).
+        if (*l == f.TopLevel() && IndexOf(f, op.first, *l) >= (uint64_t{1} << f.IndexLg2(*l)) / 2) {
+          return bad("a leaf in the kernel half of the top-level table (the kernel half is shared through tables)");
+        }
         if ((op.last.value() - op.first.value()) >> op.size_lg2 >= kMaxLeavesPerOp) {
           return bad(absl::StrFormat("more than %d leaves", kMaxLeavesPerOp));
         }

@@ -13,9 +13,20 @@ namespace {
 
 thread_local int tls_cpu = -1;
 
-constexpr uint8_t kFirstSwitchByte = 0xc0;
-
 }  // namespace
+
+uint64_t RunLength(unsigned k) {
+  if (k < 32) return k + 1;
+  if (k < 56) return 40 + 8 * (k - 32);
+  if (k < 63) return uint64_t{256} << (k - 56);
+  return kRunForever;
+}
+
+int RunFieldFor(uint64_t points) {
+  for (unsigned k = 0; k < 64; ++k)
+    if (RunLength(k) == points) return static_cast<int>(k);
+  return -1;
+}
 
 const char* PointKindName(PointKind k) {
   switch (k) {
@@ -77,21 +88,30 @@ bool Scheduler::Runnable(int c) const {
 }
 
 int Scheduler::Choose(int self, bool may_stay) {
-  std::array<int, kMaxCpus> cand{};
-  int n = 0;
+  const auto allowed = [&](int c) { return (c != self || may_stay) && Runnable(c); };
+  if (may_stay && quantum_ > 0 && allowed(self)) return self;
+  int n = 0, only = -1;
   for (int c = 0; c < ncpus_; ++c) {
-    if ((c != self || may_stay) && Runnable(c)) cand[n++] = c;
+    if (allowed(c)) {
+      ++n;
+      if (only < 0) only = c;
+    }
   }
-  if (n == 0) return -1;
-  if (n == 1) return cand[0];
+  if (n <= 1) {
+    // Nothing to decide, so no byte is used; a CPU switched to this way
+    // asks the tape at its first point where another CPU could run.
+    if (only != self && quantum_ != kRunForever) quantum_ = 0;
+    return only;
+  }
   if (tape_pos_ < tape_.size()) {
     const uint8_t b = tape_[tape_pos_++];
-    if (may_stay && b < kFirstSwitchByte) return self;
-    if (b >= kFirstSwitchByte) return cand[(b - kFirstSwitchByte) % n];
-    return cand[b % n];
+    quantum_ = RunLength(b >> 2);
+    for (int i = 0, c = (b & 3) % ncpus_; i < ncpus_; ++i, c = (c + 1) % ncpus_)
+      if (allowed(c)) return c;
   }
   // Tape exhausted: keep running, else the lowest-numbered runnable CPU.
-  return may_stay ? self : cand[0];
+  quantum_ = kRunForever;
+  return may_stay && allowed(self) ? self : only;
 }
 
 void Scheduler::SwitchTo(int self, int next, std::unique_lock<std::mutex>& lk) {
@@ -118,6 +138,7 @@ void Scheduler::Point(PointKind kind, uint64_t object) {
   const int self = tls_cpu;
   std::unique_lock<std::mutex> lk(mu_);
   Record(self, kind, object);
+  if (quantum_ != kRunForever && quantum_ > 0) --quantum_;
   if (steps_ > opt_.step_budget) {
     lk.unlock();
     Abandon(RunEnd::kLivelock,
@@ -224,7 +245,7 @@ void Scheduler::Run(const std::function<void(int cpu)>& body) {
   }
   {
     std::unique_lock<std::mutex> lk(mu_);
-    running_ = 0;
+    running_ = Choose(/*self=*/-1, /*may_stay=*/false);  // the first byte picks the first CPU
     cv_.notify_all();
   }
   for (std::thread& t : threads) t.join();

@@ -7,12 +7,26 @@
 // and debugger working unmodified; the cost is a futex hand-off per context
 // switch, and with the tape encoding below switches are rare.
 //
-// Tape encoding (research/concurrency.md §6.1): at a scheduling point where
-// more than one CPU could run, one byte is read. 0x00..0xbf keep the current
-// CPU running; 0xc0..0xff switch to runnable[(b - 0xc0) % n] (which may be
-// the current CPU). Random mutations therefore add few preemptions. When
-// the tape runs out the current CPU runs until it finishes or blocks, then
-// the lowest-numbered runnable CPU: every run terminates.
+// Tape encoding: one byte per scheduling decision, not per scheduling
+// point. A byte names a CPU and how long it runs:
+//   bits 1:0  the CPU (modulo the CPU count; when that CPU cannot run, the
+//             next one that can, counting upwards and wrapping);
+//   bits 7:2  k, the run length in scheduling points (RunLength): k + 1 for
+//             k < 32, then 40 to 224 in steps of 8, then 256 to 16384
+//             doubling, and k = 63 for "until it finishes or blocks".
+// The next byte is read when the running CPU's run length is used up, when
+// it blocks, or when it finishes, and only when more than one CPU could
+// run: a lone CPU keeps running without using the tape. When the tape runs
+// out the current CPU runs until it finishes or blocks, then the
+// lowest-numbered runnable CPU: every run terminates.
+//
+// Why decisions rather than points (docs/architecture.md, "The schedule
+// tape"): the interleavings that matter are a CPU stopped at one precise
+// point while another runs a whole operation. With a byte per point, a
+// random tape switches every few points and almost never leaves one CPU
+// alone for the 50 or 100 points an operation takes; with a byte per
+// decision, that is one byte, and a mutation of one byte moves one
+// preemption.
 //
 // A CPU that must wait (a held lock, an unacknowledged shootdown, a grace
 // period) is not runnable until its condition holds. If no CPU can run, the
@@ -45,6 +59,15 @@ struct TraceEvent {
 
 enum class RunEnd : uint8_t { kCompleted, kFinding, kDeadlock, kLivelock };
 const char* RunEndName(RunEnd e);
+
+// The number of scheduling points a tape byte with run field k (0..63)
+// grants; kRunForever for k = 63.
+inline constexpr uint64_t kRunForever = ~uint64_t{0};
+uint64_t RunLength(unsigned k);
+// The byte for CPU `cpu` (0..3) and the run field k (0..63).
+inline constexpr uint8_t TapeByte(unsigned cpu, unsigned k) { return static_cast<uint8_t>((k << 2) | (cpu & 3)); }
+// The run field that grants exactly `points`, or -1 when no field does.
+int RunFieldFor(uint64_t points);
 
 struct SchedOptions {
   uint64_t step_budget = 1'000'000;
@@ -106,6 +129,7 @@ class Scheduler final : public Runtime {
   const std::vector<uint8_t> tape_;  // a copy: callers pass temporaries
   SchedOptions opt_;
   size_t tape_pos_ = 0;
+  uint64_t quantum_ = 0;  // points the running CPU may still run; kRunForever
 
   std::mutex mu_;
   std::condition_variable cv_;

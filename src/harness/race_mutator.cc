@@ -1,0 +1,179 @@
+#include "src/harness/race_mutator.h"
+
+#include <algorithm>
+#include <random>
+
+#include "src/harness/codec.h"
+#include "src/harness/race_program.h"
+#include "src/sched/scheduler.h"
+
+namespace ptsim {
+
+bool SplitRace(absl::Span<const uint8_t> bytes, RaceBytes* out) {
+  if (bytes.empty() || bytes[0] != kRaceTag) return false;
+  ByteReader r(bytes);
+  uint8_t u8 = 0;
+  r.U8(&u8);
+  FormatConfig cfg;
+  ReadFormatHeader(r, &cfg);
+  uint8_t nops = 0;
+  if (!r.U8(&u8) || !r.U8(&nops)) return false;  // setup, op count
+  const size_t header = bytes.size() - r.Rest().size() - 1;
+  *out = RaceBytes{};
+  out->header.assign(bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(header));
+  absl::Span<const uint8_t> rest = r.Rest();
+  for (size_t i = 0; i < std::min<size_t>(nops, kMaxRaceOps) && rest.size() >= 8; ++i) {
+    std::array<uint8_t, 8> op;
+    std::copy(rest.begin(), rest.begin() + 8, op.begin());
+    out->ops.push_back(op);
+    rest.remove_prefix(8);
+  }
+  out->tape.assign(rest.begin(), rest.end());
+  return true;
+}
+
+std::vector<uint8_t> JoinRace(const RaceBytes& r) {
+  std::vector<uint8_t> b = r.header;
+  b.push_back(static_cast<uint8_t>(r.ops.size()));
+  for (const auto& op : r.ops) b.insert(b.end(), op.begin(), op.end());
+  b.insert(b.end(), r.tape.begin(), r.tape.end());
+  return b;
+}
+
+namespace {
+
+// Field offsets in an op (race_program.h, "Binary v1").
+constexpr size_t kHead = 0, kUnit = 1, kIndexLo = 2, kIndexHi = 3, kCount = 4;
+constexpr uint8_t kSpaceBit = 0x20;
+
+enum Mutation {
+  kBytes,          // libFuzzer's own
+  kAimOp,          // op i takes op j's address
+  kOpKind,
+  kOpCpu,
+  kDupOp,
+  kDropOp,
+  kNudgeRun,       // a tape byte's run length +- a few points
+  kTapeCpu,
+  kInsertTape,
+  kDropTape,
+  kTruncateTape,
+  kSetup,
+};
+// Relative weights: most mutations move preemptions or aim ops at each
+// other; libFuzzer's own keep the rest of the input space reachable.
+constexpr int kWeights[] = {4, 3, 1, 1, 1, 1, 4, 1, 2, 1, 1, 1};
+
+class Rng {
+ public:
+  explicit Rng(uint32_t seed) : g_(seed) {}
+  size_t Below(size_t n) { return n == 0 ? 0 : std::uniform_int_distribution<size_t>(0, n - 1)(g_); }
+  uint8_t Byte() { return static_cast<uint8_t>(Below(256)); }
+  Mutation Pick() {
+    std::discrete_distribution<int> d(std::begin(kWeights), std::end(kWeights));
+    return static_cast<Mutation>(d(g_));
+  }
+
+ private:
+  std::mt19937 g_;
+};
+
+// Replaces the bits of *b under `mask` with those of `value`.
+void SetBits(uint8_t* b, uint8_t mask, uint8_t value) { *b = static_cast<uint8_t>((*b & ~mask) | (value & mask)); }
+
+bool MutateStructure(RaceBytes& r, Mutation m, Rng& rng) {
+  const size_t nops = r.ops.size();
+  switch (m) {
+    case kBytes:
+      return false;
+    case kAimOp: {
+      if (nops < 2) return false;
+      const size_t i = rng.Below(nops), j = rng.Below(nops);
+      if (i == j) return false;
+      for (size_t f : {kUnit, kIndexLo, kIndexHi, kCount}) r.ops[i][f] = r.ops[j][f];
+      SetBits(&r.ops[i][kHead], kSpaceBit, r.ops[j][kHead]);
+      return true;
+    }
+    case kOpKind:
+      if (nops == 0) return false;
+      SetBits(&r.ops[rng.Below(nops)][kHead], 0x1c, static_cast<uint8_t>(rng.Below(8) << 2));
+      return true;
+    case kOpCpu:
+      if (nops == 0) return false;
+      SetBits(&r.ops[rng.Below(nops)][kHead], 0x03, static_cast<uint8_t>(rng.Below(4)));
+      return true;
+    case kDupOp: {
+      if (nops == 0 || nops >= kMaxRaceOps) return false;
+      std::array<uint8_t, 8> op = r.ops[rng.Below(nops)];
+      SetBits(&op[kHead], 0x03, static_cast<uint8_t>(rng.Below(4)));
+      SetBits(&op[kHead], 0x1c, static_cast<uint8_t>(rng.Below(8) << 2));
+      r.ops.insert(r.ops.begin() + static_cast<ptrdiff_t>(rng.Below(nops + 1)), op);
+      return true;
+    }
+    case kDropOp:
+      if (nops == 0) return false;
+      r.ops.erase(r.ops.begin() + static_cast<ptrdiff_t>(rng.Below(nops)));
+      return true;
+    case kNudgeRun: {
+      if (r.tape.empty()) return false;
+      uint8_t& b = r.tape[rng.Below(r.tape.size())];
+      const int delta = static_cast<int>(rng.Below(4)) + 1;
+      const int k = std::clamp((b >> 2) + (rng.Below(2) ? delta : -delta), 0, 63);
+      b = TapeByte(b & 3, static_cast<unsigned>(k));
+      return true;
+    }
+    case kTapeCpu:
+      if (r.tape.empty()) return false;
+      SetBits(&r.tape[rng.Below(r.tape.size())], 0x03, static_cast<uint8_t>(rng.Below(4)));
+      return true;
+    case kInsertTape:
+      r.tape.insert(r.tape.begin() + static_cast<ptrdiff_t>(rng.Below(r.tape.size() + 1)), rng.Byte());
+      return true;
+    case kDropTape:
+      if (r.tape.empty()) return false;
+      r.tape.erase(r.tape.begin() + static_cast<ptrdiff_t>(rng.Below(r.tape.size())));
+      return true;
+    case kTruncateTape:
+      if (r.tape.empty()) return false;
+      r.tape.resize(rng.Below(r.tape.size()));
+      return true;
+    case kSetup:
+      r.header.back() = rng.Byte();
+      return true;
+  }
+  return false;
+}
+
+size_t Store(const std::vector<uint8_t>& b, uint8_t* data, size_t max_size) {
+  const size_t n = std::min(b.size(), max_size);
+  std::copy(b.begin(), b.begin() + static_cast<ptrdiff_t>(n), data);
+  return n;
+}
+
+}  // namespace
+
+size_t MutateRace(uint8_t* data, size_t size, size_t max_size, uint32_t seed, const ByteMutator& fallback) {
+  Rng rng(seed);
+  RaceBytes r;
+  if (max_size == 0) return 0;
+  if (!SplitRace(absl::MakeConstSpan(data, size), &r)) {
+    // Not a race program yet: a random one, so no execution is spent on
+    // inputs the fuzzer ignores.
+    std::vector<uint8_t> b(std::min<size_t>(max_size, 64));
+    for (uint8_t& x : b) x = rng.Byte();
+    b[0] = kRaceTag;
+    return Store(b, data, max_size);
+  }
+  const Mutation m = rng.Pick();
+  if (!MutateStructure(r, m, rng)) {
+    if (fallback) {
+      size_t n = fallback(data, size, max_size);
+      if (n > 0) data[0] = kRaceTag;  // stay a race program
+      return n;
+    }
+    r.tape.push_back(rng.Byte());
+  }
+  return Store(JoinRace(r), data, max_size);
+}
+
+}  // namespace ptsim
