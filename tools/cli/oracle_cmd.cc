@@ -31,7 +31,7 @@ struct OracleCmdOptions {
 
 Json ReportJson(const oracle::FormatReport& r) {
   Json tr = Json::object();
-  for (const auto& [mode, c] : r.translations) tr[mode] = {{"compared", c.compared}, {"agree", c.agree}};
+  for (const auto& [mode, c] : r.translations) tr[mode] = {{"compared", c.compared}, {"agree", c.agree}, {"agree_mapped", c.agree_mapped}};
   Json dis = Json::array();
   for (const oracle::Disagreement& d : r.disagreements) {
     dis.push_back({{"image", d.image},
@@ -58,7 +58,7 @@ Json ReportJson(const oracle::FormatReport& r) {
 void PrintHuman(const oracle::FormatReport& r, bool quiet) {
   std::vector<std::string> modes;
   for (const auto& [mode, c] : r.translations) {
-    modes.push_back(absl::StrFormat("%s %d/%d", mode, c.agree, c.compared));
+    modes.push_back(absl::StrFormat("%s %d/%d (%d mapped)", mode, c.agree, c.compared, c.agree_mapped));
   }
   absl::PrintF("%-14s images %d  translations agree: %s  permissions agree: %d/%d  reserved (not checked by QEMU): %d  "
                "disagreements: %d\n",

@@ -226,7 +226,7 @@ class Runner {
       auto answers = q_.qmp().Hmp(cmds);
       if (!answers.ok()) return answers.status();
       std::vector<PermRange> perms;
-      if (m == 0) {
+      if (m == 0 && t_.PermMask() != 0) {
         auto text = q_.qmp().Hmp("info mem");
         if (!text.ok()) return text.status();
         auto parsed = t_.ParseInfoMem(*text);
@@ -290,7 +290,8 @@ class Runner {
       return;
     }
     ++c.agree;
-    if (!r.ok || perms == nullptr) return;
+    if (r.ok) ++c.agree_mapped;
+    if (!r.ok || perms == nullptr || t_.PermMask() == 0) return;
 
     ++rep_.permissions.compared;
     const uint8_t mask = t_.PermMask();

@@ -44,6 +44,7 @@ struct Disagreement {
 struct Counts {
   uint64_t compared = 0;
   uint64_t agree = 0;
+  uint64_t agree_mapped = 0;  // of `agree`: both translated, to the same address
 };
 
 struct FormatReport {

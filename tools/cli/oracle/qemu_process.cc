@@ -91,7 +91,7 @@ absl::Status QemuProcess::Launch(const std::string& path, uint16_t gdb_port, uin
       absl::StrFormat("memory-backend-file,id=ptsim-ram,size=%d,mem-path=%s,share=on", launch_.ram_size, ram_path_),
       "-m", absl::StrFormat("%dM", launch_.ram_size >> 20),
       "-gdb", absl::StrFormat("tcp:127.0.0.1:%d", gdb_port),
-      "-qmp", absl::StrFormat("tcp:127.0.0.1:%d,server=on,wait=off", qmp_port),
+      "-qmp", absl::StrFormat("tcp:127.0.0.1:%d,server=on,wait=off,nodelay=on", qmp_port),
       "-serial", "none", "-monitor", "none"};
   argv.insert(argv.end(), rest.begin(), rest.end());
   command_line_ = absl::StrJoin(argv, " ");

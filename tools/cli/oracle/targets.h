@@ -58,7 +58,7 @@ class Target {
   // Where ptsim builds the tables: inside guest RAM.
   virtual uint64_t TableBase() const = 0;
   virtual std::vector<Mode> Modes() const = 0;
-  // The LeafAttrs bits "info mem" shows.
+  // The LeafAttrs bits "info mem" shows; 0: "info mem" is not used.
   virtual uint8_t PermMask() const = 0;
   // True when QEMU's reachable walker ignores reserved bits, so a ptsim
   // reserved fault has nothing to be compared with.
