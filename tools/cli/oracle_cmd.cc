@@ -81,6 +81,10 @@ int RunOracleCmd(const OracleCmdOptions& o) {
       for (const std::string& g : oracle::OracleFormats()) formats.push_back(g);
       continue;
     }
+    if (FindFormat(f) == nullptr) {
+      return Fail(absl::StrFormat("unknown format '%s' (the QEMU oracle covers: %s, or 'all')", f,
+                                  absl::StrJoin(oracle::OracleFormats(), ", ")));
+    }
     if (oracle::MakeTarget(f) == nullptr) {
       return Fail(absl::StrFormat("the QEMU oracle does not cover format '%s' (it covers: %s, or 'all')", f,
                                   absl::StrJoin(oracle::OracleFormats(), ", ")));
@@ -121,6 +125,12 @@ int RunOracleCmd(const OracleCmdOptions& o) {
 void AddOracleCommand(CLI::App& app, int* exit_code) {
   CLI::App* oracle = app.add_subcommand("oracle", "Compare ptsim's walker with an external one");
   oracle->require_subcommand(1);
+  SetHelp(oracle, R"(External oracles translate the same page tables with another walker and
+compare every answer with ptsim's. 'qemu' is the only one so far.
+
+Examples:
+  ptsim oracle qemu --format x86_64_4level --count 300
+  ptsim oracle qemu --help)");
   auto o = std::make_shared<OracleCmdOptions>();
   CLI::App* sub = oracle->add_subcommand("qemu", "Compare translations with QEMU's page walker on random tables");
   sub->add_option("--format,-f", o->formats,
