@@ -140,7 +140,7 @@ Examples:
       ->delimiter(',')
       ->type_name("NAME");
   sub->add_option("--config,-c", o->run.config,
-                  "Format configuration KEY=VALUE (repeatable or comma-separated); QEMU's CPU and paging "
+                  "Format configuration KEY=VALUE (repeatable or comma-separated; applies to every --format); QEMU's CPU and paging "
                   "registers are set to match")
       ->delimiter(',')
       ->type_name("KEY=VALUE");

@@ -343,7 +343,8 @@ absl::StatusOr<FormatReport> RunOracle(const std::string& format, const OracleOp
   for (size_t i = 0; i < knobs.size(); ++i) {
     rep.config.push_back(absl::StrFormat("%s=%d", knobs[i].name, (*f)->Config().Get(static_cast<int>(i))));
   }
-  rep.qemu_command = (*q)->command_line();
+  // What decides QEMU's behaviour; ports and temporary paths vary by run.
+  rep.qemu_command = absl::StrFormat("%s -machine %s %s", launch.binary, launch.machine, absl::StrJoin(launch.args, " "));
   Runner runner(**f, *target, **q, o, rep);
   for (uint64_t i = 0; i < o.count; ++i) {
     if (auto st = runner.RunImage(i); !st.ok()) {
