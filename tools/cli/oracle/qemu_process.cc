@@ -63,7 +63,7 @@ absl::StatusOr<std::unique_ptr<QemuProcess>> QemuProcess::Start(const QemuLaunch
   q->ram_ = static_cast<uint8_t*>(p);
 
   // A port picked here may be taken before QEMU binds it: try again.
-  absl::Status last;
+  absl::Status last = absl::UnavailableError("could not pick two distinct loopback ports for QEMU");
   for (int attempt = 0; attempt < 5; ++attempt) {
     auto gdb_port = PickFreePort();
     auto qmp_port = PickFreePort();
