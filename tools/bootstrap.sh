@@ -18,6 +18,7 @@ PTSIM_PACKAGES=(
   libgtest-dev libgmock-dev googletest             # unit tests
   libbenchmark-dev                                 # bench/
   afl++                                            # tools/run.sh --engine afl
+  qemu-system-x86 qemu-system-misc qemu-system-arm # ptsim oracle qemu (misc has RISC-V)
   git python3 ca-certificates                      # tooling
 )
 

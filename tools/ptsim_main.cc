@@ -28,6 +28,7 @@ Typical sessions:
   ptsim dump -f x86_64_4level -i tables.img -b 0x1000000 -r 0x1000000
   ptsim translate -f x86_64_4level -i tables.img -b 0x1000000 -r 0x1000000 0x1000
   ptsim diff --formats x86_64_4level,riscv_sv39 prog.txt   where two formats differ
+  ptsim oracle qemu -f x86_64_4level -n 300  ptsim's walker against QEMU's
 
 Run 'ptsim SUBCOMMAND --help' for each subcommand's options and examples.)";
 
@@ -56,6 +57,7 @@ int main(int argc, char** argv) {
   AddStressCommand(app, &exit_code);
   AddBugsCommand(app, &exit_code);
   AddDiffCommand(app, &exit_code);
+  AddOracleCommand(app, &exit_code);
 
   try {
     app.parse(argc, argv);

@@ -34,6 +34,9 @@ sanitizer_env() {
     asan-ubsan | fuzz)
       echo "ASAN_OPTIONS=${ASAN_OPTIONS-detect_leaks=1:abort_on_error=1}"
       echo "UBSAN_OPTIONS=${UBSAN_OPTIONS-halt_on_error=1:print_stacktrace=1}"
+      # The QEMU oracle's time is QEMU's, not ptsim's: a few images are
+      # enough to run its code under the sanitizers.
+      echo "PTSIM_QEMU_ORACLE_COUNT=${PTSIM_QEMU_ORACLE_COUNT-20}"
       ;;
     tsan)
       echo "TSAN_OPTIONS=${TSAN_OPTIONS-halt_on_error=1:second_deadlock_stack=1}"

@@ -111,7 +111,7 @@ run
 expect "no subcommand is a usage error" 2
 run frobnicate
 expect "unknown subcommand is a usage error" 2
-for sub in formats repro decode encode image dump translate diff; do
+for sub in formats repro decode encode image dump translate diff oracle; do
   run "$sub" --help
   expect "$sub --help" 0 --out 'Usage:' --out 'Examples:'
 done
@@ -341,6 +341,20 @@ run diff --formats all --max-differences 0 prog.txt
 expect "diff --max-differences 0" 2 --err 'max-differences'
 run diff --formats all no_such_file
 expect "diff of a missing file" 2 --err 'no_such_file'
+
+# --- oracle qemu (usage only; tests/oracle runs QEMU) -----------------------
+run oracle qemu --help
+expect "oracle qemu --help" 0 --out 'Usage:' --out 'Examples:' --out 'gva2gpa'
+run oracle
+expect "oracle without a subcommand" 2
+run oracle qemu --format no_such_format
+expect "oracle qemu, unknown format" 2 --err "unknown format 'no_such_format'" --err 'x86_64_4level'
+run oracle qemu --format fake
+expect "oracle qemu, a format QEMU has no walker for" 2 --err 'does not cover' --err 'riscv_sv39'
+run oracle qemu --format x86_32 --config pse=9
+expect "oracle qemu, bad config" 2 --err 'pse'
+run oracle qemu --format x86_32 --count 0
+expect "oracle qemu --count 0" 2 --err 'count'
 
 # --- every text seed in the corpus decodes and encodes ----------------------
 # (the build compiles seeds with `ptsim encode`; corpus/<target>/**/*.txt)

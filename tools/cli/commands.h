@@ -19,6 +19,7 @@ void AddTranslateCommand(CLI::App& app, int* exit_code);
 void AddStressCommand(CLI::App& app, int* exit_code);
 void AddBugsCommand(CLI::App& app, int* exit_code);
 void AddDiffCommand(CLI::App& app, int* exit_code);
+void AddOracleCommand(CLI::App& app, int* exit_code);
 
 }  // namespace ptsim::cli
 
