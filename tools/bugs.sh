@@ -5,7 +5,7 @@
 # checks that the unmodified build stays silent for the same budget, from
 # the seeds, in each safe configuration.
 #
-#   tools/bugs.sh [--runs N] [--budget SECONDS] [--only NAME] [--json] [--no-build]
+#   tools/bugs.sh [--runs N] [--budget SECONDS] [--only NAME|controls] [--empty] [--json] [--no-build]
 #
 # Each bug is fuzzed N times (default 5) with libFuzzer seeds 1..N; the time
 # to the first report is the wall time of that run. A run that finds
@@ -13,7 +13,9 @@
 # over all N (not-found runs count as the budget, and are shown). Reports
 # must carry the check the bug is expected to trip; anything else is listed
 # as a wrong finding. The control runs fuzz the safe configurations for
-# the same budget and must report nothing.
+# the same budget and must report nothing. --only runs one bug, or only the
+# controls (--only controls); --empty fuzzes the bugs from an empty corpus
+# as well as seed 004.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/lib.sh
@@ -21,6 +23,7 @@ source tools/lib.sh
 runs=5
 budget=120
 only=""
+empty=0
 json=0
 build=1
 while (($#)); do
@@ -28,9 +31,10 @@ while (($#)); do
     --runs) runs="$2"; shift 2 ;;
     --budget) budget="$2"; shift 2 ;;
     --only) only="$2"; shift 2 ;;
+    --empty) empty=1; shift ;;
     --json) json=1; shift ;;
     --no-build) build=0; shift ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bugs.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -46,10 +50,11 @@ fuzzer=build/fuzz/fuzz/race_fuzzer
 ptsim=build/fuzz/tools/ptsim
 [[ -x "$fuzzer" ]] || { echo "bugs.sh: $fuzzer not built" >&2; exit 2; }
 
-# name | race_fuzzer options | the check it must trip (a signature suffix)
+# name ; race_fuzzer options ; the checks it may trip (a regex of signature suffixes) ; seeds or empty.
+# Fields are split on ";" because the check regexes contain "|".
 cases=()
 while IFS=$'\t' read -r name check; do
-  cases+=("$name|--inject=$name|$check|seeds")
+  cases+=("$name;--inject=$name;$check;$( ((empty)) && echo empty || echo seeds)")
 done < <("$ptsim" bugs --json | python3 -c '
 import json, sys
 # The checks each bug may trip: a walker that follows garbage can fail in
@@ -66,7 +71,7 @@ expect = {
 for b in json.load(sys.stdin):
   print(b["name"] + "\t" + expect.get(b["name"], ""))
 ')
-cases+=("seed004|--shootdown=broadcast --free=immediate|freed-table|empty")
+cases+=("seed004;--shootdown=broadcast --free=immediate;freed-table;empty")
 
 work=build/fuzz-work/bugs
 mkdir -p "$work"
@@ -93,7 +98,7 @@ fuzz_once() {  # dir, seed, from (empty|seeds), options... -> prints "seconds si
 }
 
 for c in "${cases[@]}"; do
-  IFS='|' read -r name opts check from <<<"$c"
+  IFS=';' read -r name opts check from <<<"$c"
   [[ -n "$only" && "$name" != "$only" ]] && continue
   times=(); sigs=()
   for ((s = 1; s <= runs; s++)); do
@@ -102,14 +107,14 @@ for c in "${cases[@]}"; do
     times+=("$t"); sigs+=("$sig")
     ptsim_log "$name: run $s/$runs: ${t}s ${sig}"
   done
-  results+=("$name|$check|${times[*]}|${sigs[*]}")
+  results+=("$name;$check;${times[*]};${sigs[*]}")
 done
 
 control=()
-if [[ -z "$only" ]]; then
+if [[ -z "$only" || "$only" == controls ]]; then
   for opts in "--free=rcu --shootdown=broadcast" "--free=ipi --shootdown=broadcast" "--free=immediate --shootdown=ipi" ""; do
     read -r t sig < <(fuzz_once "$work/control" 1 seeds $opts)
-    control+=("${opts:-(input decides)}|$t|$sig")
+    control+=("${opts:-(input decides)};$t;$sig")
     ptsim_log "control ${opts:-(input decides)}: ${t}s ${sig}"
   done
 fi
@@ -121,7 +126,7 @@ args = sys.argv[3:]
 split = args.index("--")
 rows, controls = [], []
 for r in args[:split]:
-    name, check, times, sigs = r.split("|")
+    name, check, times, sigs = r.split(";")
     t = [float(x) for x in times.split()]
     s = sigs.split()
     found = [x for x in s if x != "-"]
@@ -129,7 +134,7 @@ for r in args[:split]:
     rows.append({"bug": name, "expected_check": check or "any", "median_seconds": statistics.median(t),
                  "found": len(found), "runs": len(t), "times": t, "signatures": s, "wrong": wrong})
 for c in args[split + 1:]:
-    opts, t, sig = c.split("|")
+    opts, t, sig = c.split(";")
     controls.append({"options": opts, "seconds": float(t), "report": None if sig == "-" else sig})
 ok = all(r["found"] == r["runs"] and not r["wrong"] for r in rows) and all(c["report"] is None for c in controls)
 if as_json:
