@@ -34,7 +34,7 @@ while (($#)); do
     --empty) empty=1; shift ;;
     --json) json=1; shift ;;
     --no-build) build=0; shift ;;
-    -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bugs.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -78,8 +78,9 @@ mkdir -p "$work"
 results=()
 # The seed corpus: the top-level text seeds, compiled here (not the bug
 # programs under bugs/, which would hand the fuzzer the answer).
-seeds="$work/seeds"
+seeds="$work/seeds.$$"  # per invocation: several may run side by side
 rm -rf "$seeds"; mkdir -p "$seeds"
+trap 'rm -rf "$seeds"' EXIT
 for t in corpus/race_fuzzer/*.txt; do
   "$ptsim" encode "$t" -o "$seeds/$(basename "$t" .txt).bin"
 done
