@@ -203,6 +203,42 @@ TYPED_TEST(FormatConformance, TablesRoundTripAndRestrictNothing) {
   }
 }
 
+// Table entries name the level they point to (pt/geometry.h): one level
+// down for EncodeTable; for a format with level skipping, any lower level,
+// round-tripping the table's address, allowing everything below, and
+// skipping exactly the VA bits of the levels in between.
+TYPED_TEST(FormatConformance, TableEntriesNameTheLevelTheyPointTo) {
+  using F = TypeParam;
+  for (const FormatConfig& c : ConfigsOf<F>()) {
+    const F f(c);
+    SCOPED_TRACE(Describe<F>(c));
+    for (Level l(1); l <= f.TopLevel(); l = l.Above()) {
+      EXPECT_EQ(NextTableLevel(f, f.EncodeTable(l, Oa(0x1000000)), l), l.Below());
+      EXPECT_EQ(SkippedVaMask(f, l, l.Below()), 0u);
+      if constexpr (HasLevelSkipping<F>()) {
+        for (Level next(0); next < l.Below(); next = next.Above()) {
+          const unsigned align = std::max(TableSizeLg2(f, next), 5u);
+          for (uint64_t oa : {uint64_t{0x1000000}, AlignDown(0xffffffffull, align)}) {
+            const typename F::Raw raw = EncodeTableTo(f, l, next, Oa(oa));
+            ASSERT_EQ(f.Classify(raw, l), EntryKind::kTable) << "level " << l.value() << " -> " << next.value();
+            EXPECT_EQ(NextTableLevel(f, raw, l), next);
+            EXPECT_EQ(f.TableOa(raw, l), Oa(oa));
+            EXPECT_EQ(TablePermsOf(f, raw, l), TablePerms{});
+          }
+          const uint64_t skipped = SkippedVaMask(f, l, next);
+          EXPECT_EQ(skipped, LowMask(f.ItemLg2(l)) & ~LowMask(f.ItemLg2(next.Above())));
+          // The fault level of each skipped level's lowest index bit.
+          for (Level k = next.Above(); k < l; k = k.Above()) {
+            EXPECT_EQ(SkipFaultLevel(f, Va(uint64_t{1} << f.ItemLg2(k)), l, next), k);
+          }
+        }
+      } else {
+        EXPECT_FALSE(BuildsSkips(f));
+      }
+    }
+  }
+}
+
 TYPED_TEST(FormatConformance, CanonicalAddressesAtTheEdgesOfTheSpace) {
   using F = TypeParam;
   for (const FormatConfig& c : ConfigsOf<F>()) {

@@ -86,7 +86,8 @@ class AnyFormat {
   // (accessed, and dirty after a write, are already set).
   virtual bool IsHwMarked(uint64_t raw, Level l, bool write) const = 0;
   // "leaf present write user accessed" style: the entry's kind, then the
-  // named bits that are set.
+  // named bits that are set; for a table entry that skips levels, the
+  // level it points to and the levels it skips.
   virtual std::string DescribeEntry(uint64_t raw, Level l) const = 0;
 };
 

@@ -82,9 +82,17 @@ class FormatImpl final : public AnyFormat {
     return f_.MarkAccessed(r, l, write) == r;
   }
   std::string DescribeEntry(uint64_t raw, Level l) const override {
-    std::string s = EntryKindName(f_.Classify(static_cast<typename F::Raw>(raw), l));
+    const auto r = static_cast<typename F::Raw>(raw);
+    const EntryKind kind = f_.Classify(r, l);
+    std::string s = EntryKindName(kind);
     for (const NamedBit& b : F::kNamedBits) {
       if ((raw >> b.bit) & 1) absl::StrAppend(&s, " ", Sv(b.name));
+    }
+    if (kind == EntryKind::kTable) {
+      if (const Level next = NextTableLevel(f_, r, l); next != l.Below()) {
+        absl::StrAppend(&s, " -> level ", next.value(), " ", Sv(f_.LevelName(next)), " (skips levels ",
+                        l.value() - 1, "..", next.value() + 1, ")");
+      }
     }
     return s;
   }

@@ -33,8 +33,10 @@
 //                             kInvalid
 //   Next Level 1-6 = l        a PDE pointing to the table of the next level
 //                             (AMD level l = ptsim level l - 1)
-//   Next Level 1-6 < l        a PDE that skips levels: see "Not modelled"
-//   Next Level > l            kInvalid
+//   Next Level 1-6 = n < l    a PDE that skips levels: it points to the
+//                             table of AMD level n (ptsim n - 1), skipping
+//                             AMD levels n + 1 .. l (see "Level skipping")
+//   Next Level > l            kInvalid (at or above the PDE's own level)
 //   any PDE at level 0        kInvalid (there is no level below)
 //
 // Permissions: read IR, write IW, in PTEs and PDEs; a PDE's IW (allow
@@ -46,15 +48,19 @@
 // always false. Accessed/dirty (A, D; with DTE.HAD) are not modelled:
 // EncodeLeaf writes them as 0 and MarkAccessed changes nothing.
 //
+// Level skipping (2.2.3, the PDE's Next Level): the address bits that
+// would have indexed the skipped levels are translated by nothing and
+// must be zero; an address with one of them set has no translation and
+// the access faults. ptsim reports that as not present at the highest
+// skipped level whose index is nonzero: what a walk of the same tree with
+// the skipped tables present, each holding only its first entry, reports,
+// so a skip and its expansion translate alike (pt/geometry.h). Walks,
+// dumps and tree checks accept skipping PDEs in every configuration, as
+// hardware does; the knob `skip` (default 0) makes map build them for new
+// chains of tables and expand them when it needs the rest of their span
+// (the policy is in ops/space.h).
+//
 // Not modelled (for the hardware-faithful issue):
-//   * level skipping: a PDE whose Next Level is below its own level minus
-//     one points to a table of that lower level, and the skipped address
-//     bits must be zero. The generic walk, tree checks and ops assume each
-//     table entry points one level down, so such PDEs classify as kInvalid
-//     (a reserved fault), which is wrong for hardware: a walk through a
-//     skipping PDE would translate. Supporting it needs an optional
-//     "level of the next table" member used by mmu.h and inspect.h, and a
-//     policy in ops for when to build skips;
 //   * Next Level 7 PTEs of 512 entries' worth (a size equal to the level
 //     above's) classify as kInvalid; ptsim builds that size as one entry
 //     of the level above;
@@ -76,12 +82,13 @@ class AmdIommuV1 {
   static constexpr unsigned kEntryLg2 = 3;
   static constexpr ConfigKnob kKnobs[] = {
       {"levels", 1, 6, 4, "DTE.Mode: page table levels; 6 translates all 64 address bits"},
+      {"skip", 0, 1, 0, "map builds PDEs that skip levels (Next Level below the PDE's level minus one)"},
   };
   static constexpr NamedBit kNamedBits[] = {
       {"present", 0}, {"accessed", 5}, {"dirty", 6}, {"fc", 60}, {"ir", 61}, {"iw", 62},
   };
 
-  explicit AmdIommuV1(const FormatConfig& cfg) : levels_(static_cast<int>(cfg.Get(0))) {}
+  explicit AmdIommuV1(const FormatConfig& cfg) : levels_(static_cast<int>(cfg.Get(0))), skip_(cfg.Get(1) != 0) {}
 
   Level TopLevel() const { return Level(levels_ - 1); }
   unsigned VaBits() const { return std::min(kPageLg2 + kStride * static_cast<unsigned>(levels_), 64u); }
@@ -103,8 +110,9 @@ class AmdIommuV1 {
     const bool pte = next == kNextDefault || next == kNextSized;
     if ((raw & (pte ? PteReserved::kMask : PdeReserved::kMask)) != 0) return EntryKind::kInvalid;
     if (!pte) {
-      // Next Level = l is the table one level down; below that, a skip.
-      return next == static_cast<uint64_t>(l.value()) && CanTable(l) ? EntryKind::kTable : EntryKind::kInvalid;
+      // Next Level = l is the table one level down; 1 .. l - 1 skips the
+      // levels between (pt/geometry.h); above l, or at level 0, invalid.
+      return next <= static_cast<uint64_t>(l.value()) && CanTable(l) ? EntryKind::kTable : EntryKind::kInvalid;
     }
     if (!CanLeaf(l)) return EntryKind::kInvalid;
     const unsigned size = LeafSizeLg2(raw, l);
@@ -117,10 +125,7 @@ class AmdIommuV1 {
     return LeafAttrs::Of(Ir::Test(raw), Iw::Test(raw), false, true, false, false, false);
   }
   TableRestrictions Restrictions() const { return {.allow_write = Iw::kMask}; }
-  Raw EncodeTable(Level l, Oa table) const {
-    const Raw r = Pr::kMask | Ir::kMask | Iw::kMask | Addr::InPlace(table.value());
-    return NextLevel::Set(r, static_cast<uint64_t>(l.value()));
-  }
+  Raw EncodeTable(Level l, Oa table) const { return EncodeSkipTable(l, l.Below(), table); }
   Raw EncodeLeaf(Level, Oa oa, LeafAttrs a) const {
     Raw r = Pr::kMask | Addr::InPlace(oa.value());
     r = Ir::Put(r, a.Has(Attr::kRead));
@@ -150,6 +155,15 @@ class AmdIommuV1 {
     return NextLevel::Set(r, kNextSized);
   }
 
+  // Level skipping (pt/geometry.h): Next Level is the AMD level of the
+  // table pointed to, which is ptsim level Next Level - 1.
+  Level NextTableLevel(Raw raw, Level) const { return Level(static_cast<int>(NextLevel::Get(raw)) - 1); }
+  Raw EncodeSkipTable(Level, Level next, Oa table) const {
+    const Raw r = Pr::kMask | Ir::kMask | Iw::kMask | Addr::InPlace(table.value());
+    return NextLevel::Set(r, static_cast<uint64_t>(next.value() + 1));
+  }
+  bool BuildsSkips() const { return skip_; }
+
  private:
   static constexpr int kMaxLevels = 6;
   static constexpr unsigned kPageLg2 = 12;
@@ -168,6 +182,7 @@ class AmdIommuV1 {
   using Iw = Bit<62>;
 
   int levels_;
+  bool skip_;
 };
 
 static_assert(PageTableFormat<AmdIommuV1>);

@@ -9,7 +9,11 @@
 //     if the entry changed meanwhile the whole walk restarts from the root,
 //     so an entry cleared by a mutator is never written back (resurrected);
 //   * permissions are the leaf's attributes ANDed with what every table
-//     entry above it allows.
+//     entry above it allows;
+//   * a table entry that skips levels (AMD IOMMU, geometry.h) leads
+//     straight to the lower table, provided the VA's skipped index bits
+//     are zero; otherwise the VA faults as not present at the highest
+//     skipped level with a nonzero index.
 // The full per-architecture rules (SMEP/SMAP, PAN, protection keys, fault
 // priorities, TLBs) are the "Hardware-faithful walks" issue.
 #ifndef PTSIM_MMU_MMU_H_
@@ -34,7 +38,7 @@ struct Access {
 };
 
 enum class FaultKind : uint8_t {
-  kNotPresent,     // an empty entry on the way
+  kNotPresent,     // an empty entry on the way, or a nonzero index at a skipped level (geometry.h)
   kPermission,     // the leaf (or a table above it) forbids the access
   kReserved,       // a present entry with a reserved or impossible encoding
   kNonCanonical,   // the VA's untranslated bits are wrong
@@ -156,6 +160,16 @@ template <PageTableFormat F>
           }
           path.Add(RestrictingBits(f, v.raw, l));
           table = f.TableOa(v.raw, l);
+          if constexpr (HasLevelSkipping<F>()) {
+            // A PDE that skips levels (geometry.h): the skipped index bits
+            // must be zero; the walk resumes at the level pointed to.
+            const Level next = NextTableLevel(f, v.raw, l);
+            if ((va.value() & SkippedVaMask(f, l, next)) != 0) {
+              res.fault = {FaultKind::kNotPresent, SkipFaultLevel(f, va, l, next)};
+              return res;
+            }
+            lv = next.value() + 1;
+          }
           continue;
         }
         case EntryKind::kLeaf: {

@@ -134,7 +134,9 @@ void ForEachLeaf(const F& f, PhysMem* mem, Oa root, OnLeaf&& on_leaf, OnProblem&
           case EntryKind::kTable: {
             PathBits below = path;
             below.Add(RestrictingBits(f, v.raw, l));
-            if (!Visit(f.TableOa(v.raw, l), l.Below(), low, below)) return false;
+            // An entry that skips levels maps only the first part of its
+            // span, which is exactly the lower table's span from `low`.
+            if (!Visit(f.TableOa(v.raw, l), NextTableLevel(f, v.raw, l), low, below)) return false;
             continue;
           }
         }
@@ -152,8 +154,10 @@ struct TreeStats {
 };
 
 // Structural invariants of a tree built by ptsim's own operations: every
-// table pointer leads to a live table of the right level, owner and size,
-// no table is reachable twice, and no entry is invalid.
+// table pointer leads to a live table of the right level (the level it
+// names, for an entry that skips levels), owner and size, no table is
+// reachable twice, no entry is invalid, and entries skip levels only in a
+// configuration whose operations build skips.
 template <PageTableFormat F>
 absl::StatusOr<TreeStats> CheckTree(const F& f, PhysMem* mem, const TableAllocator& alloc, Oa root,
                                     uint32_t owner) {
@@ -202,9 +206,16 @@ absl::StatusOr<TreeStats> CheckTree(const F& f, PhysMem* mem, const TableAllocat
             i += LowMask(size - item);
             continue;
           }
-          case EntryKind::kTable:
-            if (auto st = CheckTable(f.TableOa(v.raw, l), l.Below(), low, ep.addr()); !st.ok()) return st;
+          case EntryKind::kTable: {
+            const Level next = NextTableLevel(f, v.raw, l);
+            if (next != l.Below() && !BuildsSkips(f)) {
+              return absl::InternalError(absl::StrFormat(
+                  "entry at %#x (level %d) %#x skips to a level-%d table, but this configuration builds no skips",
+                  ep.addr().value(), l.value(), v.raw, next.value()));
+            }
+            if (auto st = CheckTable(f.TableOa(v.raw, l), next, low, ep.addr()); !st.ok()) return st;
             continue;
+          }
         }
       }
       return absl::OkStatus();

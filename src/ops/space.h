@@ -17,7 +17,26 @@
 //   * a replicated leaf (geometry.h) is written, rewritten and cleared
 //     entry by entry in ascending order; splitting it changes its size, and
 //     for formats that declare kReplicaBreakBeforeMake every entry is first
-//     cleared and the group invalidated before the new entries are written.
+//     cleared and the group invalidated before the new entries are written;
+//   * an entry that skips levels (geometry.h) is replaced, when a map needs
+//     the part of its span it does not map, by an entry pointing to a new
+//     table one level down whose first entry points to the same child
+//     (skipping one level fewer): the new table is filled before the
+//     release store publishes it, and every VA translates as before.
+//
+// Level skipping policy (formats with the optional members of geometry.h).
+// Map builds a skipping entry only when BuildsSkips() (a format knob, off by
+// default) and only where it creates a new table for an empty entry: the
+// new table is put at the lowest level whose span, counted from the
+// entry's first address, holds the entry's part of the range with room to
+// spare (so no leaf the best-fit choice wants lies above that level). Map
+// into an existing skipping entry descends when the range lies strictly
+// inside the part it maps, and otherwise first "unskips" it as above,
+// one level at a time. Unmap and protect visit only the part a skipping
+// entry maps, and free its table when it becomes empty, as any other. No
+// operation ever merges tables into a skip. Leaves, and so the reference
+// model, are exactly those of the same operations without skips; only the
+// tables differ.
 //
 // Internally addresses are "low" VAs: the translated bits only. A valid
 // range never crosses the hole between the halves of a sign-extended space,
@@ -165,6 +184,25 @@ class Space {
     EntryPtr<F> At(const Space& s, uint64_t i) const { return s.Entry(table, level, first + i); }
   };
 
+  // The table a kTable entry points to, and the part of the entry's span
+  // it maps: all of it, or for an entry that skips levels the first
+  // ItemLg2(level + 1) bytes (geometry.h).
+  struct Child {
+    Oa table;
+    Level level;
+    LRange span;
+    bool Holds(LRange r) const { return span.first <= r.first && r.last <= span.last; }
+  };
+  Child ChildOf(EntryVal<F> v, Level l, LRange e) const {
+    const Level next = NextTableLevel(f_, v.raw, l);
+    return {f_.TableOa(v.raw, l), next, {e.first, e.first + LowMask(f_.ItemLg2(next) + f_.IndexLg2(next))}};
+  }
+  static std::optional<LRange> Clip(LRange a, LRange b) {
+    const LRange c{std::max(a.first, b.first), std::min(a.last, b.last)};
+    if (c.first > c.last) return std::nullopt;
+    return c;
+  }
+
   LRange Low(VaRange r) const {
     const uint64_t m = LowMask(f_.VaBits());
     return {r.first.value() & m, r.last.value() & m};
@@ -213,16 +251,20 @@ class Space {
 
   absl::Status CheckSplitAt(uint64_t low) const {
     Oa table = root_;
-    for (Level l = f_.TopLevel();; l = l.Below()) {
+    for (Level l = f_.TopLevel();;) {
       const EntryVal<F> v = Entry(table, l, (low >> f_.ItemLg2(l)) & LowMask(f_.IndexLg2(l)))
                                 .Load(std::memory_order_acquire);
       switch (f_.Classify(v.raw, l)) {
         case EntryKind::kEmpty:
         case EntryKind::kInvalid:
           return absl::OkStatus();
-        case EntryKind::kTable:
+        case EntryKind::kTable: {
+          const Level next = NextTableLevel(f_, v.raw, l);
+          if ((low & SkippedVaMask(f_, l, next)) != 0) return absl::OkStatus();  // nothing maps it
           table = f_.TableOa(v.raw, l);
+          l = next;
           continue;
+        }
         case EntryKind::kLeaf:
           break;
       }
@@ -275,16 +317,18 @@ class Space {
 
   bool AnyLeafIn(Oa table, Level l, LRange r) {
     bool found = false;
-    (void)ForEntries(table, l, r, [&](const EntryPtr<F>& ep, LRange, LRange sub) {
+    (void)ForEntries(table, l, r, [&](const EntryPtr<F>& ep, LRange e, LRange sub) {
       // ORDERING: acquire pairs with the release that published a child
       // table, so its contents are seen before we descend.
       const EntryVal<F> v = ep.Load(std::memory_order_acquire);
       switch (f_.Classify(v.raw, l)) {
         case EntryKind::kEmpty:
           break;
-        case EntryKind::kTable:
-          found = AnyLeafIn(f_.TableOa(v.raw, l), l.Below(), sub);
+        case EntryKind::kTable: {
+          const Child c = ChildOf(v, l, e);
+          if (const std::optional<LRange> in = Clip(sub, c.span)) found = AnyLeafIn(c.table, c.level, *in);
           break;
+        }
         case EntryKind::kLeaf:
         case EntryKind::kInvalid:
           found = true;
@@ -344,17 +388,62 @@ class Space {
           return absl::OutOfRangeError(absl::StrFormat("oa %#x does not fit a level-%d leaf (%d address bits)",
                                                        e.first + ctx.delta, l.value(), LeafOaBits(f_, l)));
         }
-        auto child = AllocTable(l.Below());
+        const Level next = NewTableLevel(l, e, sub);
+        auto child = AllocTable(next);
         if (!child.ok()) return child.status();
         // ORDERING: release publishes the zeroed table before the pointer.
-        v = {f_.EncodeTable(l, *child), l};
+        v = {EncodeTableTo(f_, l, next, *child), l};
         ep.Store(v, std::memory_order_release);
         kind = EntryKind::kTable;
       }
       PTSIM_CHECK(kind == EntryKind::kTable, "%s: map found a %s entry %#x at level %d after the overlap check",
                   F::kName, EntryKindName(kind), v.raw, l.value());
-      return MapIn(ctx, f_.TableOa(v.raw, l), l.Below(), sub);
+      Child c = ChildOf(v, l, e);
+      if (c.level != l.Below() && !HoldsStrictly(c.span, sub)) {
+        auto unskipped = Unskip(ep, l, e, c);
+        if (!unskipped.ok()) return unskipped.status();
+        c = ChildOf(*unskipped, l, e);
+      }
+      return MapIn(ctx, c.table, c.level, sub);
     });
+  }
+
+  // Whether `span` holds r and is larger than it: then every leaf the
+  // best-fit choice takes for r is smaller than span, so it lies at or
+  // below the level of a table whose span that is.
+  static bool HoldsStrictly(LRange span, LRange r) {
+    return span.first <= r.first && r.last <= span.last && (span.first != r.first || span.last != r.last);
+  }
+
+  // The level of a new table for the empty entry e at level l, to map sub:
+  // l - 1, or with skips the lowest level whose span from e.first holds
+  // sub strictly (see the policy at the top).
+  Level NewTableLevel(Level l, LRange e, LRange sub) const {
+    Level next = l.Below();
+    if (!BuildsSkips(f_)) return next;
+    while (!next.IsBottom() && HoldsStrictly({e.first, e.first + LowMask(f_.ItemLg2(next))}, sub)) {
+      next = next.Below();
+    }
+    return next;
+  }
+
+  // Replaces the skipping entry at ep (level l, span e, pointing to c) by
+  // one pointing to a new level l - 1 table whose first entry points to c,
+  // skipping one level fewer; returns the new entry.
+  absl::StatusOr<EntryVal<F>> Unskip(const EntryPtr<F>& ep, Level l, LRange e, const Child& c) {
+    const Level mid_level = l.Below();
+    auto mid = AllocTable(mid_level);
+    if (!mid.ok()) return mid.status();
+    Entry(*mid, mid_level, 0)
+        .Store({EncodeTableTo(f_, mid_level, c.level, c.table), mid_level},
+               std::memory_order_relaxed);  // ORDERING: unpublished table
+    const EntryVal<F> v{EncodeTableTo(f_, l, mid_level, *mid), l};
+    // ORDERING: release publishes the new table's entry before the pointer.
+    ep.Store(v, std::memory_order_release);
+    // Translations are unchanged; a cached copy of the skipping entry would
+    // only miss the part about to be mapped, but drop it like a table.
+    Invalidate(e, true);
+    return v;
   }
 
   bool TableIsEmpty(Oa table, Level l) const {
@@ -464,9 +553,11 @@ class Space {
             continue;  // look at the entry again: a smaller leaf or a table
           }
           case EntryKind::kTable: {
-            const Oa child = f_.TableOa(v.raw, l);
-            if (auto st = VisitLeaves(child, l.Below(), sub, what, on_leaf, after); !st.ok()) return st;
-            after(ep, l, e, child);
+            const Child c = ChildOf(v, l, e);
+            const std::optional<LRange> in = Clip(sub, c.span);
+            if (!in) return absl::OkStatus();  // only the part a skipping entry does not map
+            if (auto st = VisitLeaves(c.table, c.level, *in, what, on_leaf, after); !st.ok()) return st;
+            after(ep, l, e, c);
             return absl::OkStatus();
           }
         }
@@ -483,12 +574,12 @@ class Space {
       --leaves_;
       Invalidate(g.span, false);
     };
-    auto free_if_empty = [&](const EntryPtr<F>& ep, Level at, LRange e, Oa child) {
-      if (!TableIsEmpty(child, at.Below())) return;
+    auto free_if_empty = [&](const EntryPtr<F>& ep, Level at, LRange e, const Child& child) {
+      if (!TableIsEmpty(child.table, child.level)) return;
       // Unhook, invalidate, and only then free (after the grace period).
       ep.Store({0, at}, std::memory_order_release);
       Invalidate(e, true);
-      env_.alloc->FreeDeferred(child);
+      env_.alloc->FreeDeferred(child.table);
     };
     return VisitLeaves(table, l, r, "unmap", clear, free_if_empty);
   }
@@ -506,7 +597,7 @@ class Space {
       }
       Invalidate(g.span, false);
     };
-    auto nothing = [](const EntryPtr<F>&, Level, LRange, Oa) {};
+    auto nothing = [](const EntryPtr<F>&, Level, LRange, const Child&) {};
     return VisitLeaves(table, l, r, "protect", rewrite, nothing);
   }
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 
+#include "src/base/check.h"
 #include "src/base/log2.h"
 #include "src/pt/format.h"
 
@@ -206,6 +207,91 @@ PartialLeaf PartialLeafPolicyOf(const F& f) {
   } else {
     return PartialLeaf::kSplit;
   }
+}
+
+// Level skipping (AMD IOMMU v1: a PDE whose Next Level is below its own
+// level minus one). A kTable entry at level l may point to a table of any
+// lower level `next`, not only l - 1. The walk goes straight there; the
+// VA bits that would have indexed the skipped levels (next + 1 .. l - 1)
+// are not translated by anything and must be zero. So an entry that skips
+// maps only the first ItemLg2(next + 1) bytes of its span, exactly as a
+// chain of tables at the skipped levels whose only present entries are
+// the first would; an address with a skipped bit set has no translation
+// through it and faults as the walk of that chain would: not present, at
+// the highest skipped level whose index is nonzero. A format with level
+// skipping declares three optional members:
+//
+//   Level NextTableLevel(Raw raw, Level l) const;
+//       for a kTable entry at level l: the level of the table it points
+//       to, below l (l - 1 when it skips nothing);
+//   Raw EncodeSkipTable(Level l, Level next, Oa table) const;
+//       an entry at level l pointing to the level-`next` table at `table`
+//       (next < l - 1), allowing everything below it, as EncodeTable does;
+//   bool BuildsSkips() const;
+//       whether the operations build skipping entries when they create a
+//       new chain of tables (a configuration knob; see ops/space.h). Trees
+//       that hold skips are walked, checked and changed correctly whether
+//       or not the operations build them.
+//
+// A format that has them can skip from any level to any lower one.
+// Without them every table entry points one level down.
+template <PageTableFormat F>
+constexpr bool HasLevelSkipping() {
+  return requires(const F f, typename F::Raw raw, Level l, Oa oa) {
+    { f.NextTableLevel(raw, l) } -> std::same_as<Level>;
+    { f.EncodeSkipTable(l, l, oa) } -> std::same_as<typename F::Raw>;
+    { f.BuildsSkips() } -> std::same_as<bool>;
+  };
+}
+
+// The level of the table a kTable entry at level l points to.
+template <PageTableFormat F>
+Level NextTableLevel(const F& f, typename F::Raw raw, Level l) {
+  if constexpr (HasLevelSkipping<F>()) {
+    const Level next = f.NextTableLevel(raw, l);
+    PTSIM_CHECK(next < l && !(next < Level(0)), "%s: a level-%d table entry points to level %d", F::kName,
+                l.value(), next.value());
+    return next;
+  } else {
+    return l.Below();
+  }
+}
+
+// A table entry at level l pointing to the level-`next` table at `table`.
+template <PageTableFormat F>
+typename F::Raw EncodeTableTo(const F& f, Level l, Level next, Oa table) {
+  if constexpr (HasLevelSkipping<F>()) {
+    if (next != l.Below()) return f.EncodeSkipTable(l, next, table);
+  }
+  PTSIM_CHECK(next == l.Below(), "%s cannot skip levels", F::kName);
+  return f.EncodeTable(l, table);
+}
+
+template <PageTableFormat F>
+bool BuildsSkips(const F& f) {
+  if constexpr (HasLevelSkipping<F>()) {
+    return f.BuildsSkips();
+  } else {
+    return false;
+  }
+}
+
+// The VA bits an entry at level l pointing to a level-`next` table skips:
+// those that index levels next + 1 .. l - 1; zero when it skips nothing.
+template <PageTableFormat F>
+uint64_t SkippedVaMask(const F& f, Level l, Level next) {
+  if (next.Above() == l) return 0;
+  return LowMask(f.ItemLg2(l)) & ~LowMask(f.ItemLg2(next.Above()));
+}
+
+// For a VA with skipped bits set: the highest skipped level whose index is
+// nonzero, where the walk of the equivalent chain of tables would fault.
+template <PageTableFormat F>
+Level SkipFaultLevel(const F& f, Va va, Level l, Level next) {
+  for (Level k = l.Below(); k > next; k = k.Below()) {
+    if (IndexOf(f, va, k) != 0) return k;
+  }
+  return next.Above();
 }
 
 // What one table entry at level l allows below it.
