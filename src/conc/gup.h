@@ -44,6 +44,7 @@ bool GupFast(World<F>& w, int space, Va va, bool write, bool pin) {
     if (seq & 1) return false;
   }
   w.m.IrqOff();
+  const uint64_t start = w.m.rt().Now();
   absl::InlinedVector<std::pair<EntryPtr<F>, EntryVal<F>>, kMaxLevels> path;
   Oa table = s.root;
   for (Level l = f.TopLevel();; l = l.Below()) {
@@ -52,7 +53,7 @@ bool GupFast(World<F>& w, int space, Va va, bool write, bool pin) {
     const uint64_t seen_at = w.m.rt().Now();
     switch (f.Classify(v.raw, l)) {
       case EntryKind::kEmpty:
-        w.CheckAbsent("gup-fast", key, va, seen_at);
+        w.CheckAbsent("gup-fast", key, va, start, seen_at);
         w.m.IrqOn();
         return false;
       case EntryKind::kInvalid:
@@ -68,7 +69,7 @@ bool GupFast(World<F>& w, int space, Va va, bool write, bool pin) {
       case EntryKind::kLeaf:
         break;
     }
-    w.CheckLive("gup-fast", key, va, l, v.raw, seen_at);
+    w.CheckLive("gup-fast", key, va, l, v.raw, start, seen_at);
     if (!Allows(f, v.raw, l, write, pin)) {
       w.m.IrqOn();
       return false;
@@ -130,7 +131,7 @@ bool GupSlow(World<F>& w, int space, Va va, bool write, bool pin) {
       }
       const EntryVal<F> cur = ep.Load(std::memory_order_relaxed);
       if (f.Classify(cur.raw, l) == EntryKind::kLeaf && Allows(f, cur.raw, l, write, pin)) {
-        w.CheckLive("gup-slow", key, va, l, cur.raw, w.m.rt().Now());
+        w.CheckLive("gup-slow", key, va, l, cur.raw, w.m.rt().Now(), w.m.rt().Now());
         const uint64_t head = f.LeafOa(cur.raw, l).value();
         PTSIM_CHECK(w.frames.TryGet(w.m, head), "a mapped frame 0x%x has no references", head);
         if (pin) w.frames.Pin(w.m, head);

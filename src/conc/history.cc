@@ -47,6 +47,15 @@ const HistoryEvent* History::At(int key, uint64_t va, uint64_t time) const {
   return found;
 }
 
+std::vector<const HistoryEvent*> History::InForce(int key, uint64_t va, uint64_t t0, uint64_t t1) const {
+  std::vector<const HistoryEvent*> out = {At(key, va, t0)};
+  for (const HistoryEvent& e : events_) {
+    if (e.time > t1) break;
+    if (e.time > t0 && e.key == key && Covers(e.m, va)) out.push_back(&e);
+  }
+  return out;
+}
+
 const HistoryEvent* History::Current(int key, uint64_t va) const {
   return At(key, va, UINT64_MAX);
 }

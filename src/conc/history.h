@@ -49,6 +49,9 @@ class History {
   // The event in force for `va` at `time` (after every event with
   // time <= `time`), or null if nothing ever mapped it.
   const HistoryEvent* At(int key, uint64_t va, uint64_t time) const;
+  // The events in force for `va` at some instant of [t0, t1]: the one at
+  // t0 (null if nothing had mapped it), then every later one up to t1.
+  std::vector<const HistoryEvent*> InForce(int key, uint64_t va, uint64_t t0, uint64_t t1) const;
   // The event in force now.
   const HistoryEvent* Current(int key, uint64_t va) const;
   // Every mapping in force now, sorted by VA.

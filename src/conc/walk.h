@@ -37,22 +37,14 @@ AccessOutcome HwAccess(World<F>& w, int space, Va va, Access acc) {
     w.tlbs[self].FlushRange(key, va.value(), va.value());
   }
   w.m.HwWalkBegin();
+  const uint64_t start = w.m.rt().Now();
   const WalkResult r = Translate(f, w.mem, w.spaces[space].root, va, acc, MmuOptions{.update_ad = true});
   const uint64_t at = w.cpu[self].last_access;
   if (r.ok) {
     const Mapping mp{va.value() & ~LowMask(r.t.size_lg2), r.t.size_lg2, r.t.oa.value() & ~LowMask(r.t.size_lg2),
                      PermBits(r.t.attrs)};
-    uint64_t version = 0;
-    if (w.m.rt().deterministic()) {
-      const HistoryEvent* e = w.HistoryAt(key, va, at);
-      if (e == nullptr || !e->present || e->m != mp) {
-        w.Fail("not-live",
-               absl::StrFormat("cpu%d's hardware walk of 0x%x translated %s at step %d, but then the history had %s",
-                               self, va.value(), mp.ToString(), at,
-                               e == nullptr ? "nothing" : (e->present ? e->m.ToString() : "it cleared")));
-      }
-      version = e->version;
-    }
+    const HistoryEvent* e = w.CheckLive("hardware walk", key, va, mp, start, at);
+    const uint64_t version = e == nullptr ? 0 : e->version;
     w.tlbs[self].Insert({key, mp, version});
     out.ok = true;
     out.t = r.t;
@@ -60,7 +52,7 @@ AccessOutcome HwAccess(World<F>& w, int space, Va va, Access acc) {
     out.fault = r.fault;
     switch (r.fault.kind) {
       case FaultKind::kNotPresent:
-        w.CheckAbsent("hardware walk", key, va, at);
+        w.CheckAbsent("hardware walk", key, va, start, at);
         break;
       case FaultKind::kPermission:
         break;

@@ -188,23 +188,40 @@ class World final : public MemObserver {
     Fail("not-a-table", absl::StrFormat("cpu%d accessed 0x%x, which lies in no table", m.self(), addr.value()));
   }
 
-  // A lockless reader saw `raw` for `va` at `time`: it must be what the
-  // history says was in force then (DESIGN.md §8, oracle 4).
-  void CheckLive(std::string_view who, int key, Va va, Level l, Raw raw, uint64_t time) {
-    if (!m.rt().deterministic()) return;
-    const HistoryEvent* e = HistoryAt(key, va, time);
-    const Mapping seen = MappingOf(va, l, raw);
-    if (e != nullptr && e->present && e->m == seen) return;
-    Fail("not-live", absl::StrFormat("cpu%d %s saw %s at step %d, but then the history had %s", m.self(), who,
-                                     seen.ToString(), time,
-                                     e == nullptr ? "nothing" : (e->present ? e->m.ToString() : "it cleared")));
+  // A lockless reader that started at `since` saw `raw` for `va` at `time`:
+  // it must be what the history had in force at some instant of
+  // [since, time] (DESIGN.md §8, oracle 4). A window, not the instant of
+  // the read, because a reader that got a table pointer before a remove
+  // unhooked that table goes on reading the detached table, which keeps
+  // what it held when it was unhooked; the history follows the live tree.
+  // Returns the matching event (for its version), or null when there is no
+  // history to check against.
+  const HistoryEvent* CheckLive(std::string_view who, int key, Va va, Level l, Raw raw, uint64_t since,
+                                uint64_t time) {
+    return CheckLive(who, key, va, MappingOf(va, l, raw), since, time);
   }
-  void CheckAbsent(std::string_view who, int key, Va va, uint64_t time) {
+  const HistoryEvent* CheckLive(std::string_view who, int key, Va va, const Mapping& seen, uint64_t since,
+                                uint64_t time) {
+    if (!m.rt().deterministic()) return nullptr;
+    const std::vector<const HistoryEvent*> in_force = HistoryIn(key, va, since, time);
+    for (auto it = in_force.rbegin(); it != in_force.rend(); ++it)
+      if (*it != nullptr && (*it)->present && (*it)->m == seen) return *it;
+    const HistoryEvent* e = in_force.back();
+    Fail("not-live", absl::StrFormat("cpu%d %s saw %s at step %d, but at no step of [%d, %d] did the history have "
+                                     "it (at step %d: %s)",
+                                     m.self(), who, seen.ToString(), time, since, time, time,
+                                     e == nullptr ? "nothing" : (e->present ? e->m.ToString() : "it cleared")));
+    return nullptr;
+  }
+  void CheckAbsent(std::string_view who, int key, Va va, uint64_t since, uint64_t time) {
     if (!m.rt().deterministic()) return;
-    const HistoryEvent* e = HistoryAt(key, va, time);
-    if (e == nullptr || !e->present) return;
-    Fail("lost-mapping", absl::StrFormat("cpu%d %s found va 0x%x unmapped at step %d, but the history had %s",
-                                         m.self(), who, va.value(), time, e->m.ToString()));
+    const std::vector<const HistoryEvent*> in_force = HistoryIn(key, va, since, time);
+    for (const HistoryEvent* e : in_force)
+      if (e == nullptr || !e->present) return;
+    Fail("lost-mapping", absl::StrFormat("cpu%d %s found va 0x%x unmapped at step %d, but at every step of [%d, %d] "
+                                         "the history had it mapped (at step %d: %s)",
+                                         m.self(), who, va.value(), time, since, time, time,
+                                         in_force.back()->m.ToString()));
   }
 
   // After an operation that flushed at `flush_time` returns: no TLB may
@@ -241,6 +258,10 @@ class World final : public MemObserver {
   const HistoryEvent* HistoryAt(int key, Va va, uint64_t time) {
     std::lock_guard<std::mutex> g(history_mu_);
     return history.At(key, va.value(), time);
+  }
+  std::vector<const HistoryEvent*> HistoryIn(int key, Va va, uint64_t since, uint64_t time) {
+    std::lock_guard<std::mutex> g(history_mu_);
+    return history.InForce(key, va.value(), since, time);
   }
 
   // Fresh data frames for fork's eager copies of pinned pages.
