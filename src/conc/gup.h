@@ -53,7 +53,7 @@ bool GupFast(World<F>& w, int space, Va va, bool write, bool pin) {
     const uint64_t seen_at = w.m.rt().Now();
     switch (f.Classify(v.raw, l)) {
       case EntryKind::kEmpty:
-        w.CheckAbsent("gup-fast", key, va, start, seen_at);
+        w.CheckAbsent("gup-fast", key, va, l, start, seen_at);
         w.m.IrqOn();
         return false;
       case EntryKind::kInvalid:

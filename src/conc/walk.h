@@ -52,7 +52,7 @@ AccessOutcome HwAccess(World<F>& w, int space, Va va, Access acc) {
     out.fault = r.fault;
     switch (r.fault.kind) {
       case FaultKind::kNotPresent:
-        w.CheckAbsent("hardware walk", key, va, start, at);
+        w.CheckAbsent("hardware walk", key, va, r.fault.level, start, at);
         break;
       case FaultKind::kPermission:
         break;
