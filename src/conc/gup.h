@@ -94,7 +94,7 @@ bool GupFast(World<F>& w, int space, Va va, bool write, bool pin) {
       w.frames.Put(w.m, head);
       return false;
     }
-    w.cpu[w.m.self()].held.push_back({head, pin, space, va});
+    w.cpu[w.m.self()].held.push_back({head, pin, space, va, w.m.rt().Now()});
     return true;
   }
 }
@@ -135,7 +135,7 @@ bool GupSlow(World<F>& w, int space, Va va, bool write, bool pin) {
         const uint64_t head = f.LeafOa(cur.raw, l).value();
         PTSIM_CHECK(w.frames.TryGet(w.m, head), "a mapped frame 0x%x has no references", head);
         if (pin) w.frames.Pin(w.m, head);
-        w.cpu[w.m.self()].held.push_back({head, pin, space, va});
+        w.cpu[w.m.self()].held.push_back({head, pin, space, va, w.m.rt().Now()});
         got = true;
       }
       lock.Unlock(w.m);

@@ -137,6 +137,11 @@ std::optional<Violation> CheckQuiescent(World<F>& w) {
       ++held[h.head].first;
       held[h.head].second += h.pinned;
       if (!h.pinned) continue;
+      // Unmapped since the pin: whatever maps the address now is another
+      // mapping, which the pin does not constrain (munmap, then mmap).
+      const std::vector<const HistoryEvent*> since = w.HistoryIn(w.KeyOf(h.space, h.va), h.va, h.since, UINT64_MAX);
+      if (std::any_of(since.begin(), since.end(), [](const HistoryEvent* e) { return e == nullptr || !e->present; }))
+        continue;
       const std::vector<Mapping>& leaves = w.IsKernel(h.va) ? kernel : user_of[h.space];
       for (const Mapping& mp : leaves) {
         const bool covers = h.va.value() >= mp.va && h.va.value() - mp.va < (uint64_t{1} << mp.size_lg2);

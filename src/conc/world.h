@@ -68,6 +68,7 @@ class World final : public MemObserver {
     bool pinned;
     int space;
     Va va;
+    uint64_t since;  // Now() when it was taken
   };
   struct CpuCtx {
     std::vector<Held> held;
