@@ -1,6 +1,7 @@
 #include "src/harness/race_mutator.h"
 
 #include <algorithm>
+#include <iterator>
 #include <random>
 
 #include "src/harness/codec.h"
@@ -52,6 +53,7 @@ enum Mutation {
   kOpKind,
   kOpCpu,
   kDupOp,
+  kCloneOp,        // the same op on another CPU: the essence of a race
   kDropOp,
   kNudgeRun,       // a tape byte's run length +- a few points
   kTapeCpu,
@@ -62,7 +64,8 @@ enum Mutation {
 };
 // Relative weights: most mutations move preemptions or aim ops at each
 // other; libFuzzer's own keep the rest of the input space reachable.
-constexpr int kWeights[] = {4, 3, 1, 1, 1, 1, 4, 1, 2, 1, 1, 1};
+constexpr int kWeights[] = {4, 3, 1, 1, 1, 2, 1, 4, 1, 2, 1, 1, 1};
+static_assert(std::size(kWeights) == kSetup + 1, "a weight per mutation");
 
 class Rng {
  public:
@@ -107,6 +110,13 @@ bool MutateStructure(RaceBytes& r, Mutation m, Rng& rng) {
       std::array<uint8_t, 8> op = r.ops[rng.Below(nops)];
       SetBits(&op[kHead], 0x03, static_cast<uint8_t>(rng.Below(4)));
       SetBits(&op[kHead], 0x1c, static_cast<uint8_t>(rng.Below(8) << 2));
+      r.ops.insert(r.ops.begin() + static_cast<ptrdiff_t>(rng.Below(nops + 1)), op);
+      return true;
+    }
+    case kCloneOp: {
+      if (nops == 0 || nops >= kMaxRaceOps) return false;
+      std::array<uint8_t, 8> op = r.ops[rng.Below(nops)];
+      SetBits(&op[kHead], 0x03, static_cast<uint8_t>((op[kHead] & 3) + 1 + rng.Below(3)));
       r.ops.insert(r.ops.begin() + static_cast<ptrdiff_t>(rng.Below(nops + 1)), op);
       return true;
     }

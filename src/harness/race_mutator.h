@@ -7,7 +7,9 @@
 // bits. This mutator knows the binary layout (race_program.h) and, besides
 // handing the input to libFuzzer's own mutations some of the time, it
 //   * aims one op at another's address (unit, index, count and space);
-//   * changes an op's kind or CPU, duplicates or deletes an op;
+//   * changes an op's kind or CPU, duplicates or deletes an op, or runs the
+//     same op on another CPU (remove against remove, populate against
+//     populate);
 //   * nudges a tape byte's run length by a few points, changes its CPU,
 //     inserts, deletes or truncates tape bytes;
 //   * changes the setup byte (CPU count, freeing scheme, shootdown style).
