@@ -2,11 +2,29 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 
 namespace ptsim {
 
 void PutLe(std::vector<uint8_t>* out, uint64_t v, int n) {
   for (int i = 0; i < n; ++i) out->push_back(static_cast<uint8_t>(v >> (8 * i)));
+}
+
+absl::Status TextLine::Error(absl::string_view what) const {
+  return absl::InvalidArgumentError(absl::StrFormat("line %d: %s: '%s'", number, what, text));
+}
+
+std::vector<TextLine> TextLines(absl::string_view text) {
+  std::vector<TextLine> out;
+  int number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++number;
+    if (size_t hash = line.find('#'); hash != absl::string_view::npos) line = line.substr(0, hash);
+    std::vector<absl::string_view> words = absl::StrSplit(line, absl::ByAnyChar(" \t\r"), absl::SkipEmpty());
+    if (!words.empty()) out.push_back({number, line, std::move(words)});
+  }
+  return out;
 }
 
 bool ParseU64(absl::string_view t, uint64_t* v) {

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "src/any/any_format.h"
@@ -38,6 +39,17 @@ class ByteReader {
 };
 
 void PutLe(std::vector<uint8_t>* out, uint64_t v, int n);
+
+// One line of a text program: its number (from 1), the text without its
+// '#' comment, and its words. Error() prefixes the line for messages.
+struct TextLine {
+  int number = 0;
+  absl::string_view text;
+  std::vector<absl::string_view> words;
+  absl::Status Error(absl::string_view what) const;
+};
+// The non-blank lines of `text` (views into it).
+std::vector<TextLine> TextLines(absl::string_view text);
 
 // Hex with 0x, or decimal.
 bool ParseU64(absl::string_view t, uint64_t* v);

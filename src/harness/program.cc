@@ -196,15 +196,9 @@ std::string ToText(const Program& p) {
 absl::StatusOr<Program> ParseText(std::string_view text) {
   Program p;
   const FormatEntry* e = nullptr;
-  int line_no = 0;
-  for (absl::string_view line : absl::StrSplit(Sv(text), '\n')) {
-    ++line_no;
-    if (size_t hash = line.find('#'); hash != absl::string_view::npos) line = line.substr(0, hash);
-    std::vector<absl::string_view> w = absl::StrSplit(line, absl::ByAnyChar(" \t\r"), absl::SkipEmpty());
-    if (w.empty()) continue;
-    auto err = [&](const std::string& what) {
-      return absl::InvalidArgumentError(absl::StrFormat("line %d: %s: '%s'", line_no, what, StdSv(line)));
-    };
+  for (const TextLine& t : TextLines(Sv(text))) {
+    const std::vector<absl::string_view>& w = t.words;
+    auto err = [&](const std::string& what) { return t.Error(what); };
     if (w[0] == "format") {
       if (w.size() != 2) return err("expected 'format NAME'");
       if (e != nullptr) return err("format given twice");
