@@ -339,7 +339,9 @@ class WalkerSection {
     lock_.ReadLock(w_.m);
     w_.m.RcuReadLock();
   }
-  ~WalkerSection() {
+  // Its points may throw SimAbort when another CPU ended the run while this
+  // one was switched out there (scheduler.h); during unwinding they do not.
+  ~WalkerSection() noexcept(false) {
     w_.m.RcuReadUnlock();
     lock_.ReadUnlock(w_.m);
   }
