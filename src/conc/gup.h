@@ -161,6 +161,7 @@ template <PageTableFormat F>
 void ReleaseHeld(World<F>& w) {
   auto& held = w.cpu[w.m.self()].held;
   for (const auto& h : held) {
+    w.CheckPinReleased(h);
     if (h.pinned) w.frames.Unpin(w.m, h.head);
     w.frames.Put(w.m, h.head);
   }

@@ -233,6 +233,26 @@ class World final : public MemObserver {
                                          in_force.back()->m.ToString()));
   }
 
+  // When a pin is released: while it was held, the mapping it was taken
+  // through must have stayed writable, unless the address was unmapped
+  // meanwhile (munmap, then mmap: a new mapping the pin does not
+  // constrain). A page fork write-protected while pinned has diverged from
+  // what the pin's holder writes (B7); quiescence checks the pins still held.
+  void CheckPinReleased(const Held& h) {
+    if (!m.rt().deterministic() || !h.pinned) return;
+    const std::vector<const HistoryEvent*> held_for = HistoryIn(KeyOf(h.space, h.va), h.va, h.since, m.rt().Now());
+    for (const HistoryEvent* e : held_for)
+      if (e == nullptr || !e->present) return;
+    for (const HistoryEvent* e : held_for) {
+      if (e->m.oa == h.head && !LeafAttrs::FromBits(e->m.perms).Has(Attr::kWrite)) {
+        Fail("pin-coherence", absl::StrFormat("cpu%d pinned frame 0x%x through va 0x%x of space %d for writing at step "
+                                              "%d, and while it held the pin the page was mapped read-only there "
+                                              "(%s): fork write-protected a pinned page",
+                                              m.self(), h.head, h.va.value(), h.space, h.since, e->m.ToString()));
+      }
+    }
+  }
+
   // After an operation that flushed at `flush_time` returns: no TLB may
   // still hold a leaf of [first, last] that was gone by then.
   void CheckNoStaleTlb(std::string_view op, int key, Va first, Va last, uint64_t flush_time) {
