@@ -14,8 +14,10 @@
 // replays with them.
 //
 // Mutations: a structure-aware custom mutator (harness/race_mutator.h) aims
-// ops at each other's addresses and moves preemptions by a few points; some
-// of the time it hands the input to libFuzzer's own mutations.
+// ops at each other's addresses, moves preemptions by a few points, and,
+// after running the input once to see its interleaving, preempts it at one
+// exact point; some of the time it hands the input to libFuzzer's own
+// mutations.
 //
 // Interleaving coverage: each context switch adds the pair (what the old CPU
 // just did, what the new one is about to do), split by whether the two touch
@@ -44,10 +46,34 @@ uint8_t g_interleavings[1 << 12];
 // libFuzzer's own mutator; absent (null) in the standalone and AFL++ builds.
 extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size) __attribute__((weak));
 
+namespace {
+
+ptsim::Arena& SharedArena() {
+  static ptsim::Arena* arena = new ptsim::Arena();
+  return *arena;
+}
+
+// The custom mutator's probe: runs an input exactly as TestOneInput does
+// (same options, so the same scheduling points), keeping the trace.
+bool Probe(absl::Span<const uint8_t> data, ptsim::ScheduleLog* log) {
+  ptsim::RaceProgram p = ptsim::DecodeRace(data, g_opts.decode);
+  g_opts.Apply(&p);
+  ptsim::RaceRunOptions ro = g_opts.run;
+  ro.keep_trace = true;
+  absl::StatusOr<ptsim::RaceReport> r = ptsim::RunRace(p, SharedArena(), ro);
+  if (!r.ok()) return false;
+  log->cpu_of_step.clear();
+  for (const ptsim::TraceEvent& e : r->trace) log->cpu_of_step.push_back(e.cpu);
+  log->decisions = std::move(r->decisions);
+  return true;
+}
+
+}  // namespace
+
 extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned int seed) {
   ptsim::ByteMutator fallback;
   if (LLVMFuzzerMutate != nullptr) fallback = LLVMFuzzerMutate;
-  return ptsim::MutateRace(data, size, max_size, seed, fallback);
+  return ptsim::MutateRace(data, size, max_size, seed, fallback, Probe);
 }
 
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
@@ -61,7 +87,7 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  static ptsim::Arena* arena = new ptsim::Arena();
+  ptsim::Arena* arena = &SharedArena();
   // Only 'R'-tagged inputs: `ptsim repro` recognises a race program by its
   // tag, so every crash file this writes replays there.
   if (size == 0 || data[0] != ptsim::kRaceTag) return 0;

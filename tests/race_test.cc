@@ -1,6 +1,7 @@
 // Race programs end to end: codecs, determinism, every format and scheme
 // clean without injected bugs, and the known bugs caught.
 #include <cstdint>
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -280,6 +281,111 @@ TEST(RaceCorpus, Seed004IsReportedAndEverySafeSchemeSurvivesTheSameInterleaving)
     EXPECT_TRUE(r.ok()) << FreeSchemeName(free) << "/" << ShootdownStyleName(shootdown) << "\n"
                         << FormatRaceReport(p, r);
   }
+}
+
+ScheduleLog LogOf(const RaceReport& r) {
+  ScheduleLog log;
+  for (const TraceEvent& e : r.trace) log.cpu_of_step.push_back(e.cpu);
+  log.decisions = r.decisions;
+  return log;
+}
+
+TEST(RaceMutator, EncodeRunGrantsExactlyThePoints) {
+  for (uint64_t n : {1, 31, 32, 33, 49, 224, 225, 300, 16384, 20000}) {
+    uint64_t sum = 0;
+    for (uint8_t b : EncodeRun(2, n)) {
+      EXPECT_EQ(b & 3, 2);
+      sum += RunLength(b >> 2);
+    }
+    EXPECT_EQ(sum, n);
+  }
+  EXPECT_THAT(EncodeRun(1, 49), ::testing::ElementsAre(TapeByte(1, 33), TapeByte(1, 0)));  // 48 + 1
+}
+
+// The preempting mutation's promise: the new tape replays the first `step`
+// points of the old run, then another CPU runs. Over every point of a run
+// of the corpus's racing pairs.
+TEST(RaceMutator, PreemptAtReplaysThePrefixThenSwitches) {
+  int points = 0, switched = 0;
+  for (const CorpusCase& c : RaceCorpus()) {
+    if (!c.inject.empty() || c.path.find("regressions") != std::string::npos) continue;
+    SCOPED_TRACE(c.path);
+    const RaceProgram p = MustParse(c.text);
+    const RaceReport base = MustRun(p);
+    const ScheduleLog log = LogOf(base);
+    for (uint64_t step : PreemptionPoints(log)) {
+      const unsigned to = (log.cpu_of_step[step - 1] + 1u) % static_cast<unsigned>(p.ncpus);
+      RaceProgram q = p;
+      q.schedule = PreemptAt(p.schedule, log, step, to, 63);
+      ASSERT_FALSE(q.schedule.empty()) << "step " << step;
+      const RaceReport r = MustRun(q);
+      ASSERT_GT(r.trace.size(), step);
+      for (uint64_t s = 0; s < step; ++s) {
+        ASSERT_EQ(r.trace[s].cpu, base.trace[s].cpu) << "step " << step << " point " << s + 1;
+        ASSERT_EQ(r.trace[s].object, base.trace[s].object) << "step " << step << " point " << s + 1;
+      }
+      ++points;
+      switched += r.trace[step].cpu != base.trace[step - 1].cpu;
+    }
+  }
+  std::printf("preemption points replayed: %d, switched there: %d\n", points, switched);
+  EXPECT_GT(points, 200);
+  // A CPU that cannot run at that point (it waits for a lock) is skipped.
+  EXPECT_GT(switched, points * 3 / 4);
+}
+
+// Each catalogued bug's program, with its schedule removed, is one
+// preemption away from its report: the mutation above reaches it in one
+// step, with the probability printed here.
+TEST(RaceMutator, EveryCataloguedBugIsOnePreemptionFromItsProgram) {
+  for (const CorpusCase& c : RaceCorpus()) {
+    if (c.inject.empty()) continue;
+    SCOPED_TRACE(c.path);
+    RaceProgram p = MustParse(c.text);
+    p.schedule.clear();
+    uint32_t bugs = 0;
+    ASSERT_TRUE(ParseInjectList(c.inject, &bugs).ok());
+    const RaceReport base = MustRun(p, bugs);
+    if (base.check == c.expect) continue;  // found in program order
+    const ScheduleLog log = LogOf(base);
+    const std::vector<uint64_t> points = PreemptionPoints(log);
+    int hits = 0, tries = 0;
+    for (uint64_t step : points) {
+      for (unsigned to = 0; to < static_cast<unsigned>(p.ncpus); ++to) {
+        if (to == log.cpu_of_step[step - 1]) continue;
+        for (unsigned run : {0u, 1u, 2u, 3u, 4u, 5u, 7u, 11u, 15u, 31u, 63u}) {
+          RaceProgram q = p;
+          q.schedule = PreemptAt(p.schedule, log, step, to, run);
+          ++tries;
+          hits += MustRun(q, bugs).check == c.expect;
+        }
+      }
+    }
+    std::printf("%s: %d of %d single preemptions report %s\n", c.inject.c_str(), hits, tries, c.expect.c_str());
+    EXPECT_GT(hits, 0) << "no single preemption reports " << c.expect;
+  }
+}
+
+// A pin released before quiescence is checked when it is released: fork
+// write-protecting the page while it was pinned is reported then, and the
+// same program without the bug passes.
+TEST(RaceOracle, PinCoherenceIsCheckedWhenThePinIsReleased) {
+  const std::vector<CorpusCase> corpus = RaceCorpus();
+  const auto it = std::find_if(corpus.begin(), corpus.end(),
+                               [](const CorpusCase& c) { return c.inject == "gup-no-fork-seq"; });
+  ASSERT_NE(it, corpus.end());
+  std::string text = it->text;
+  const size_t at = text.find("schedule ");
+  ASSERT_NE(at, std::string::npos);
+  text.insert(at, "cpu1 unpin\n");
+  const RaceProgram p = MustParse(text);
+  uint32_t bugs = 0;
+  ASSERT_TRUE(ParseInjectList("gup-no-fork-seq", &bugs).ok());
+  const RaceReport bad = MustRun(p, bugs);
+  EXPECT_EQ(bad.check, "pin-coherence") << FormatRaceReport(p, bad);
+  EXPECT_THAT(bad.message, HasSubstr("while it held the pin"));
+  const RaceReport clean = MustRun(p);
+  EXPECT_TRUE(clean.ok()) << FormatRaceReport(p, clean);
 }
 
 // Found by race_fuzzer: pinning a frame that two populates mapped at two

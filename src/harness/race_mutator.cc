@@ -61,11 +61,12 @@ enum Mutation {
   kDropTape,
   kTruncateTape,
   kSetup,
+  kPreempt,        // stop the run at one exact point (needs the probe)
 };
 // Relative weights: most mutations move preemptions or aim ops at each
 // other; libFuzzer's own keep the rest of the input space reachable.
-constexpr int kWeights[] = {4, 3, 1, 1, 1, 2, 1, 4, 1, 2, 1, 1, 1};
-static_assert(std::size(kWeights) == kSetup + 1, "a weight per mutation");
+constexpr int kWeights[] = {4, 3, 1, 1, 1, 2, 1, 4, 1, 2, 1, 1, 1, 8};
+static_assert(std::size(kWeights) == kPreempt + 1, "a weight per mutation");
 
 class Rng {
  public:
@@ -150,8 +151,34 @@ bool MutateStructure(RaceBytes& r, Mutation m, Rng& rng) {
     case kSetup:
       r.header.back() = rng.Byte();
       return true;
+    case kPreempt:
+      return false;  // MutateSchedule: it needs the whole input
   }
   return false;
+}
+
+// kPreempt: a point uniformly over the run, another CPU that still has work
+// after it, and a run for that CPU that is, half of the time, "until it
+// finishes or blocks" (the shape of most races: one operation stopped at
+// one point while another runs whole).
+bool MutateSchedule(absl::Span<const uint8_t> input, RaceBytes& r, Rng& rng, const ScheduleProbe& probe) {
+  ScheduleLog log;
+  if (!probe || !probe(input, &log)) return false;
+  const std::vector<uint64_t> points = PreemptionPoints(log);
+  if (points.empty()) return false;
+  const uint64_t step = points[rng.Below(points.size())];
+  const unsigned running = log.cpu_of_step[step - 1];
+  std::array<bool, kMaxCpus> later{};
+  for (size_t s = step; s < log.cpu_of_step.size(); ++s) later[log.cpu_of_step[s]] = true;
+  std::vector<unsigned> others;
+  for (int c = 0; c < kMaxCpus; ++c)
+    if (later[c] && c != static_cast<int>(running)) others.push_back(static_cast<unsigned>(c));
+  if (others.empty()) return false;
+  const unsigned run = rng.Below(2) ? 63 : static_cast<unsigned>(rng.Below(32));
+  std::vector<uint8_t> tape = PreemptAt(r.tape, log, step, others[rng.Below(others.size())], run);
+  if (tape.empty()) return false;
+  r.tape = std::move(tape);
+  return true;
 }
 
 size_t Store(const std::vector<uint8_t>& b, uint8_t* data, size_t max_size) {
@@ -162,7 +189,62 @@ size_t Store(const std::vector<uint8_t>& b, uint8_t* data, size_t max_size) {
 
 }  // namespace
 
-size_t MutateRace(uint8_t* data, size_t size, size_t max_size, uint32_t seed, const ByteMutator& fallback) {
+std::vector<uint8_t> EncodeRun(unsigned cpu, uint64_t points) {
+  std::vector<uint8_t> out;
+  while (points > 0) {
+    unsigned k = 0;
+    while (k + 1 < 63 && RunLength(k + 1) <= points) ++k;
+    out.push_back(TapeByte(cpu, k));
+    points -= RunLength(k);
+  }
+  return out;
+}
+
+std::vector<uint64_t> PreemptionPoints(const ScheduleLog& log) {
+  std::vector<uint64_t> out;
+  const uint64_t total = log.cpu_of_step.size();
+  for (size_t j = 0; j < log.decisions.size(); ++j) {
+    const Decision& d = log.decisions[j];
+    const uint64_t end = j + 1 < log.decisions.size() ? log.decisions[j + 1].step : total;
+    // Points d.step + 1 ... while the decided CPU keeps running, short of
+    // the last point of the run (nothing is left to preempt there).
+    for (uint64_t s = d.step + 1; s <= end && s < total; ++s) {
+      if (log.cpu_of_step[s - 1] != d.cpu) break;
+      out.push_back(s);
+    }
+  }
+  return out;
+}
+
+std::vector<uint8_t> PreemptAt(absl::Span<const uint8_t> tape, const ScheduleLog& log, uint64_t step, unsigned cpu,
+                               unsigned run) {
+  if (step == 0 || step >= log.cpu_of_step.size()) return {};
+  // The last decision before the point, whose run must reach it.
+  size_t j = log.decisions.size();
+  while (j > 0 && log.decisions[j - 1].step >= step) --j;
+  if (j == 0) return {};
+  const Decision& last = log.decisions[--j];
+  for (uint64_t s = last.step; s < step; ++s)
+    if (log.cpu_of_step[s] != last.cpu) return {};
+  std::vector<uint8_t> out;
+  for (size_t i = 0; i < j; ++i) {
+    const Decision& d = log.decisions[i];
+    // Past the tape's end the scheduler ran the chosen CPU until it
+    // finished or blocked: a byte that says exactly that.
+    const bool read = d.byte >= 0 && static_cast<size_t>(d.byte) < tape.size();
+    out.push_back(read ? tape[static_cast<size_t>(d.byte)] : TapeByte(static_cast<unsigned>(d.cpu), 63));
+  }
+  const std::vector<uint8_t> head = EncodeRun(static_cast<unsigned>(last.cpu), step - last.step);
+  out.insert(out.end(), head.begin(), head.end());
+  out.push_back(TapeByte(cpu, run));
+  // A bounded run hands the processor back to the preempted CPU: the other
+  // common race shape, one op stopped for a few points of another.
+  if (RunLength(run) != kRunForever) out.push_back(TapeByte(static_cast<unsigned>(last.cpu), 63));
+  return out;
+}
+
+size_t MutateRace(uint8_t* data, size_t size, size_t max_size, uint32_t seed, const ByteMutator& fallback,
+                  const ScheduleProbe& probe) {
   Rng rng(seed);
   RaceBytes r;
   if (max_size == 0) return 0;
@@ -175,7 +257,9 @@ size_t MutateRace(uint8_t* data, size_t size, size_t max_size, uint32_t seed, co
     return Store(b, data, max_size);
   }
   const Mutation m = rng.Pick();
-  if (!MutateStructure(r, m, rng)) {
+  const bool done = m == kPreempt ? MutateSchedule(absl::MakeConstSpan(data, size), r, rng, probe)
+                                  : MutateStructure(r, m, rng);
+  if (!done) {
     if (fallback) {
       size_t n = fallback(data, size, max_size);
       if (n > 0) data[0] = kRaceTag;  // stay a race program

@@ -12,7 +12,14 @@
 //     populate);
 //   * nudges a tape byte's run length by a few points, changes its CPU,
 //     inserts, deletes or truncates tape bytes;
-//   * changes the setup byte (CPU count, freeing scheme, shootdown style).
+//   * changes the setup byte (CPU count, freeing scheme, shootdown style);
+//   * given a probe that runs the input (the fuzzer's), preempts the run at
+//     one exact scheduling point chosen uniformly over the run: the new
+//     tape replays the run's decisions up to that point, then hands the
+//     processor to another CPU. Byte edits cannot do this: a preemption 49
+//     points into a run needs two bytes (48 + 1), and the bugs that need a
+//     CPU stopped between two adjacent points of an operation (fork between
+//     its pin check and its write-protect) sit behind exactly such a point.
 // Every result is an 'R'-tagged program no longer than max_size; the same
 // input and seed give the same result.
 #ifndef PTSIM_HARNESS_RACE_MUTATOR_H_
@@ -25,6 +32,7 @@
 #include <vector>
 
 #include "absl/types/span.h"
+#include "src/sched/scheduler.h"
 
 namespace ptsim {
 
@@ -42,9 +50,36 @@ std::vector<uint8_t> JoinRace(const RaceBytes& r);
 // libFuzzer's own mutation of a buffer (LLVMFuzzerMutate's signature).
 using ByteMutator = std::function<size_t(uint8_t* data, size_t size, size_t max_size)>;
 
+// What one run of a program did with its tape.
+struct ScheduleLog {
+  std::vector<uint8_t> cpu_of_step;  // [s] = the CPU that ran scheduling point s + 1
+  std::vector<Decision> decisions;   // Scheduler::decisions()
+};
+
+// Runs a program and fills in its log; false when it does not run (an
+// input error).
+using ScheduleProbe = std::function<bool(absl::Span<const uint8_t> program, ScheduleLog* log)>;
+
+// The tape bytes that run `cpu` for exactly `points` points (run lengths
+// taken greedily, largest first).
+std::vector<uint8_t> EncodeRun(unsigned cpu, uint64_t points);
+
+// The points at which PreemptAt can stop the running CPU: those inside a
+// run that began with a decision.
+std::vector<uint64_t> PreemptionPoints(const ScheduleLog& log);
+
+// A tape that takes `log`'s decisions (made with `tape`) until `step`
+// points have run, then hands the processor to `cpu` with run field `run`,
+// and after a bounded run back to the CPU it preempted. Empty when `step` is not one of PreemptionPoints. The first `step`
+// points then run as before, unless a CPU that was blocked becomes
+// runnable exactly where a long run is split.
+std::vector<uint8_t> PreemptAt(absl::Span<const uint8_t> tape, const ScheduleLog& log, uint64_t step, unsigned cpu,
+                               unsigned run);
+
 // Mutates data[0, size) in place into at most max_size bytes; returns the
 // new size. `fallback` is used for some mutations and may be empty.
-size_t MutateRace(uint8_t* data, size_t size, size_t max_size, uint32_t seed, const ByteMutator& fallback);
+size_t MutateRace(uint8_t* data, size_t size, size_t max_size, uint32_t seed, const ByteMutator& fallback,
+                  const ScheduleProbe& probe = {});
 
 }  // namespace ptsim
 

@@ -180,6 +180,7 @@ absl::StatusOr<RaceReport> RunRaceWith(const FormatConfig& cfg, const RaceProgra
   rep.switches = sched.switches();
   rep.tape_used = sched.tape_used();
   rep.trace = sched.trace();
+  rep.decisions = sched.decisions();
   for (const auto& v : outcomes) rep.outcomes.insert(rep.outcomes.end(), v.begin(), v.end());
   std::sort(rep.outcomes.begin(), rep.outcomes.end(),
             [](const RaceOpOutcome& a, const RaceOpOutcome& b) { return a.last_step < b.last_step; });

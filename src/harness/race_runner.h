@@ -41,6 +41,7 @@ struct RaceReport {
   uint64_t switches = 0;
   size_t tape_used = 0;
   std::vector<TraceEvent> trace;
+  std::vector<Decision> decisions;      // with the trace (keep_trace)
   std::vector<RaceOpOutcome> outcomes;  // in completion order
   std::string walk;                     // the failing address's walk, when there is one
 

@@ -103,15 +103,20 @@ int Scheduler::Choose(int self, bool may_stay) {
     if (only != self && quantum_ != kRunForever) quantum_ = 0;
     return only;
   }
+  const auto decided = [&](int byte, int c) {
+    if (opt_.keep_trace) decisions_.push_back({steps_, byte, c});
+    return c;
+  };
   if (tape_pos_ < tape_.size()) {
+    const int byte = static_cast<int>(tape_pos_);
     const uint8_t b = tape_[tape_pos_++];
     quantum_ = RunLength(b >> 2);
     for (int i = 0, c = (b & 3) % ncpus_; i < ncpus_; ++i, c = (c + 1) % ncpus_)
-      if (allowed(c)) return c;
+      if (allowed(c)) return decided(byte, c);
   }
   // Tape exhausted: keep running, else the lowest-numbered runnable CPU.
   quantum_ = kRunForever;
-  return may_stay && allowed(self) ? self : only;
+  return decided(-1, may_stay && allowed(self) ? self : only);
 }
 
 void Scheduler::SwitchTo(int self, int next, std::unique_lock<std::mutex>& lk) {

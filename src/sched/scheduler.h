@@ -57,6 +57,16 @@ struct TraceEvent {
   uint64_t object = 0;
 };
 
+// A scheduling decision taken where more than one CPU could run: the tape
+// byte it read (-1 once the tape had run out) and the CPU it chose. Kept
+// with the trace; the custom mutator replays a run's decisions to put a
+// preemption at an exact point (harness/race_mutator.h).
+struct Decision {
+  uint64_t step = 0;  // scheduling points completed when it was taken
+  int byte = -1;
+  int cpu = -1;
+};
+
 enum class RunEnd : uint8_t { kCompleted, kFinding, kDeadlock, kLivelock };
 const char* RunEndName(RunEnd e);
 
@@ -102,6 +112,8 @@ class Scheduler final : public Runtime {
   const std::string& message() const { return message_; }
   uint64_t trace_hash() const { return hash_.value(); }
   const std::vector<TraceEvent>& trace() const { return trace_; }
+  // Kept with the trace (SchedOptions::keep_trace).
+  const std::vector<Decision>& decisions() const { return decisions_; }
   uint64_t steps() const { return steps_; }
   uint64_t switches() const { return switches_; }
   size_t tape_used() const { return tape_pos_; }
@@ -140,6 +152,7 @@ class Scheduler final : public Runtime {
   uint64_t switches_ = 0;
   Fnv1a64 hash_;
   std::vector<TraceEvent> trace_;
+  std::vector<Decision> decisions_;
   RunEnd end_ = RunEnd::kCompleted;
   std::string message_;
   bool aborted_ = false;
