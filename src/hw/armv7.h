@@ -1,0 +1,256 @@
+// ARMv7-A short-descriptor hardware-faithful walk (src/formats/armv7_short.h).
+//
+// The format and the generic walker treat every domain as Client, use the
+// AFE = 0 access permissions only, and report format-neutral faults. This
+// layer applies the VMSAv7 rules to the raw descriptors and reports what a
+// processor writes into DFSR/IFSR and DFAR/IFAR.
+//
+// Source: ARM Architecture Reference Manual ARMv7-A and ARMv7-R edition
+// (DDI 0406C.d), chapter B3 "Virtual Memory System Architecture (VMSA)":
+//   * B3.5.1 "Short-descriptor translation table format descriptors" (the
+//     first- and second-level descriptor layouts; supersections have no
+//     domain field and are in domain 0);
+//   * B3.7.1 "Access permissions": Table B3-8 (AP[2:0], SCTLR.AFE = 0) and
+//     Table B3-9 (the simplified model, SCTLR.AFE = 1, AP[0] is the Access
+//     flag), "The Access flag";
+//   * B3.7.2 "Execute-never restrictions on instruction fetching" (XN, PXN,
+//     PXN in a page table descriptor; a location that is not readable at the
+//     current privilege cannot be executed either);
+//   * B3.7.3 "Domains" (DACR: 00 No access, 01 Client, 11 Manager; 10
+//     reserved);
+//   * B3.12.3 "The MMU fault-checking sequence" and B3.12 "Exception
+//     reporting in a VMSA implementation": translation, Access flag, domain
+//     and permission faults, each of section or page size, and the
+//     synchronous external abort on a translation table walk;
+//   * B3.13.3 "Short-descriptor translation table format FSR encodings"
+//     (DFSR/IFSR FS[4:0], Table B3-23), B4.1.52 DFSR (WnR, Domain).
+//
+// Fault checking order, as B3.12.3's sequence reads: fetch the first-level
+// descriptor (external abort; translation fault, section); for a page table
+// fetch the second-level descriptor (external abort; translation fault,
+// page); then the domain (domain fault); then the Access flag when
+// SCTLR.AFE = 1 (Access flag fault); then, in a Client domain only, the
+// permissions (permission fault). See docs/hw/armv7.md for the two points
+// where implementations (QEMU) differ.
+#ifndef PTSIM_HW_ARMV7_H_
+#define PTSIM_HW_ARMV7_H_
+
+#include <atomic>
+#include <cstdint>
+
+#include "src/formats/armv7_short.h"
+#include "src/mem/phys_mem.h"
+#include "src/pt/geometry.h"
+
+namespace ptsim::hw::armv7 {
+
+enum class Pl : uint8_t { kPl0, kPl1 };
+enum class Access : uint8_t { kRead, kWrite, kFetch };
+
+// DACR values, B3.7.3 (and B4.1.43 DACR).
+enum class DomainAccess : uint8_t { kNoAccess = 0b00, kClient = 0b01, kReserved = 0b10, kManager = 0b11 };
+
+struct Mode {
+  Pl pl = Pl::kPl1;
+  uint32_t dacr = 0x55555555;  // every domain Client, as the format assumes
+  bool afe = false;            // SCTLR.AFE
+};
+
+inline uint32_t DacrWith(uint32_t dacr, unsigned domain, DomainAccess a) {
+  const unsigned shift = 2 * domain;
+  return (dacr & ~(uint32_t{3} << shift)) | (uint32_t{static_cast<uint8_t>(a)} << shift);
+}
+
+// FS[4:0] values, B3.13.3 Table B3-23.
+enum class Fs : uint8_t {
+  kAccessFlagSection = 0b00011,
+  kTranslationSection = 0b00101,
+  kAccessFlagPage = 0b00110,
+  kTranslationPage = 0b00111,
+  kDomainSection = 0b01001,
+  kDomainPage = 0b01011,
+  kExternalAbortWalkL1 = 0b01100,
+  kExternalAbortWalkL2 = 0b01110,
+  kPermissionSection = 0b01101,
+  kPermissionPage = 0b01111,
+};
+const char* FsName(Fs fs);
+
+struct Fault {
+  Fs fs = Fs::kTranslationSection;
+  bool prefetch_abort = false;  // IFSR/IFAR (fetch), else DFSR/DFAR
+  bool wnr = false;             // DFSR.WnR: the faulting access was a write
+  uint8_t domain = 0;           // DFSR.Domain (valid for domain/permission/AF faults)
+  uint32_t far = 0;             // DFAR/IFAR: the faulting VA
+  int level = 1;                // ptsim level: 1 first level, 0 second level
+};
+
+struct Result {
+  bool ok = false;
+  Oa pa;
+  unsigned size_lg2 = 0;
+  int level = 0;
+  Fault fault;
+};
+
+// The simplified and the full permission model (B3.7.1 Tables B3-8, B3-9):
+// what the current PL may do.
+struct ApGrant {
+  bool read = false, write = false;
+};
+
+inline ApGrant GrantOf(unsigned ap, Pl pl, bool afe) {
+  const bool pl1 = pl == Pl::kPl1;
+  if (afe) {
+    // Table B3-9: AP[2] disables writes, AP[1] enables PL0 access; AP[0] is
+    // the Access flag, checked separately.
+    const bool ap2 = (ap & 0b100) != 0, ap1 = (ap & 0b010) != 0;
+    if (!pl1 && !ap1) return {};
+    return {true, !ap2};
+  }
+  // Table B3-8.
+  switch (ap) {
+    case 0b000:
+      return {};  // no access
+    case 0b001:
+      return pl1 ? ApGrant{true, true} : ApGrant{};  // PL1 RW
+    case 0b010:
+      return pl1 ? ApGrant{true, true} : ApGrant{true, false};  // PL1 RW, PL0 RO
+    case 0b011:
+      return {true, true};  // full access
+    case 0b100:
+      return {};  // reserved (UNPREDICTABLE): ptsim grants nothing
+    case 0b101:
+      return pl1 ? ApGrant{true, false} : ApGrant{};  // PL1 RO
+    case 0b110:   // PL1/PL0 RO (deprecated encoding)
+    case 0b111:
+      return {true, false};
+  }
+  return {};
+}
+
+// The walk for `va` from the 16 KiB first-level table at `ttb` (TTBR0 with
+// TTBCR.N = 0). Descriptor fields per B3.5.1.
+inline Result Walk(const fmt::ArmV7Short& f, PhysMem* mem, Oa ttb, uint32_t va, Access acc, const Mode& mode) {
+  Result res;
+  auto fail = [&](Fs fs, uint8_t domain, int level) {
+    res.ok = false;
+    res.fault = {fs, acc == Access::kFetch, acc == Access::kWrite, domain, va, level};
+    return res;
+  };
+  // First-level descriptor: TTBR0[31:14] | VA[31:20] | 00.
+  const Oa l1_addr = ttb + (uint64_t{va >> 20} << 2);
+  if (!mem->Contains(l1_addr, 4)) return fail(Fs::kExternalAbortWalkL1, 0, 1);
+  const uint32_t l1 = EntryPtr<fmt::ArmV7Short>(mem, l1_addr, Level(1)).Load(std::memory_order_acquire).raw;
+  const unsigned l1_type = l1 & 0b11;
+  // B3.5.1: bits[1:0] = 00 is a fault entry (translation fault, section).
+  if (l1_type == 0b00) return fail(Fs::kTranslationSection, 0, 1);
+  const bool section = l1_type != 0b01;
+  bool page_level = false;
+  unsigned domain = 0;
+  bool xn = false, pxn = false;
+  unsigned ap = 0;
+  int level = 1;
+  uint64_t pa_base = 0;
+  unsigned size_lg2 = 20;
+  if (section) {
+    // Section or supersection; bits[1:0] = 11 is a section with PXN = 1
+    // (implementations with the PXN extension, B3.5.1 note).
+    const bool super = (l1 >> 18) & 1;
+    // B3.5.1: a supersection has no domain field (bits 8:5 hold extended
+    // base address bits); it is in domain 0.
+    domain = super ? 0 : (l1 >> 5) & 0xf;
+    xn = (l1 >> 4) & 1;
+    pxn = l1_type == 0b11;
+    ap = ((l1 >> 10) & 0b11) | (((l1 >> 15) & 1) << 2);
+    size_lg2 = super ? 24 : 20;
+    pa_base = f.LeafOa(l1, Level(1)).value();
+  } else {
+    // Page table descriptor: domain in bits 8:5, PXN in bit 2, the
+    // second-level table at bits 31:10.
+    domain = (l1 >> 5) & 0xf;
+    const bool table_pxn = (l1 >> 2) & 1;
+    const Oa l2_addr = Oa(l1 & 0xfffffc00u) + (uint64_t{(va >> 12) & 0xff} << 2);
+    if (!mem->Contains(l2_addr, 4)) return fail(Fs::kExternalAbortWalkL2, static_cast<uint8_t>(domain), 0);
+    const uint32_t desc = EntryPtr<fmt::ArmV7Short>(mem, l2_addr, Level(0)).Load(std::memory_order_acquire).raw;
+    level = 0;
+    page_level = true;
+    const unsigned l2_type = desc & 0b11;
+    // B3.5.1: second-level bits[1:0] = 00 is a fault (translation, page).
+    if (l2_type == 0b00) return fail(Fs::kTranslationPage, static_cast<uint8_t>(domain), 0);
+    const bool large = l2_type == 0b01;
+    // Large page: XN bit 15; small page: XN bit 0. AP[1:0] bits 5:4, AP[2]
+    // bit 9 in both.
+    xn = large ? (desc >> 15) & 1 : desc & 1;
+    pxn = table_pxn;
+    ap = ((desc >> 4) & 0b11) | (((desc >> 9) & 1) << 2);
+    size_lg2 = large ? 16 : 12;
+    pa_base = f.LeafOa(desc, Level(0)).value();
+  }
+  const Fs domain_fs = page_level ? Fs::kDomainPage : Fs::kDomainSection;
+  const Fs af_fs = page_level ? Fs::kAccessFlagPage : Fs::kAccessFlagSection;
+  const Fs perm_fs = page_level ? Fs::kPermissionPage : Fs::kPermissionSection;
+  const auto dom = static_cast<uint8_t>(domain);
+  // B3.7.3: DACR field of the descriptor's domain. No access (and the
+  // reserved 10, which ptsim treats as No access) is a domain fault.
+  const unsigned da = (mode.dacr >> (2 * domain)) & 0b11;
+  if (da == static_cast<unsigned>(DomainAccess::kNoAccess) || da == static_cast<unsigned>(DomainAccess::kReserved)) {
+    return fail(domain_fs, dom, level);
+  }
+  // B3.7.1 "The Access flag": with SCTLR.AFE = 1, AP[0] = 0 means the
+  // Access flag is clear and the access faults (no hardware management).
+  if (mode.afe && (ap & 1) == 0) return fail(af_fs, dom, level);
+  // B3.7.3: a Manager domain is not checked against the permission bits
+  // (AP, XN, PXN).
+  if (da == static_cast<unsigned>(DomainAccess::kClient)) {
+    const ApGrant g = GrantOf(ap, mode.pl, mode.afe);
+    switch (acc) {
+      case Access::kRead:
+        if (!g.read) return fail(perm_fs, dom, level);
+        break;
+      case Access::kWrite:
+        if (!g.write) return fail(perm_fs, dom, level);
+        break;
+      case Access::kFetch:
+        // B3.7.2: XN forbids execution at every PL, PXN at PL1; a location
+        // without read access at the current PL is not executable.
+        if (!g.read || xn || (pxn && mode.pl == Pl::kPl1)) return fail(perm_fs, dom, level);
+        break;
+    }
+  }
+  res.ok = true;
+  res.pa = Oa(pa_base + (va & ((uint64_t{1} << size_lg2) - 1)));
+  res.size_lg2 = size_lg2;
+  res.level = level;
+  return res;
+}
+
+inline const char* FsName(Fs fs) {
+  switch (fs) {
+    case Fs::kAccessFlagSection:
+      return "access-flag-section";
+    case Fs::kTranslationSection:
+      return "translation-section";
+    case Fs::kAccessFlagPage:
+      return "access-flag-page";
+    case Fs::kTranslationPage:
+      return "translation-page";
+    case Fs::kDomainSection:
+      return "domain-section";
+    case Fs::kDomainPage:
+      return "domain-page";
+    case Fs::kExternalAbortWalkL1:
+      return "external-abort-walk-l1";
+    case Fs::kExternalAbortWalkL2:
+      return "external-abort-walk-l2";
+    case Fs::kPermissionSection:
+      return "permission-section";
+    case Fs::kPermissionPage:
+      return "permission-page";
+  }
+  return "?";
+}
+
+}  // namespace ptsim::hw::armv7
+
+#endif  // PTSIM_HW_ARMV7_H_
