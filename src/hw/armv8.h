@@ -175,8 +175,7 @@ inline constexpr uint64_t kUxnTable = uint64_t{1} << 60;
 inline constexpr uint64_t kApTable0 = uint64_t{1} << 61;
 inline constexpr uint64_t kApTable1 = uint64_t{1} << 62;
 
-template <typename F>
-int ArmLevelOf(Level l) {
+inline int ArmLevelOf(Level l) {
   return 3 - l.value();  // armv8_tables.h: ptsim level 0 is Arm L3
 }
 
@@ -320,7 +319,7 @@ inline LeafDecision S2Leaf(uint64_t raw, AccessKind acc, const Mode& m, bool ha,
 
 template <typename F>
 Result MakeFault(Result res, FaultType t, Level l, AccessKind acc, bool stage2) {
-  const int arm = ArmLevelOf<F>(l);
+  const int arm = ArmLevelOf(l);
   res.ok = false;
   res.fault = {t,
                arm,
@@ -387,7 +386,7 @@ Result WalkImpl(const F& f, PhysMem* mem, Oa root, Va va, AccessKind acc, bool s
           res.ok = true;
           res.oa = f.LeafOa(d.update, l) + va.Mod(lg2);
           res.size_lg2 = lg2;
-          res.arm_level = ArmLevelOf<F>(l);
+          res.arm_level = ArmLevelOf(l);
           res.desc = d.update;
           return res;
         }
