@@ -137,7 +137,7 @@ struct Expected {
 
 struct S1Case {
   uint64_t leaf = 0;    // only the permission bits
-  uint64_t tables = 0;  // hierarchical bits on the top table descriptor
+  uint64_t tables = 0;  // hierarchical bits on one table descriptor above the leaf
   Who who = Who::kEl1;
   bool pan = false, epan = false, wxn = false, ha = false, hd = false;
   AccessKind acc = AccessKind::kRead;
@@ -279,14 +279,16 @@ uint64_t TableAt(const F& f, Level l) {
   return kRoot + kTableStride * static_cast<uint64_t>(f.TopLevel().value() - l.value());
 }
 
-// Writes the path from the root to a leaf at `leaf_level` for `va`; the top
-// table descriptor carries `top_bits`. Returns the leaf's entry.
+// Writes the path from the root to a leaf at `leaf_level` for `va`; the
+// table descriptor at `bits_level` carries `table_bits` (the others none).
+// Returns the leaf's entry.
 template <typename F>
-EntryPtr<F> Install(const F& f, PhysMem* mem, Va va, Level leaf_level, uint64_t leaf_raw, uint64_t top_bits) {
+EntryPtr<F> Install(const F& f, PhysMem* mem, Va va, Level leaf_level, uint64_t leaf_raw, uint64_t table_bits,
+                    Level bits_level) {
   for (int lv = f.TopLevel().value(); lv > leaf_level.value(); --lv) {
     const Level l(lv);
     uint64_t raw = f.EncodeTable(l, Oa(TableAt(f, l.Below())));
-    if (l == f.TopLevel()) raw |= top_bits;
+    if (l == bits_level) raw |= table_bits;
     TablePtr<F>{Oa(TableAt(f, l)), l}.At(mem, IndexOf(f, va, l)).Store({raw, l}, std::memory_order_relaxed);
   }
   const EntryPtr<F> leaf = TablePtr<F>{Oa(TableAt(f, leaf_level)), leaf_level}.At(mem, IndexOf(f, va, leaf_level));
@@ -308,9 +310,10 @@ std::string Describe(const S1Case& c, int arm_level) {
 
 // Compares one walk with the expectation; returns false (after one
 // failure message) when they differ.
-template <typename F>
+// `what` describes the case; it is called only on a mismatch.
+template <typename F, typename Describer>
 bool Check(const F& f, PhysMem* mem, const EntryPtr<F>& leaf, Level l, Va va, const Result& got, const Expected& want,
-           AccessKind acc, bool stage2, const std::string& what) {
+           AccessKind acc, bool stage2, const Describer& what) {
   const int arm_level = 3 - l.value();
   const uint64_t in_memory = leaf.Load(std::memory_order_relaxed).raw;
   bool same = in_memory == want.leaf_after && got.ok == (want.fault == FaultType::kNone);
@@ -323,10 +326,11 @@ bool Check(const F& f, PhysMem* mem, const EntryPtr<F>& leaf, Level l, Va va, co
            got.fault.fsc == ExpectedFsc(want.fault, arm_level) && got.fault.stage2 == stage2 &&
            got.fault.wnr == (acc == AccessKind::kWrite) && got.fault.fetch == (acc == AccessKind::kFetch);
   }
-  EXPECT_TRUE(same) << what << ": got ok=" << got.ok << " fault=" << hw::armv8::FaultTypeName(got.fault.type)
-                    << " fsc=" << int{got.fault.fsc} << " memory=" << std::hex << in_memory << "; want fault="
-                    << hw::armv8::FaultTypeName(want.fault) << " memory=" << want.leaf_after;
-  return same;
+  if (same) return true;
+  ADD_FAILURE() << what() << ": got ok=" << got.ok << " fault=" << hw::armv8::FaultTypeName(got.fault.type)
+                << " fsc=" << int{got.fault.fsc} << " memory=" << std::hex << in_memory << "; want fault="
+                << hw::armv8::FaultTypeName(want.fault) << " memory=" << want.leaf_after;
+  return false;
 }
 
 // Every combination for one stage 1 format (`settings` without `ha`).
@@ -346,31 +350,38 @@ uint64_t EnumerateStage1(std::initializer_list<std::string_view> settings) {
       const Level l(lv);
       if (!f.CanLeaf(l)) continue;
       const uint64_t base = f.EncodeLeaf(l, Oa(kLeafOa), LeafAttrs().With(Attr::kRead)) & ~kLeafPermBits;
-      for (unsigned leaf_bits = 0; leaf_bits < 64; ++leaf_bits) {
-        // AP[2:1], UXN, PXN, AF, DBM.
-        const uint64_t perm = ((leaf_bits & 3ull) << 6) | ((leaf_bits >> 2 & 1ull) << 54) |
-                              ((leaf_bits >> 3 & 1ull) << 53) | ((leaf_bits >> 4 & 1ull) << 10) |
-                              ((leaf_bits >> 5 & 1ull) << 51);
-        for (unsigned table_bits = 0; table_bits < 16; ++table_bits) {
-          const uint64_t tables = static_cast<uint64_t>(table_bits) << 59;  // PXNTable..APTable[1]
-          for (const Who who : kWhos) {
-            for (unsigned flags = 0; flags < 16; ++flags) {
-              for (const AccessKind acc : kAccesses) {
-                S1Case c{perm, tables, who, (flags & 1) != 0, (flags & 2) != 0, (flags & 4) != 0, ha,
-                         (flags & 8) != 0, acc};
-                const EntryPtr<F> leaf = Install(f, &mem, va, l, base | perm, tables);
-                Mode m;
-                m.el = who == Who::kEl0 ? El::kEl0 : El::kEl1;
-                m.unprivileged = who == Who::kEl1Unprivileged;
-                m.pan = c.pan;
-                m.epan = c.epan;
-                m.wxn = c.wxn;
-                m.hd = c.hd;
-                const Result got = Walk(f, &mem, Oa(kRoot), va, acc, m);
-                const Expected want = ExpectS1(c, base | perm);
-                ++checked;
-                if (!Check(f, &mem, leaf, l, va, got, want, acc, false, Describe(c, 3 - lv)) && ++failures > 20) {
-                  return checked;
+      // The controls sit on the top table descriptor or on the one just
+      // above the leaf (one place when those are the same).
+      std::vector<Level> bits_levels{f.TopLevel()};
+      if (l.Above() != f.TopLevel()) bits_levels.push_back(l.Above());
+      for (const Level bits_level : bits_levels) {
+        for (unsigned leaf_bits = 0; leaf_bits < 64; ++leaf_bits) {
+          // AP[2:1], UXN, PXN, AF, DBM.
+          const uint64_t perm = ((leaf_bits & 3ull) << 6) | ((leaf_bits >> 2 & 1ull) << 54) |
+                                ((leaf_bits >> 3 & 1ull) << 53) | ((leaf_bits >> 4 & 1ull) << 10) |
+                                ((leaf_bits >> 5 & 1ull) << 51);
+          for (unsigned table_bits = 0; table_bits < 16; ++table_bits) {
+            const uint64_t tables = static_cast<uint64_t>(table_bits) << 59;  // PXNTable..APTable[1]
+            for (const Who who : kWhos) {
+              for (unsigned flags = 0; flags < 16; ++flags) {
+                for (const AccessKind acc : kAccesses) {
+                  S1Case c{perm, tables, who, (flags & 1) != 0, (flags & 2) != 0, (flags & 4) != 0, ha,
+                           (flags & 8) != 0, acc};
+                  const EntryPtr<F> leaf = Install(f, &mem, va, l, base | perm, tables, bits_level);
+                  Mode m;
+                  m.el = who == Who::kEl0 ? El::kEl0 : El::kEl1;
+                  m.unprivileged = who == Who::kEl1Unprivileged;
+                  m.pan = c.pan;
+                  m.epan = c.epan;
+                  m.wxn = c.wxn;
+                  m.hd = c.hd;
+                  const Result got = Walk(f, &mem, Oa(kRoot), va, acc, m);
+                  const Expected want = ExpectS1(c, base | perm);
+                  ++checked;
+                  const auto what = [&] {
+                    return Describe(c, 3 - lv) + absl::StrFormat(" controls at L%d", 3 - bits_level.value());
+                  };
+                  if (!Check(f, &mem, leaf, l, va, got, want, acc, false, what) && ++failures > 20) return checked;
                 }
               }
             }
@@ -409,15 +420,17 @@ uint64_t EnumerateStage2(std::initializer_list<std::string_view> settings) {
           for (const bool hd : {false, true}) {
             for (const AccessKind acc : kAccesses) {
               const S2Case c{perm, el0, ha, hd, xnx, acc};
-              const EntryPtr<F> leaf = Install(f, &mem, ipa, l, base | perm, 0);
+              const EntryPtr<F> leaf = Install(f, &mem, ipa, l, base | perm, 0, f.TopLevel());
               Mode m;
               m.el = el0 ? El::kEl0 : El::kEl1;
               m.hd = hd;
               const Result got = Walk(f, &mem, Oa(kRoot), ipa, acc, m);
               const Expected want = ExpectS2(c, base | perm);
               ++checked;
-              const std::string what = absl::StrFormat("S2 L%d leaf=%#x el0=%d ha=%d hd=%d xnx=%d acc=%d", 3 - lv,
-                                                       perm, el0, ha, hd, xnx, static_cast<int>(acc));
+              const auto what = [&] {
+                return absl::StrFormat("S2 L%d leaf=%#x el0=%d ha=%d hd=%d xnx=%d acc=%d", 3 - lv, perm, el0, ha, hd,
+                                       xnx, static_cast<int>(acc));
+              };
               if (!Check(f, &mem, leaf, l, ipa, got, want, acc, true, what) && ++failures > 20) return checked;
             }
           }
@@ -436,33 +449,33 @@ void Report(const char* name, uint64_t n) {
 TEST(ArmV8Enumeration, Stage1_4K_Ttbr0_48) {
   const uint64_t n = EnumerateStage1<fmt::ArmV8S1_4K>({});
   Report("armv8_s1_4k_ttbr0_va48", n);
-  // 3 leaf levels x 64 leaf x 16 table x 3 who x 16 flags x 3 accesses x 2 HA.
-  EXPECT_EQ(n, 3u * 64 * 16 * 3 * 16 * 3 * 2);
+  // (L1: 1 place for the table controls, L2: 2, L3: 2) x 64 leaf x 16 table x 3 who x 16 flags x 3 accesses x 2 HA.
+  EXPECT_EQ(n, 5u * 64 * 16 * 3 * 16 * 3 * 2);
 }
 
 TEST(ArmV8Enumeration, Stage1_4K_Ttbr1_48) {
   const uint64_t n = EnumerateStage1<fmt::ArmV8S1_4K>({"ttbr1=1"});
   Report("armv8_s1_4k_ttbr1_va48", n);
-  EXPECT_EQ(n, 3u * 64 * 16 * 3 * 16 * 3 * 2);
+  EXPECT_EQ(n, 5u * 64 * 16 * 3 * 16 * 3 * 2);
 }
 
 TEST(ArmV8Enumeration, Stage1_4K_Lpa2_52) {
   // FEAT_LPA2: a 4KB L0 block (512 GiB) exists, and the walk starts at L-1.
   const uint64_t n = EnumerateStage1<fmt::ArmV8S1_4K>({"lpa=1", "va_bits=52", "oa_bits=52"});
   Report("armv8_s1_4k_lpa2_va52", n);
-  EXPECT_EQ(n, 4u * 64 * 16 * 3 * 16 * 3 * 2);
+  EXPECT_EQ(n, 7u * 64 * 16 * 3 * 16 * 3 * 2);  // L0: 1 place, L1-L3: 2
 }
 
 TEST(ArmV8Enumeration, Stage1_16K_48) {
   const uint64_t n = EnumerateStage1<fmt::ArmV8S1_16K>({});
   Report("armv8_s1_16k_va48", n);
-  EXPECT_EQ(n, 2u * 64 * 16 * 3 * 16 * 3 * 2);
+  EXPECT_EQ(n, 4u * 64 * 16 * 3 * 16 * 3 * 2);  // L2 and L3: 2 places each
 }
 
 TEST(ArmV8Enumeration, Stage1_64K_48) {
   const uint64_t n = EnumerateStage1<fmt::ArmV8S1_64K>({});
   Report("armv8_s1_64k_va48", n);
-  EXPECT_EQ(n, 2u * 64 * 16 * 3 * 16 * 3 * 2);
+  EXPECT_EQ(n, 3u * 64 * 16 * 3 * 16 * 3 * 2);  // L2 (below the top): 1, L3: 2
 }
 
 TEST(ArmV8Enumeration, Stage2_4K_Ipa40) {
