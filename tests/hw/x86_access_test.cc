@@ -220,6 +220,48 @@ TEST_F(X86_64Path, LargeLeafGetsDirty) {
   EXPECT_EQ(Get(kPde), 0x200000 | kP | kRw | kPs | kA | kD);
 }
 
+// Table 4-15: PS (bit 7) is reserved in a PML4E; the walk stops there with
+// RSVD (supervisor read: P|RSVD = 0x9, at level 3) before any later entry.
+TEST_F(X86_64Path, PsInPml4eIsReserved) {
+  Build(0x5000 | kP | kRw | kUs);
+  PutRaw(&mem_, 0x1000, 0x2000 | kTbl | kPs, 8);
+  const auto r = Walk(Op::kRead, Cpl(0));
+  EXPECT_EQ(r.error_code, 0x9u);
+  EXPECT_EQ(r.level, Level(3));
+}
+
+// Table 4-18: bits 20:13 of a 2 MiB PDE are reserved (a misaligned large
+// page): user write, P|W/R|U/S|RSVD = 0xf at level 1. Table 4-16: without
+// 1-GByte pages, PS in a PDPTE is reserved: 0x9 at level 2.
+TEST_F(X86_64Path, MisalignedLargePageAndUnsupported1GAreReserved) {
+  Build(0);
+  PutRaw(&mem_, kPde, 0x202000 | kP | kRw | kUs | kPs, 8);
+  auto r = Walk(Op::kWrite, Cpl(3));
+  EXPECT_EQ(r.error_code, 0xfu);
+  EXPECT_EQ(r.level, Level(1));
+  PutRaw(&mem_, 0x2000, 0x40000000 | kP | kRw | kPs, 8);
+  settings_ = {"maxphyaddr=40", "pdpe1gb=0"};
+  r = Walk(Op::kRead, Cpl(0));
+  EXPECT_EQ(r.error_code, 0x9u);
+  EXPECT_EQ(r.level, Level(2));
+  settings_ = {"maxphyaddr=40"};
+  r = Walk(Op::kRead, Cpl(0));
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.size_lg2, 30u);
+}
+
+// §4.6.1: XD in a table entry (here the PDE) forbids fetches from the whole
+// region below; the fault is reported at the leaf's level, where the rights
+// are decided: user fetch P|U/S|I/D = 0x15 at level 0.
+TEST_F(X86_64Path, XdInATableEntryForbidsFetchBelow) {
+  Build(0x5000 | kP | kUs);
+  PutRaw(&mem_, kPde, 0x4000 | kTbl | kXd, 8);
+  const auto r = Walk(Op::kFetch, Cpl(3));
+  EXPECT_EQ(r.error_code, 0x15u);
+  EXPECT_EQ(r.level, Level(0));
+  EXPECT_TRUE(Walk(Op::kRead, Cpl(3)).ok());
+}
+
 // Vol. 1 §3.3.7.1: a non-canonical address raises #GP, not #PF.
 TEST_F(X86_64Path, NonCanonicalIsGeneralProtection) {
   Build(0x5000 | kP | kRw | kUs);
