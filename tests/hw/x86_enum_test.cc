@@ -174,11 +174,15 @@ struct Rule {
 // Intel SDM Vol. 3A §4.6.1 then §4.6.2, in the manual's order.
 constexpr Rule kRules[] = {
     {"4.6.1 supervisor data read, user-mode address, SMAP, AC=0 or implicit", false,
-     [](const Facts& f) { return f.supervisor && f.op == Op::kRead && f.user_addr && f.m.smap && (!f.m.ac || f.implicit); }},
+     [](const Facts& f) {
+       return f.supervisor && f.op == Op::kRead && f.user_addr && f.m.smap && (!f.m.ac || f.implicit);
+     }},
     {"4.6.1 supervisor data write, supervisor-mode address, WP=1, some R/W=0", false,
      [](const Facts& f) { return f.supervisor && f.op == Op::kWrite && !f.user_addr && f.m.wp && !f.rw_all; }},
     {"4.6.1 supervisor data write, user-mode address, SMAP, AC=0 or implicit", false,
-     [](const Facts& f) { return f.supervisor && f.op == Op::kWrite && f.user_addr && f.m.smap && (!f.m.ac || f.implicit); }},
+     [](const Facts& f) {
+       return f.supervisor && f.op == Op::kWrite && f.user_addr && f.m.smap && (!f.m.ac || f.implicit);
+     }},
     {"4.6.1 supervisor data write, user-mode address, WP=1, some R/W=0", false,
      [](const Facts& f) { return f.supervisor && f.op == Op::kWrite && f.user_addr && f.m.wp && !f.rw_all; }},
     {"4.6.1 supervisor fetch, supervisor-mode address, NXE and some XD=1", false,
@@ -330,8 +334,9 @@ class Enumerator {
     }
     Mode mode = m;
     mode.cpl = a.cpl;
-    const hw::x86::Result r = hw::x86::Walk(formats_[nxe && g_.has_xd ? 1 : 0], &mem_, Oa(kTables + 0x1000 * (g_.levels - 1)),
-                                            Va(va_), hw::x86::Access{a.op, a.implicit}, mode);
+    const Oa root(kTables + 0x1000 * (g_.levels - 1));
+    const hw::x86::Result r = hw::x86::Walk(formats_[nxe && g_.has_xd ? 1 : 0], &mem_, root, Va(va_),
+                                            hw::x86::Access{a.op, a.implicit}, mode);
     const Verdict want = Expect(g_, p, nxe, mode, a, key);
     const Verdict got{r.outcome, r.error_code, r.level.value()};
     ++count_;
