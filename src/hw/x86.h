@@ -1,0 +1,338 @@
+// The x86 hardware-faithful walk: CPU mode, access rights, page-fault error
+// codes and accessed/dirty updates for the four x86 paging modes, on top of
+// the architecture-neutral formats and the generic walker's conventions.
+//
+// Sources: Intel SDM Vol. 3A §4.3 (32-bit paging), §4.4 (PAE paging),
+// §4.5 (4-level and 5-level paging), §4.6 "Access Rights" (§4.6.1
+// "Determination of Access Rights", §4.6.2 "Protection Keys"), §4.7
+// "Page-Fault Exceptions" (Figure 4-12, the error code), §4.8 "Accessed and
+// Dirty Flags"; Vol. 1 §3.3.7.1 (canonical addressing). docs/hw/x86.md says
+// what is modelled and what is not.
+//
+// Protocol (the same as the generic walker's, src/mmu/mmu.h): each entry is
+// read once with acquire order; accessed/dirty updates are compare-and-swap
+// on the value that was read, and a failed swap restarts the whole walk from
+// the root, so an entry a mutator cleared meanwhile is never written back.
+//
+// The formats are reached by name (their kName), never by type, so that this
+// layer names no concrete format (tests/lint/format_names_lint.sh).
+#ifndef PTSIM_HW_X86_H_
+#define PTSIM_HW_X86_H_
+
+#include <atomic>
+#include <charconv>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_format.h"
+#include "src/mem/phys_mem.h"
+#include "src/pt/entry.h"
+#include "src/pt/geometry.h"
+
+namespace ptsim::hw::x86 {
+
+// The four paging modes of Intel SDM Vol. 3A §4.1.1 (Table 4-1).
+enum class Paging : uint8_t { k32Bit, kPae, k4Level, k5Level };
+
+template <PageTableFormat F>
+constexpr std::optional<Paging> PagingOf() {
+  if (F::kName == "x86_32") return Paging::k32Bit;
+  if (F::kName == "x86_pae") return Paging::kPae;
+  if (F::kName == "x86_64_4level") return Paging::k4Level;
+  if (F::kName == "x86_64_5level") return Paging::k5Level;
+  return std::nullopt;
+}
+
+// A format this layer knows how to walk.
+template <typename F>
+concept X86Format = PageTableFormat<F> && PagingOf<F>().has_value();
+
+// The CPU state that decides access rights. EFER.NXE, MAXPHYADDR, CR4.PSE
+// and 1-GByte page support are the formats' own knobs (kKnobs) and are not
+// repeated here.
+struct Mode {
+  int cpl = 0;         // current privilege level; 3 is user mode (§4.6)
+  bool wp = true;      // CR0.WP (§4.6.1)
+  bool smep = false;   // CR4.SMEP (§4.6.1)
+  bool smap = false;   // CR4.SMAP (§4.6.1)
+  bool ac = false;     // EFLAGS.AC (§4.6.1, with SMAP)
+  bool pke = false;    // CR4.PKE (§4.6.2)
+  uint32_t pkru = 0;   // PKRU: AD of key i at bit 2i, WD at bit 2i+1 (§4.6.2)
+  bool pks = false;    // CR4.PKS (§4.6.2)
+  uint32_t pkrs = 0;   // IA32_PKRS bits 31:0, laid out as PKRU (§4.6.2)
+  bool operator==(const Mode&) const = default;
+};
+
+// "cpl=3,wp=1,smep=1,smap=1,ac=0,pke=1,pkru=0x...,pks=0,pkrs=0x...": any
+// subset, in any order; unnamed fields keep their defaults.
+inline absl::StatusOr<Mode> ParseMode(std::string_view text) {
+  Mode m;
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    if (item.empty()) continue;
+    const size_t eq = item.find('=');
+    if (eq == std::string_view::npos) return absl::InvalidArgumentError(absl::StrFormat("'%s': want name=value", item));
+    const std::string_view name = item.substr(0, eq);
+    std::string_view value = item.substr(eq + 1);
+    int base = 10;
+    if (value.size() > 2 && value[0] == '0' && (value[1] == 'x' || value[1] == 'X')) {
+      value.remove_prefix(2);
+      base = 16;
+    }
+    uint32_t v = 0;
+    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v, base);
+    if (value.empty() || ec != std::errc() || end != value.data() + value.size()) {
+      return absl::InvalidArgumentError(absl::StrFormat("'%s': bad number", item));
+    }
+    auto flag = [&](bool* out) -> absl::Status {
+      if (v > 1) return absl::InvalidArgumentError(absl::StrFormat("'%s': want 0 or 1", item));
+      *out = v != 0;
+      return absl::OkStatus();
+    };
+    absl::Status st;
+    if (name == "cpl") {
+      if (v > 3) return absl::InvalidArgumentError(absl::StrFormat("'%s': CPL is 0..3", item));
+      m.cpl = static_cast<int>(v);
+    } else if (name == "wp") {
+      st = flag(&m.wp);
+    } else if (name == "smep") {
+      st = flag(&m.smep);
+    } else if (name == "smap") {
+      st = flag(&m.smap);
+    } else if (name == "ac") {
+      st = flag(&m.ac);
+    } else if (name == "pke") {
+      st = flag(&m.pke);
+    } else if (name == "pks") {
+      st = flag(&m.pks);
+    } else if (name == "pkru") {
+      m.pkru = v;
+    } else if (name == "pkrs") {
+      m.pkrs = v;
+    } else {
+      return absl::InvalidArgumentError(absl::StrFormat("'%s': unknown mode field", item));
+    }
+    if (!st.ok()) return st;
+  }
+  return m;
+}
+
+inline std::string ModeToString(const Mode& m) {
+  return absl::StrFormat("cpl=%d,wp=%d,smep=%d,smap=%d,ac=%d,pke=%d,pkru=0x%x,pks=%d,pkrs=0x%x", m.cpl, m.wp,
+                         m.smep, m.smap, m.ac, m.pke, m.pkru, m.pks, m.pkrs);
+}
+
+enum class Op : uint8_t { kRead, kWrite, kFetch };
+
+struct Access {
+  Op op = Op::kRead;
+  // An implicit supervisor-mode access (§4.6: to the GDT, LDT, IDT or TSS,
+  // for instance): supervisor-mode whatever the CPL, and always subject to
+  // SMAP. Only data accesses are implicit.
+  bool implicit = false;
+};
+
+// Page-fault error code, Intel SDM Vol. 3A §4.7, Figure 4-12.
+inline constexpr uint32_t kErrP = 1u << 0;     // 0: not present; 1: protection violation
+inline constexpr uint32_t kErrW = 1u << 1;     // the access was a write
+inline constexpr uint32_t kErrU = 1u << 2;     // the access was a user-mode access
+inline constexpr uint32_t kErrRsvd = 1u << 3;  // a reserved bit was set in an entry
+inline constexpr uint32_t kErrId = 1u << 4;    // instruction fetch (with SMEP, or PAE and NXE)
+inline constexpr uint32_t kErrPk = 1u << 5;    // protection-key violation
+
+enum class Outcome : uint8_t {
+  kOk,
+  kPageFault,         // #PF with error_code, at `level`
+  kGeneralProtection, // #GP(0): non-canonical address, or a PAE PDPTE with reserved bits
+  kOutsideMemory,     // a table pointer leads outside simulated memory (not an x86 event)
+};
+
+struct Result {
+  Outcome outcome = Outcome::kOk;
+  uint32_t error_code = 0;  // #PF only
+  Level level;              // the leaf's level, or the level of the entry that faulted
+  Oa oa;                    // kOk: the output address of the VA itself
+  unsigned size_lg2 = 0;    // kOk: size of the leaf
+  uint8_t pkey = 0;         // kOk: the leaf's protection key (4/5-level paging)
+  int restarts = 0;         // walks restarted after a failed A/D compare-and-swap
+  bool ok() const { return outcome == Outcome::kOk; }
+};
+
+namespace internal {
+
+// Bits 62:59 of an entry that maps a page hold its protection key in
+// 4-level and 5-level paging (Tables 4-16, 4-18, 4-20); PAE and 32-bit
+// paging have none (§4.6.2: keys exist only with IA32_EFER.LMA = 1).
+template <typename Raw>
+constexpr uint8_t PkeyBits(Raw raw) {
+  if constexpr (sizeof(Raw) == 8) {
+    return static_cast<uint8_t>((raw >> 59) & 0xf);
+  } else {
+    return 0;
+  }
+}
+
+// What a walk folded from the entries on its path, leaf included
+// (§4.6.1: "every paging-structure entry controlling the translation").
+struct Folded {
+  bool write_all = true;  // R/W = 1 in every entry
+  bool user_all = true;   // U/S = 1 in every entry: a user-mode address
+  bool xd_any = false;    // XD = 1 in some entry (only when NXE = 1)
+};
+
+// The error-code bits of a protection violation (P, and PK when §4.7 says
+// so), or 0 when §4.6 allows the access. `access_bits` are W/R, U/S, I/D.
+inline uint32_t Check(Paging paging, const Mode& m, Access acc, bool supervisor, const Folded& p, uint8_t pkey,
+                      uint32_t access_bits) {
+  const bool write = acc.op == Op::kWrite;
+  const bool fetch = acc.op == Op::kFetch;
+  const bool user_addr = p.user_all;
+  bool deny = false;
+  if (!supervisor) {
+    // §4.6.1, user-mode access: only user-mode addresses; writes need R/W
+    // everywhere (CR0.WP does not matter); fetches need XD clear everywhere.
+    deny = !user_addr || (write && !p.write_all) || (fetch && p.xd_any);
+  } else if (fetch) {
+    // §4.6.1, supervisor-mode instruction fetch: never from a user-mode
+    // address with CR4.SMEP = 1; otherwise XD decides (when NXE = 1).
+    deny = (user_addr && m.smep) || p.xd_any;
+  } else {
+    // §4.6.1, supervisor-mode data access: with CR4.SMAP = 1 a user-mode
+    // address is reachable only by an explicit access with EFLAGS.AC = 1;
+    // writes to a read-only address fault only with CR0.WP = 1.
+    deny = (user_addr && m.smap && (acc.implicit || !m.ac)) || (write && !p.write_all && m.wp);
+  }
+  // §4.6.2: keys govern data accesses only, in 4/5-level paging; PKRU for
+  // user-mode addresses (CR4.PKE), IA32_PKRS for supervisor-mode ones
+  // (CR4.PKS). AD forbids every data access; WD forbids writes by user-mode
+  // accesses, and by supervisor-mode accesses when CR0.WP = 1. §4.7: the PK
+  // flag is set exactly when these conditions hold.
+  bool pk = false;
+  const bool keyed = (paging == Paging::k4Level || paging == Paging::k5Level) && !fetch &&
+                     (user_addr ? m.pke : m.pks);
+  if (keyed) {
+    const uint32_t reg = user_addr ? m.pkru : m.pkrs;
+    const bool ad = ((reg >> (2 * pkey)) & 1) != 0;
+    const bool wd = ((reg >> (2 * pkey + 1)) & 1) != 0;
+    pk = ad || (wd && write && (m.wp || !supervisor));
+  }
+  if (!deny && !pk) return 0;
+  return kErrP | access_bits | (pk ? kErrPk : 0);
+}
+
+}  // namespace internal
+
+// Walks `va` from `root` for `acc` in CPU mode `m`, setting accessed and
+// dirty flags as §4.8 says (see docs/hw/x86.md for the choice when the
+// access faults: table entries keep the A they got on the way down, the
+// leaf gets A and D only when the access is allowed).
+template <X86Format F>
+Result Walk(const F& f, PhysMem* mem, Oa root, Va va, Access acc, const Mode& m) {
+  constexpr Paging kPaging = *PagingOf<F>();
+  PTSIM_CHECK(!(acc.implicit && acc.op == Op::kFetch), "an implicit access is a data access (SDM Vol. 3A §4.6)");
+  Result res;
+  const Level top = f.TopLevel();
+  // §4.5 / Vol. 1 §3.3.7.1: a non-canonical address raises #GP(0), not #PF.
+  // (32-bit linear addresses have no such case; a VA above 4 GiB given to a
+  // 32-bit mode is refused the same way, as the generic walker does.)
+  if (!IsCanonical(f, va)) {
+    res.outcome = Outcome::kGeneralProtection;
+    res.level = top;
+    return res;
+  }
+  // §4.6: CPL < 3 and implicit accesses are supervisor-mode accesses.
+  const bool supervisor = m.cpl < 3 || acc.implicit;
+  const TableRestrictions rs = f.Restrictions();
+  // §4.7: W/R, U/S and I/D describe the access, whatever the cause. I/D is
+  // reported only with CR4.SMEP = 1 or with PAE-style paging and NXE = 1
+  // (the formats carry NXE: XD restricts iff it is on).
+  const bool nxe = rs.deny_exec != 0;
+  const uint32_t access_bits = (acc.op == Op::kWrite ? kErrW : 0) | (supervisor ? 0 : kErrU) |
+                               (acc.op == Op::kFetch && (m.smep || nxe) ? kErrId : 0);
+  auto page_fault = [&](uint32_t ec, Level l) {
+    res.outcome = Outcome::kPageFault;
+    res.error_code = ec;
+    res.level = l;
+    return res;
+  };
+  for (;; ++res.restarts) {
+    Oa table = root;
+    internal::Folded path;
+    bool restart = false;
+    for (int lv = top.value(); lv >= 0 && !restart; --lv) {
+      const Level l(lv);
+      if (!mem->Contains(table, uint64_t{1} << TableSizeLg2(f, l))) {
+        res.outcome = Outcome::kOutsideMemory;
+        res.level = l;
+        return res;
+      }
+      const EntryPtr<F> ep = TablePtr<F>{table, l}.At(mem, IndexOf(f, va, l));
+      EntryVal<F> v = ep.Load(std::memory_order_acquire);
+      // The rights an entry grants, with the controls a level lacks counted
+      // as granting (PAE PDPTEs, Table 4-7: geometry.h RestrictingBits).
+      auto fold = [&](uint64_t bits) {
+        path.write_all = path.write_all && (bits & rs.allow_write) == rs.allow_write;
+        path.user_all = path.user_all && (bits & rs.allow_user) == rs.allow_user;
+        path.xd_any = path.xd_any || (bits & rs.deny_exec) != 0;
+      };
+      switch (f.Classify(v.raw, l)) {
+        case EntryKind::kEmpty:
+          // §4.7: P = 0 in an entry used for the translation.
+          return page_fault(access_bits, l);
+        case EntryKind::kInvalid:
+          // §4.4.1: PAE PDPTEs are loaded into registers by MOV to CR3,
+          // which raises #GP(0) for a reserved bit; ptsim has no CR3 load and
+          // rereads them on each walk, so the #GP is reported here.
+          if (kPaging == Paging::kPae && l == top) {
+            res.outcome = Outcome::kGeneralProtection;
+            res.level = l;
+            return res;
+          }
+          // §4.7: RSVD = 1 only with P = 1; the walk stops here, so a
+          // reserved bit wins over any access-rights violation below.
+          return page_fault(kErrP | kErrRsvd | access_bits, l);
+        case EntryKind::kTable: {
+          // §4.8: A is set in every paging-structure entry used.
+          const EntryVal<F> marked{f.MarkAccessed(v.raw, l, false), l};
+          if (marked != v && !ep.CompareExchange(v, marked, std::memory_order_acq_rel)) {
+            restart = true;
+            continue;
+          }
+          fold(RestrictingBits(f, v.raw, l));
+          table = f.TableOa(v.raw, l);
+          continue;
+        }
+        case EntryKind::kLeaf: {
+          fold(v.raw);
+          const uint8_t pkey = internal::PkeyBits(v.raw);
+          if (const uint32_t ec = internal::Check(kPaging, m, acc, supervisor, path, pkey, access_bits)) {
+            return page_fault(ec, l);
+          }
+          // §4.8: A in the entry that maps the page, and D on a write.
+          const EntryVal<F> marked{f.MarkAccessed(v.raw, l, acc.op == Op::kWrite), l};
+          if (marked != v && !ep.CompareExchange(v, marked, std::memory_order_acq_rel)) {
+            restart = true;
+            continue;
+          }
+          const unsigned lg2 = LeafSizeLg2(f, v.raw, l);
+          res.outcome = Outcome::kOk;
+          res.level = l;
+          res.oa = f.LeafOa(v.raw, l) + va.Mod(lg2);
+          res.size_lg2 = lg2;
+          res.pkey = kPaging == Paging::k4Level || kPaging == Paging::k5Level ? pkey : 0;
+          return res;
+        }
+      }
+    }
+    PTSIM_CHECK(restart, "%s classified a level-0 entry as a table", F::kName);
+  }
+}
+
+}  // namespace ptsim::hw::x86
+
+#endif  // PTSIM_HW_X86_H_
