@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fails if a concrete format type from the registry (src/formats/all_formats.h)
 # is named outside the places that are about one format: src/formats/ itself,
-# the per-format golden tests (tests/formats/*_golden_test.cc) and the
+# the per-format golden tests (tests/formats/*_golden_test.cc), the
+# per-architecture hardware rules and their tests (src/hw/, tests/hw/), and the
 # benchmarks (bench/, which compare one format's walker with a hand-written
 # one). Everywhere else, code must reach formats through the registry, so that
 # adding a format needs no edit there.
@@ -23,7 +24,7 @@ pattern=$(IFS='|'; echo "${types[*]}")
 
 # Every tracked or new source file outside the allowed places.
 mapfile -t files < <(find src tools fuzz tests -type f \( -name '*.h' -o -name '*.cc' -o -name '*.sh' -o -name '*.txt' \) \
-  ! -path 'src/formats/*' ! -path 'tests/formats/*_golden_test.cc' ! -path 'tests/lint/*' | sort)
+  ! -path 'src/formats/*' ! -path 'tests/formats/*_golden_test.cc' ! -path 'src/hw/*' ! -path 'tests/hw/*' ! -path 'tests/lint/*' | sort)
 
 if hits=$(grep -nwE "$pattern" "${files[@]}"); then
   echo "FAIL  concrete format types named outside src/formats/ (use the registry instead):"
