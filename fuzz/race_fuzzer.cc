@@ -63,7 +63,11 @@ bool Probe(absl::Span<const uint8_t> data, ptsim::ScheduleLog* log) {
   absl::StatusOr<ptsim::RaceReport> r = ptsim::RunRace(p, SharedArena(), ro);
   if (!r.ok()) return false;
   log->cpu_of_step.clear();
-  for (const ptsim::TraceEvent& e : r->trace) log->cpu_of_step.push_back(e.cpu);
+  log->kind_of_step.clear();
+  for (const ptsim::TraceEvent& e : r->trace) {
+    log->cpu_of_step.push_back(e.cpu);
+    log->kind_of_step.push_back(e.kind);
+  }
   log->decisions = std::move(r->decisions);
   return true;
 }

@@ -334,6 +334,40 @@ TEST(RaceMutator, PreemptAtReplaysThePrefixThenSwitches) {
   EXPECT_GT(switched, points * 3 / 4);
 }
 
+// With a probe (the fuzzer's: run the input, keep its trace), the mutator
+// writes preempting tapes, deterministically per seed.
+TEST(RaceMutator, WithAProbeItPreemptsAtExactPoints) {
+  const std::vector<CorpusCase> corpus = RaceCorpus();
+  const auto it = std::find_if(corpus.begin(), corpus.end(),
+                               [](const CorpusCase& c) { return c.path.find("fork_vs_gup") != std::string::npos; });
+  ASSERT_NE(it, corpus.end());
+  const absl::StatusOr<std::vector<uint8_t>> start = EncodeRace(MustParse(it->text));
+  ASSERT_TRUE(start.ok()) << start.status();
+  int probes = 0;
+  const ScheduleProbe probe = [&](absl::Span<const uint8_t> b, ScheduleLog* log) {
+    ++probes;
+    const RaceReport r = MustRun(DecodeRace(b));
+    *log = LogOf(r);
+    for (const TraceEvent& e : r.trace) log->kind_of_step.push_back(e.kind);
+    return true;
+  };
+  int preempted = 0;
+  for (uint32_t seed = 0; seed < 200; ++seed) {
+    std::vector<uint8_t> a = *start, b = *start;
+    a.resize(320);
+    b.resize(320);
+    const int before = probes;
+    a.resize(MutateRace(a.data(), start->size(), 320, seed, {}, probe));
+    const bool probed = probes > before;
+    b.resize(MutateRace(b.data(), start->size(), 320, seed, {}, probe));
+    ASSERT_EQ(a, b) << "seed " << seed;
+    RaceBytes r;
+    ASSERT_TRUE(SplitRace(a, &r));
+    preempted += probed && !r.tape.empty();
+  }
+  EXPECT_GT(preempted, 20);
+}
+
 // Each catalogued bug's program, with its schedule removed, is one
 // preemption away from its report: the mutation above reaches it in one
 // step, with the probability printed here.

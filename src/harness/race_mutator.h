@@ -53,6 +53,7 @@ using ByteMutator = std::function<size_t(uint8_t* data, size_t size, size_t max_
 // What one run of a program did with its tape.
 struct ScheduleLog {
   std::vector<uint8_t> cpu_of_step;  // [s] = the CPU that ran scheduling point s + 1
+  std::vector<PointKind> kind_of_step;  // [s] = what that point was (may be empty)
   std::vector<Decision> decisions;   // Scheduler::decisions()
 };
 
