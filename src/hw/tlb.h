@@ -1,0 +1,538 @@
+// A per-CPU (or per-IOMMU) translation cache: a leaf TLB and paging-structure
+// ("walk") caches, tagged by address-space id, with each architecture's
+// invalidation instructions as operations on it (DESIGN.md §6).
+//
+// What is cached, and why stale entries matter:
+//   * leaf entries: one translation of a whole leaf (4 KiB .. 1 GiB, or a
+//     replicated group), tagged with an address-space id (x86 PCID, ARM
+//     ASID, RISC-V ASID, VT-d / AMD domain id) unless global. Intel SDM
+//     Vol. 3A §4.10.2 "Translation Lookaside Buffers (TLBs)", §4.10.2.4
+//     "Global Pages"; Arm ARM D8.13 (DDI 0487K) "Translation Lookaside
+//     Buffers", nG bit; RISC-V privileged spec §12.2.1 / §12.3 (SFENCE.VMA,
+//     the G bit).
+//   * walk-cache entries: one table entry met on a walk, i.e. "the VA bits
+//     above this level's item size select this next table", with the
+//     permissions accumulated so far. Intel SDM Vol. 3A §4.10.3 "Paging-
+//     Structure Caches" (PML4/PDPTE/PDE caches, tagged by PCID, never
+//     global); Arm ARM D8.13.x "caching of translation table entries from
+//     any level"; RISC-V privileged spec §12.2.1 (SFENCE.VMA: implementations
+//     may cache non-leaf PTEs). A walk that hits resumes from the cached
+//     table without reading the levels above it (SDM §4.10.3.2 "Using the
+//     Paging-Structure Caches to Translate Linear Addresses").
+// A hit serves the cached value without reading memory: that is the point,
+// a stale entry is visible. A miss walks with the generic Translate()
+// (src/mmu/mmu.h) and fills from its WalkTrace.
+//
+// The model keeps exactly what each architecture guarantees to remove and
+// nothing more: invalidations remove the entries the manual says they must,
+// and every other entry stays (hardware may drop more; software may not
+// count on it). Capacity is bounded; replacement is least-recently-used by a
+// counter, so it is deterministic.
+//
+// Not modelled: negative (faulting) entries, which none of the manuals let
+// software rely on being absent or present; A/D updates (fills walk with
+// update_ad = false, so a lookup never changes the tables); ARM VMIDs and
+// x86 VPIDs (one guest); the RISC-V G bit in non-leaf PTEs (walk-cache
+// entries are never global here, as on x86).
+#ifndef PTSIM_HW_TLB_H_
+#define PTSIM_HW_TLB_H_
+
+#include <algorithm>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_format.h"
+#include "src/base/check.h"
+#include "src/mem/phys_mem.h"
+#include "src/mmu/mmu.h"
+#include "src/pt/geometry.h"
+
+namespace ptsim::hw {
+
+using Asid = uint32_t;
+
+// One cached translation of a whole leaf.
+struct LeafEntry {
+  Asid asid = 0;
+  bool global = false;
+  uint64_t va_base = 0;  // canonical VA of the leaf's first byte
+  unsigned size_lg2 = 0;
+  Level level;
+  Oa oa_base;
+  LeafAttrs attrs;  // effective (table restrictions applied), A/D as read
+  Oa source_root;   // diagnostics only: the root it was walked from (hardware does not keep it)
+  uint64_t stamp = 0;
+
+  uint64_t last() const { return va_base | LowMask(size_lg2); }
+};
+
+// One cached table entry: VAs in [va_base, va_base + 2^span_lg2) continue
+// at `next_table` (level `next_level`) with the restrictions in `path`.
+struct WalkEntry {
+  Asid asid = 0;
+  Level level;  // level of the table that holds the cached entry
+  uint64_t va_base = 0;
+  unsigned span_lg2 = 0;  // ItemLg2(level)
+  Oa next_table;
+  Level next_level;
+  PathBits path;      // every table entry from the root down to this one, folded
+  Oa entry_addr;      // diagnostics: where the entry was read
+  uint64_t raw = 0;   // diagnostics: the entry's bits when cached
+  Oa source_root;     // diagnostics only
+  uint64_t stamp = 0;
+
+  uint64_t last() const { return va_base | LowMask(span_lg2); }
+};
+
+struct TlbConfig {
+  size_t leaf_capacity = 64;
+  size_t walk_capacity_per_level = 16;
+  // x86 CR4.PGE: with it clear the G bit is ignored, every fill is
+  // non-global (SDM Vol. 3A §4.10.2.4). Other architectures: always true.
+  bool global_pages = true;
+  // x86 CR4.PCIDE: with it clear every entry is PCID 000H (SDM §4.10.1).
+  bool pcid = true;
+};
+
+// Which entries one invalidation removes, in the shape every manual uses:
+// "entries for <address-space ids>, <global or not>, for <VA or all>, at
+// <last level only or every level>". The architecture's instructions below
+// build one or two of these from the manual's text.
+struct Selector {
+  std::optional<Asid> asid;   // nullopt: every address-space id
+  bool nonglobal = true;      // leaf entries tagged with a matching id
+  bool global = false;        // global leaf entries (any id)
+  std::optional<uint64_t> first, last;  // nullopt: every VA (for leaves)
+  bool leaves = true;
+  bool walks = false;         // walk-cache entries of a matching id...
+  bool walks_any_va = false;  // ...for every VA, not only [first, last]
+};
+
+struct TlbStats {
+  uint64_t leaf_hits = 0;
+  uint64_t walk_hits = 0;
+  uint64_t misses = 0;
+  uint64_t invalidated_leaves = 0;
+  uint64_t invalidated_walks = 0;
+  uint64_t instructions = 0;
+};
+
+class Tlb {
+ public:
+  explicit Tlb(TlbConfig cfg = {}) : cfg_(cfg) {}
+
+  const TlbConfig& config() const { return cfg_; }
+  Asid current() const { return current_; }
+  void set_current(Asid a) { current_ = cfg_.pcid ? a : 0; }
+  void set_global_pages(bool on) { cfg_.global_pages = on; }
+
+  // The entry serving `va` for id `asid`, if any (global ones serve every id).
+  const LeafEntry* FindLeaf(Asid asid, uint64_t va) const;
+  // The deepest walk-cache entry of `asid` whose span holds `va`.
+  const WalkEntry* FindWalk(Asid asid, uint64_t va) const;
+  void Touch(const LeafEntry* e) { const_cast<LeafEntry*>(e)->stamp = ++clock_; }
+  void Touch(const WalkEntry* e) { const_cast<WalkEntry*>(e)->stamp = ++clock_; }
+
+  void InsertLeaf(LeafEntry e);
+  void InsertWalk(WalkEntry e);
+
+  // Removes what `s` selects; returns how many entries went.
+  size_t Invalidate(const Selector& s);
+  void CountInstruction() { ++stats_.instructions; }
+
+  const std::vector<LeafEntry>& leaves() const { return leaves_; }
+  const std::vector<WalkEntry>& walks() const { return walks_; }
+  TlbStats& stats() { return stats_; }
+  void Clear() {
+    leaves_.clear();
+    walks_.clear();
+  }
+
+ private:
+  TlbConfig cfg_;
+  Asid current_ = 0;
+  uint64_t clock_ = 0;
+  std::vector<LeafEntry> leaves_;
+  std::vector<WalkEntry> walks_;
+  TlbStats stats_;
+};
+
+std::string DescribeLeaf(const LeafEntry& e);
+std::string DescribeWalk(const WalkEntry& e);
+
+// ---------------------------------------------------------------------------
+// The architectures' invalidation instructions, each with the manual's
+// required effect. VAs are canonical; a "page" operand is any address in the
+// page.
+
+namespace x86 {
+// INVLPG (SDM Vol. 3A §4.10.4.1): TLB entries for the page in the current
+// PCID, global entries for the page whatever their PCID (§4.10.2.4), and
+// every paging-structure-cache entry of the current PCID, for every VA.
+void Invlpg(Tlb& t, Va va);
+enum class InvpcidType : uint8_t { kAddress = 0, kSingleContext = 1, kAllIncludingGlobal = 2, kAllExceptGlobal = 3 };
+// INVPCID (SDM Vol. 3A §4.10.4.1 and the INVPCID instruction page, Vol. 2A):
+//   0 individual address: non-global entries of `pcid` for the page, and
+//     every paging-structure-cache entry of `pcid`;
+//   1 single context: every non-global entry and paging-structure-cache
+//     entry of `pcid`;
+//   2 all contexts including globals: everything;
+//   3 all contexts except globals: every non-global entry and every
+//     paging-structure-cache entry, all PCIDs.
+void Invpcid(Tlb& t, InvpcidType type, Asid pcid, Va va = Va(0));
+// MOV to CR3 (SDM Vol. 3A §4.10.4.1): switches to `pcid`; unless PCIDE=1 and
+// bit 63 (NOFLUSH) is set, invalidates the non-global entries and every
+// paging-structure-cache entry of the new PCID (PCID 000H without PCIDE).
+void MovCr3(Tlb& t, Asid pcid, bool noflush);
+// MOV to CR4 changing PGE (SDM Vol. 3A §4.10.4.1): invalidates every TLB and
+// paging-structure-cache entry, global ones included, for every PCID. With
+// PGE clear the G bit is ignored on fills (§4.10.2.4).
+void SetCr4Pge(Tlb& t, bool pge);
+}  // namespace x86
+
+namespace arm {
+// TLBI by VA, EL1 (Arm ARM DDI 0487K D8.13.5 "TLB maintenance instructions",
+// and the TLBI VAE1/VALE1/VAAE1/VAALE1 pages in C5.5): an entry is affected
+// when it translates the VA and is global or has the given ASID ("by VA":
+// VAE1, VALE1) or whatever its ASID ("all ASIDs": VAAE1, VAALE1). The
+// last-level forms (VALE1, VAALE1) need only remove cached copies of the
+// last-level entry: cached table entries from other levels may stay.
+void TlbiVae1(Tlb& t, Asid asid, Va va);
+void TlbiVale1(Tlb& t, Asid asid, Va va);
+void TlbiVaae1(Tlb& t, Va va);
+void TlbiVaale1(Tlb& t, Va va);
+// TLBI ASIDE1 (D8.13.5): every non-global entry with the ASID, at every
+// level; global entries stay.
+void TlbiAside1(Tlb& t, Asid asid);
+// TLBI VMALLE1 (D8.13.5): every stage 1 EL1&0 entry of the current VMID,
+// global or not, every ASID (one VMID here).
+void TlbiVmalle1(Tlb& t);
+// Writing TTBR0_EL1 with a new ASID: no invalidation (D8.13, ASIDs).
+void SetTtbrAsid(Tlb& t, Asid asid);
+}  // namespace arm
+
+namespace riscv {
+// SFENCE.VMA rs1, rs2 (RISC-V privileged spec, "Supervisor Memory-Management
+// Fence Instruction", §12.2.1 in the 2024 edition):
+//   rs1=x0, rs2=x0: every entry, every ASID, global ones included, every level;
+//   rs1=x0, rs2=a : every entry for ASID a, every level, except global mappings;
+//   rs1=va, rs2=x0: only leaf entries for va, every ASID, global ones included;
+//   rs1=va, rs2=a : only leaf entries for va in ASID a, except global mappings.
+// With rs1 != x0 only leaf PTEs are covered: a changed non-leaf PTE needs
+// rs1 = x0 (the spec's commentary says so explicitly).
+void SfenceVma(Tlb& t, std::optional<Va> rs1, std::optional<Asid> rs2);
+// Writing satp with a new ASID: no invalidation (§12.1.11 satp).
+void SetSatpAsid(Tlb& t, Asid asid);
+}  // namespace riscv
+
+namespace vtd {
+// IOTLB invalidation (Intel VT-d spec rev 4.x §6.5.1.2 "IOTLB Invalidation",
+// §6.5.2.3 "IOTLB Invalidate Descriptor"): global: everything; domain-
+// selective: every IOTLB and paging-structure-cache entry of the domain;
+// page-selective-within-domain: IOTLB entries of the domain for the 2^am
+// pages at `addr` (aligned to them), and with IH=0 also the paging-
+// structure-cache entries for those mappings; IH=1 says no non-leaf entry
+// changed, so hardware may keep them.
+void IotlbGlobal(Tlb& t);
+void IotlbDomain(Tlb& t, Asid did);
+void IotlbPage(Tlb& t, Asid did, Va addr, unsigned am, bool ih);
+}  // namespace vtd
+
+namespace amd {
+// INVALIDATE_IOMMU_PAGES (AMD IOMMU spec 48882 rev 3.x §2.4.3): the
+// domain's cached translations for the address range (S=0: one 4 KiB page;
+// S=1: a naturally aligned power-of-two range encoded by the lowest clear
+// bit of the address, all ones = every page); PDE=1 also removes the cached
+// page-directory (non-leaf) entries for that range, PDE=0 only leaf ones.
+void InvalidatePages(Tlb& t, Asid domain, uint64_t address, bool s, bool pde);
+}  // namespace amd
+
+// ---------------------------------------------------------------------------
+// What a walk through the caches gives: a leaf (regardless of permissions:
+// the cached translation itself), or where the walk faults.
+struct Outcome {
+  bool mapped = false;
+  Oa oa;
+  unsigned size_lg2 = 0;
+  Level level;
+  LeafAttrs attrs;  // effective, A/D included as read
+  Fault fault{};
+
+  // Same translation: output address, permission and global bits (A/D are
+  // history, not translation).
+  bool SameAs(const Outcome& o) const {
+    if (mapped != o.mapped) return false;
+    if (!mapped) return true;  // every fault is a miss for a cache
+    // The size is not compared: a large leaf split into smaller ones that
+    // map the same bytes the same way still translates every VA alike.
+    return oa == o.oa && attrs.Permissions() == o.attrs.Permissions();
+  }
+  std::string ToString() const {
+    if (!mapped) return absl::StrFormat("fault %s at level %d", FaultKindName(fault.kind), fault.level.value());
+    return absl::StrFormat("oa %#x size 2^%d level %d %s", oa.value(), size_lg2, level.value(),
+                           AttrsToString(attrs));
+  }
+};
+
+enum class ServedBy : uint8_t { kLeafTlb, kWalkCache, kWalk };
+const char* ServedByName(ServedBy s);
+
+// One CPU's (or IOMMU's) translation front end for format F: caches first,
+// then the tables.
+template <PageTableFormat F>
+class CachedMmu {
+ public:
+  CachedMmu(const F& f, PhysMem* mem, Tlb* tlb) : f_(f), mem_(mem), tlb_(tlb) {}
+
+  struct Result {
+    Outcome out;
+    ServedBy by = ServedBy::kWalk;
+  };
+
+  // Translates `va` in address space `asid` whose root is `root`, filling
+  // the caches as hardware does.
+  Result Lookup(Oa root, Asid asid, Va va) {
+    Result r;
+    if (!IsCanonical(f_, va)) {
+      r.out.fault = {FaultKind::kNonCanonical, f_.TopLevel()};
+      return r;
+    }
+    if (const LeafEntry* e = tlb_->FindLeaf(asid, va.value())) {
+      tlb_->Touch(e);
+      ++tlb_->stats().leaf_hits;
+      r.by = ServedBy::kLeafTlb;
+      r.out = FromLeaf(*e, va);
+      return r;
+    }
+    if (const WalkEntry* w = tlb_->FindWalk(asid, va.value())) {
+      tlb_->Touch(w);
+      ++tlb_->stats().walk_hits;
+      r.by = ServedBy::kWalkCache;
+      const WalkEntry hit = *w;  // fills below may evict it
+      r.out = WalkFrom(root, asid, va, hit.next_table, hit.level, hit.next_level, hit.path);
+      return r;
+    }
+    ++tlb_->stats().misses;
+    WalkTrace trace;
+    r.out = Fresh(root, va, &trace);
+    Fill(root, asid, va, trace);
+    return r;
+  }
+
+  // The fresh walk of the current tables, with the generic walker.
+  Outcome Fresh(Oa root, Va va, WalkTrace* trace) const {
+    const WalkResult w = Translate(f_, mem_, root, va, Access{}, MmuOptions{.update_ad = false}, trace);
+    Outcome o;
+    if (trace->count > 0 && trace->steps[trace->count - 1].kind == EntryKind::kLeaf) {
+      // Permission faults still found the leaf: a cache holds it regardless.
+      const WalkStep& s = trace->steps[trace->count - 1];
+      PathBits path;
+      for (int i = 0; i + 1 < trace->count; ++i) path.Add(RestrictingBits(f_, Raw(trace->steps[i].raw), trace->steps[i].level));
+      o.mapped = true;
+      o.size_lg2 = LeafSizeLg2(f_, Raw(s.raw), s.level);
+      o.oa = f_.LeafOa(Raw(s.raw), s.level) + va.Mod(o.size_lg2);
+      o.level = s.level;
+      o.attrs = EffectiveAttrs(f_.DecodeAttrs(Raw(s.raw), s.level), PermsOf(f_.Restrictions(), path));
+      return o;
+    }
+    o.fault = w.fault;
+    return o;
+  }
+
+  const F& format() const { return f_; }
+  Tlb* tlb() const { return tlb_; }
+
+ private:
+  using Raw = typename F::Raw;
+
+  Outcome FromLeaf(const LeafEntry& e, Va va) const {
+    Outcome o;
+    o.mapped = true;
+    o.oa = e.oa_base + (va.value() - e.va_base);
+    o.size_lg2 = e.size_lg2;
+    o.level = e.level;
+    o.attrs = e.attrs;
+    return o;
+  }
+
+  LeafEntry MakeLeaf(Oa root, Asid asid, Va va, Raw raw, Level l, PathBits path) const {
+    LeafEntry e;
+    e.size_lg2 = LeafSizeLg2(f_, raw, l);
+    e.va_base = AlignDown(va.value(), e.size_lg2);
+    e.level = l;
+    e.oa_base = f_.LeafOa(raw, l);
+    e.attrs = EffectiveAttrs(f_.DecodeAttrs(raw, l), PermsOf(f_.Restrictions(), path));
+    // x86 G needs CR4.PGE (SDM §4.10.2.4); ARM nG=0 and RISC-V G always count.
+    e.global = e.attrs.Has(Attr::kGlobal) && tlb_->config().global_pages;
+    e.asid = asid;
+    e.source_root = root;
+    return e;
+  }
+
+  WalkEntry MakeWalk(Oa root, Asid asid, Va va, const WalkStep& s, Level next, PathBits path) const {
+    WalkEntry w;
+    w.asid = asid;
+    w.level = s.level;
+    w.span_lg2 = f_.ItemLg2(s.level);
+    w.va_base = AlignDown(va.value(), w.span_lg2);
+    w.next_table = f_.TableOa(Raw(s.raw), s.level);
+    w.next_level = next;
+    w.path = path;
+    w.entry_addr = s.entry_addr;
+    w.raw = s.raw;
+    w.source_root = root;
+    return w;
+  }
+
+  // Fills from a fresh walk: every table entry on the way, then the leaf.
+  void Fill(Oa root, Asid asid, Va va, const WalkTrace& trace) {
+    PathBits path;
+    for (int i = 0; i < trace.count; ++i) {
+      const WalkStep& s = trace.steps[i];
+      if (s.kind == EntryKind::kTable) {
+        path.Add(RestrictingBits(f_, Raw(s.raw), s.level));
+        if (i + 1 < trace.count) tlb_->InsertWalk(MakeWalk(root, asid, va, s, trace.steps[i + 1].level, path));
+      } else if (s.kind == EntryKind::kLeaf) {
+        tlb_->InsertLeaf(MakeLeaf(root, asid, va, Raw(s.raw), s.level, path));
+      }
+    }
+  }
+
+  // The rest of a walk from a walk-cache hit: the levels below the cached
+  // entry are read from memory (SDM §4.10.3.2), whatever is there now; the
+  // cached table may have been freed and reused, which is the bug this
+  // model exists to show.
+  Outcome WalkFrom(Oa root, Asid asid, Va va, Oa table, Level cached_level, Level next, PathBits path) {
+    Outcome o;
+    if ((va.value() & SkippedVaMask(f_, cached_level, next)) != 0) {
+      o.fault = {FaultKind::kNotPresent, SkipFaultLevel(f_, va, cached_level, next)};
+      return o;
+    }
+    for (int lv = next.value(); lv >= 0;) {
+      const Level l(lv);
+      if (!mem_->Contains(table, uint64_t{1} << TableSizeLg2(f_, l))) {
+        o.fault = {FaultKind::kOutsideMemory, l};
+        return o;
+      }
+      const EntryPtr<F> ep = TablePtr<F>{table, l}.At(mem_, IndexOf(f_, va, l));
+      const Raw raw = ep.Load(std::memory_order_acquire).raw;
+      switch (f_.Classify(raw, l)) {
+        case EntryKind::kEmpty:
+          o.fault = {FaultKind::kNotPresent, l};
+          return o;
+        case EntryKind::kInvalid:
+          o.fault = {FaultKind::kReserved, l};
+          return o;
+        case EntryKind::kTable: {
+          if (l.IsBottom()) {
+            o.fault = {FaultKind::kReserved, l};
+            return o;
+          }
+          const Level below = NextTableLevel(f_, raw, l);
+          path.Add(RestrictingBits(f_, raw, l));
+          const WalkStep s{l, table, IndexOf(f_, va, l), ep.addr(), uint64_t{raw}, EntryKind::kTable};
+          tlb_->InsertWalk(MakeWalk(root, asid, va, s, below, path));
+          if ((va.value() & SkippedVaMask(f_, l, below)) != 0) {
+            o.fault = {FaultKind::kNotPresent, SkipFaultLevel(f_, va, l, below)};
+            return o;
+          }
+          table = f_.TableOa(raw, l);
+          lv = below.value();
+          continue;
+        }
+        case EntryKind::kLeaf: {
+          const LeafEntry e = MakeLeaf(root, asid, va, raw, l, path);
+          tlb_->InsertLeaf(e);
+          return FromLeaf(e, va);
+        }
+      }
+    }
+    return o;
+  }
+
+  F f_;
+  PhysMem* mem_;
+  Tlb* tlb_;
+};
+
+// A translation a cache would serve differently from a fresh walk of the
+// current tables: the finding of DESIGN.md §6.
+struct Finding {
+  Va va;
+  Asid asid = 0;
+  ServedBy by = ServedBy::kLeafTlb;
+  std::string stale;   // the cache entry that serves it
+  std::string served;  // what the caches give
+  std::string fresh;   // what the tables give now
+  std::string ToString() const;
+};
+
+// Checks every VA a cache entry of `asid` (or a global one filled from
+// `root`) would serve, plus `probes`, against a fresh walk from `root`.
+// Global entries are taken to belong to the space that filled them (a
+// kernel half shared by every space), so they are checked only against it.
+// Lookups here do not fill or reorder the caches.
+template <PageTableFormat F>
+std::vector<Finding> CheckCaches(const CachedMmu<F>& mmu, Oa root, Asid asid, const std::vector<Va>& probes) {
+  std::vector<Finding> out;
+  const Tlb& t = *mmu.tlb();
+  const F& f = mmu.format();
+  std::vector<uint64_t> vas;
+  for (const LeafEntry& e : t.leaves()) {
+    if ((e.global && e.source_root == root) || (!e.global && e.asid == asid)) vas.push_back(e.va_base);
+  }
+  for (const WalkEntry& w : t.walks()) {
+    if (w.asid == asid) vas.push_back(w.va_base);
+  }
+  for (Va p : probes) vas.push_back(p.value());
+  std::sort(vas.begin(), vas.end());
+  vas.erase(std::unique(vas.begin(), vas.end()), vas.end());
+  for (uint64_t v : vas) {
+    const Va va(v);
+    if (!IsCanonical(f, va)) continue;
+    WalkTrace trace;
+    const Outcome fresh = mmu.Fresh(root, va, &trace);
+    if (const LeafEntry* e = t.FindLeaf(asid, v)) {
+      if (e->global && e->source_root != root) continue;  // another space's kernel half
+      Outcome served;
+      served.mapped = true;
+      served.oa = e->oa_base + (v - e->va_base);
+      served.size_lg2 = e->size_lg2;
+      served.level = e->level;
+      served.attrs = e->attrs;
+      if (!served.SameAs(fresh)) {
+        out.push_back({va, asid, ServedBy::kLeafTlb, DescribeLeaf(*e), served.ToString(), fresh.ToString()});
+      }
+      continue;
+    }
+    const WalkEntry* w = t.FindWalk(asid, v);
+    if (!w) continue;
+    // The cached entry must be the one a walk reads now at its level:
+    // same next table, same level below, same restrictions so far.
+    bool same = false;
+    PathBits path;
+    for (int i = 0; i < trace.count; ++i) {
+      const WalkStep& s = trace.steps[i];
+      if (s.kind != EntryKind::kTable) break;
+      path.Add(RestrictingBits(f, typename F::Raw(s.raw), s.level));
+      if (s.level != w->level) continue;
+      const Level next = i + 1 < trace.count ? trace.steps[i + 1].level : NextTableLevel(f, typename F::Raw(s.raw), s.level);
+      same = f.TableOa(typename F::Raw(s.raw), s.level) == w->next_table && next == w->next_level &&
+             PermsOf(f.Restrictions(), path) == PermsOf(f.Restrictions(), w->path);
+      break;
+    }
+    if (!same) {
+      out.push_back({va, asid, ServedBy::kWalkCache, DescribeWalk(*w),
+                     absl::StrFormat("walk resumes at the level-%d table %#x", w->next_level.value(),
+                                     w->next_table.value()),
+                     fresh.ToString()});
+    }
+  }
+  return out;
+}
+
+}  // namespace ptsim::hw
+
+#endif  // PTSIM_HW_TLB_H_
