@@ -69,6 +69,21 @@ class Invalidator {
   virtual void InvalidateRange(Va first, Va last, bool table) = 0;
 };
 
+// Receives the cache-line write-backs an operation issues for a table
+// walker that is not cache-coherent (DESIGN.md §4, seed 003: generic_pt's
+// incoherent IOMMU walkers): such a walker reads table memory only as it
+// was last written back. Null (the default) means the walker snoops the
+// CPU caches and nothing is issued.
+enum class FlushKind : uint8_t {
+  kNewTable,  // a whole freshly zeroed table, before anything can point to it
+  kEntry,     // one entry just stored
+};
+class TableFlusher {
+ public:
+  virtual ~TableFlusher() = default;
+  virtual void Flush(Oa addr, uint64_t bytes, FlushKind kind) = 0;
+};
+
 // Where an operation's tables come from and go to.
 struct SpaceEnv {
   PhysMem* mem = nullptr;
@@ -76,6 +91,7 @@ struct SpaceEnv {
   FrameTable* frames = nullptr;
   Invalidator* invalidator = nullptr;
   uint32_t id = 0;  // owner recorded in table metadata
+  TableFlusher* flusher = nullptr;  // non-coherent walkers only
 };
 
 template <PageTableFormat F>
@@ -291,7 +307,18 @@ class Space {
 
   absl::StatusOr<Oa> AllocTable(Level l) {
     const unsigned lg2 = std::max(TableSizeLg2(f_, l), TableAllocator::kMinSizeLg2);
-    return env_.alloc->Alloc(lg2, env_.id, l.value());
+    auto t = env_.alloc->Alloc(lg2, env_.id, l.value());
+    // The zeroes must reach a non-coherent walker before any pointer to
+    // the table does (seed 003 maps a new table for DMA when allocating it).
+    if (t.ok() && env_.flusher) env_.flusher->Flush(*t, uint64_t{1} << lg2, FlushKind::kNewTable);
+    return t;
+  }
+
+  // Stores an entry and, for a walker that is not cache-coherent, writes it
+  // back at once (every store; callers never batch).
+  void Put(const EntryPtr<F>& ep, EntryVal<F> v, std::memory_order order) {
+    ep.Store(v, order);
+    if (env_.flusher) env_.flusher->Flush(ep.addr(), uint64_t{1} << F::kEntryLg2, FlushKind::kEntry);
   }
 
   EntryPtr<F> Entry(Oa table, Level l, uint64_t index) const { return TablePtr<F>{table, l}.At(env_.mem, index); }
@@ -363,7 +390,7 @@ class Space {
   void StoreLeaf(Oa table, Level l, uint64_t index, unsigned size, Oa oa, LeafAttrs attrs, std::memory_order order) {
     const uint64_t n = uint64_t{1} << (size - f_.ItemLg2(l));
     for (uint64_t i = 0; i < n; ++i) {
-      Entry(table, l, index + i).Store({EncodeLeafEntry(f_, l, size, oa, attrs, i), l}, order);
+      Put(Entry(table, l, index + i), {EncodeLeafEntry(f_, l, size, oa, attrs, i), l}, order);
     }
     env_.frames->OnMap(oa);
     ++leaves_;
@@ -393,7 +420,7 @@ class Space {
         if (!child.ok()) return child.status();
         // ORDERING: release publishes the zeroed table before the pointer.
         v = {EncodeTableTo(f_, l, next, *child), l};
-        ep.Store(v, std::memory_order_release);
+        Put(ep, v, std::memory_order_release);
         kind = EntryKind::kTable;
       }
       PTSIM_CHECK(kind == EntryKind::kTable, "%s: map found a %s entry %#x at level %d after the overlap check",
@@ -434,12 +461,11 @@ class Space {
     const Level mid_level = l.Below();
     auto mid = AllocTable(mid_level);
     if (!mid.ok()) return mid.status();
-    Entry(*mid, mid_level, 0)
-        .Store({EncodeTableTo(f_, mid_level, c.level, c.table), mid_level},
-               std::memory_order_relaxed);  // ORDERING: unpublished table
+    Put(Entry(*mid, mid_level, 0), {EncodeTableTo(f_, mid_level, c.level, c.table), mid_level},
+        std::memory_order_relaxed);  // ORDERING: unpublished table
     const EntryVal<F> v{EncodeTableTo(f_, l, mid_level, *mid), l};
     // ORDERING: release publishes the new table's entry before the pointer.
-    ep.Store(v, std::memory_order_release);
+    Put(ep, v, std::memory_order_release);
     // Translations are unchanged; a cached copy of the skipping entry would
     // only miss the part about to be mapped, but drop it like a table.
     Invalidate(e, true);
@@ -473,7 +499,7 @@ class Space {
       }
       auto sub = BuildSplit(l.Below(), at, attrs, piece);
       if (!sub.ok()) return sub.status();  // the partial table leaks into the allocator's live set; reported at teardown
-      Entry(*table, l, i).Store({f_.EncodeTable(l, *sub), l}, std::memory_order_relaxed);  // ORDERING: unpublished table
+      Put(Entry(*table, l, i), {f_.EncodeTable(l, *sub), l}, std::memory_order_relaxed);  // ORDERING: unpublished table
     }
     return table;
   }
@@ -485,7 +511,7 @@ class Space {
     const Oa oa = f_.LeafOa(v.raw, l);
     auto child = BuildSplit(l.Below(), oa, f_.DecodeAttrs(v.raw, l), SmallerLeafLg2(f_, f_.ItemLg2(l)));
     if (!child.ok()) return child.status();
-    ep.Store({f_.EncodeTable(l, *child), l}, std::memory_order_release);
+    Put(ep, {f_.EncodeTable(l, *child), l}, std::memory_order_release);
     env_.frames->OnUnmap(oa);
     --leaves_;
     return absl::OkStatus();
@@ -508,10 +534,10 @@ class Space {
       next[i] = EncodeLeafEntry(f_, g.level, piece, oa + ((i - in_piece) << item), own, in_piece);
     }
     if constexpr (ReplicaBreakBeforeMake<F>()) {
-      for (uint64_t i = 0; i < n; ++i) g.At(*this, i).Store({0, g.level}, std::memory_order_release);
+      for (uint64_t i = 0; i < n; ++i) Put(g.At(*this, i), {0, g.level}, std::memory_order_release);
       Invalidate(g.span, false);
     }
-    for (uint64_t i = 0; i < n; ++i) g.At(*this, i).Store({next[i], g.level}, std::memory_order_release);
+    for (uint64_t i = 0; i < n; ++i) Put(g.At(*this, i), {next[i], g.level}, std::memory_order_release);
     env_.frames->OnUnmap(oa);
     --leaves_;
     for (uint64_t i = 0; i < n; i += uint64_t{1} << (piece - item)) {
@@ -568,7 +594,7 @@ class Space {
   absl::Status UnmapIn(Oa table, Level l, LRange r) {
     auto clear = [&](const LeafRef& g) {
       for (uint64_t i = 0; i < g.Entries(f_.ItemLg2(g.level)); ++i) {
-        g.At(*this, i).Store({0, g.level}, std::memory_order_release);
+        Put(g.At(*this, i), {0, g.level}, std::memory_order_release);
       }
       env_.frames->OnUnmap(g.oa);
       --leaves_;
@@ -577,7 +603,7 @@ class Space {
     auto free_if_empty = [&](const EntryPtr<F>& ep, Level at, LRange e, const Child& child) {
       if (!TableIsEmpty(child.table, child.level)) return;
       // Unhook, invalidate, and only then free (after the grace period).
-      ep.Store({0, at}, std::memory_order_release);
+      Put(ep, {0, at}, std::memory_order_release);
       Invalidate(e, true);
       env_.alloc->FreeDeferred(child.table);
     };
@@ -593,7 +619,7 @@ class Space {
         const LeafAttrs old = f_.DecodeAttrs(ep.Load(std::memory_order_acquire).raw, g.level);
         const LeafAttrs a = Canonical(
             perms.With(Attr::kAccessed, old.Has(Attr::kAccessed)).With(Attr::kDirty, old.Has(Attr::kDirty)));
-        ep.Store({EncodeLeafEntry(f_, g.level, g.size_lg2, g.oa, a, i), g.level}, std::memory_order_release);
+        Put(ep, {EncodeLeafEntry(f_, g.level, g.size_lg2, g.oa, a, i), g.level}, std::memory_order_release);
       }
       Invalidate(g.span, false);
     };
