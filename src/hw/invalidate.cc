@@ -61,7 +61,7 @@ void ArmInvalidator::InvalidateRange(Va first, Va last, bool table) {
   if (table) {
     // TLBI VAE1 at any VA of the span removes every cached descriptor used
     // to translate it, the one pointing to the freed table included (Arm
-    // ARM D8.13.5). VALE1 would keep it: the kLeafOnly bug.
+    // ARM D8 "TLB maintenance"). VALE1 would keep it: the kLeafOnly bug.
     if (o_.bug == Bug::kLeafOnly) {
       arm::TlbiVale1(*tlb_, asid, first);
     } else {
@@ -73,7 +73,7 @@ void ArmInvalidator::InvalidateRange(Va first, Va last, bool table) {
     if (o_.may_global && o_.bug != Bug::kForgetGlobal) {
       arm::TlbiVmalle1(*tlb_);
     } else {
-      arm::TlbiAside1(*tlb_, asid);  // never global entries (D8.13.5)
+      arm::TlbiAside1(*tlb_, asid);  // never global entries (TLBI ASIDE1, DDI 0601)
     }
     return;
   }

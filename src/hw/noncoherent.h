@@ -115,7 +115,9 @@ template <PageTableFormat F>
 std::vector<NoncoherentFinding> CheckWalker(const F& f, DeviceView& dv, Oa root, const std::vector<Va>& vas) {
   std::vector<NoncoherentFinding> out;
   constexpr unsigned kBytes = 1u << F::kEntryLg2;
-  if (dv.LineDirty(root)) out.push_back({Va(0), f.TopLevel(), root, dv.CpuRaw(root, kBytes), dv.DeviceRaw(root, kBytes)});
+  if (dv.LineDirty(root)) {
+    out.push_back({Va(0), f.TopLevel(), root, dv.CpuRaw(root, kBytes), dv.DeviceRaw(root, kBytes)});
+  }
   for (Va va : vas) {
     WalkTrace trace;
     (void)Translate(f, &dv.device(), root, va, Access{}, MmuOptions{.update_ad = false}, &trace);

@@ -87,7 +87,8 @@ size_t Tlb::Invalidate(const Selector& s) {
   }
   if (s.walks) {
     const size_t w = static_cast<size_t>(std::erase_if(walks_, [&](const WalkEntry& e) {
-      return (!s.asid || e.asid == *s.asid) && (s.walks_any_va || !ranged || Overlaps(e.va_base, e.last(), first, last));
+      return (!s.asid || e.asid == *s.asid) &&
+             (s.walks_any_va || !ranged || Overlaps(e.va_base, e.last(), first, last));
     }));
     stats_.invalidated_walks += w;
     n += w;
@@ -191,42 +192,42 @@ namespace arm {
 
 void TlbiVae1(Tlb& t, Asid asid, Va va) {
   t.CountInstruction();
-  // Arm ARM D8.13.5: by VA, given ASID or global, every level of the walk.
+  // Arm ARM D8, TLBI page of DDI 0601: by VA, given ASID or global, every level of the walk.
   t.Invalidate({.asid = asid, .nonglobal = true, .global = true, .first = va.value(), .last = va.value(),
                 .leaves = true, .walks = true});
 }
 
 void TlbiVale1(Tlb& t, Asid asid, Va va) {
   t.CountInstruction();
-  // Arm ARM D8.13.5: last level only; cached table entries may remain.
+  // Arm ARM D8, TLBI page of DDI 0601: last level only; cached table entries may remain.
   t.Invalidate({.asid = asid, .nonglobal = true, .global = true, .first = va.value(), .last = va.value(),
                 .leaves = true, .walks = false});
 }
 
 void TlbiVaae1(Tlb& t, Va va) {
   t.CountInstruction();
-  // Arm ARM D8.13.5: by VA, all ASIDs, every level.
+  // Arm ARM D8, TLBI page of DDI 0601: by VA, all ASIDs, every level.
   t.Invalidate({.asid = std::nullopt, .nonglobal = true, .global = true, .first = va.value(), .last = va.value(),
                 .leaves = true, .walks = true});
 }
 
 void TlbiVaale1(Tlb& t, Va va) {
   t.CountInstruction();
-  // Arm ARM D8.13.5: by VA, all ASIDs, last level only.
+  // Arm ARM D8, TLBI page of DDI 0601: by VA, all ASIDs, last level only.
   t.Invalidate({.asid = std::nullopt, .nonglobal = true, .global = true, .first = va.value(), .last = va.value(),
                 .leaves = true, .walks = false});
 }
 
 void TlbiAside1(Tlb& t, Asid asid) {
   t.CountInstruction();
-  // Arm ARM D8.13.5: every non-global entry with the ASID; globals stay.
+  // Arm ARM D8, TLBI page of DDI 0601: every non-global entry with the ASID; globals stay.
   t.Invalidate({.asid = asid, .nonglobal = true, .global = false, .leaves = true, .walks = true,
                 .walks_any_va = true});
 }
 
 void TlbiVmalle1(Tlb& t) {
   t.CountInstruction();
-  // Arm ARM D8.13.5: all stage 1 entries of the VMID, every ASID, globals too.
+  // Arm ARM D8, TLBI page of DDI 0601: all stage 1 entries of the VMID, every ASID, globals too.
   t.Invalidate({.asid = std::nullopt, .nonglobal = true, .global = true, .leaves = true, .walks = true,
                 .walks_any_va = true});
 }

@@ -7,14 +7,14 @@
 //     replicated group), tagged with an address-space id (x86 PCID, ARM
 //     ASID, RISC-V ASID, VT-d / AMD domain id) unless global. Intel SDM
 //     Vol. 3A §4.10.2 "Translation Lookaside Buffers (TLBs)", §4.10.2.4
-//     "Global Pages"; Arm ARM D8.13 (DDI 0487K) "Translation Lookaside
+//     "Global Pages"; Arm ARM (DDI 0487) D8 "Translation Lookaside
 //     Buffers", nG bit; RISC-V privileged spec §12.2.1 / §12.3 (SFENCE.VMA,
 //     the G bit).
 //   * walk-cache entries: one table entry met on a walk, i.e. "the VA bits
 //     above this level's item size select this next table", with the
 //     permissions accumulated so far. Intel SDM Vol. 3A §4.10.3 "Paging-
 //     Structure Caches" (PML4/PDPTE/PDE caches, tagged by PCID, never
-//     global); Arm ARM D8.13.x "caching of translation table entries from
+//     global); Arm ARM D8 TLBs: "caching of translation table entries from
 //     any level"; RISC-V privileged spec §12.2.1 (SFENCE.VMA: implementations
 //     may cache non-leaf PTEs). A walk that hits resumes from the cached
 //     table without reading the levels above it (SDM §4.10.3.2 "Using the
@@ -193,8 +193,9 @@ void SetCr4Pge(Tlb& t, bool pge);
 }  // namespace x86
 
 namespace arm {
-// TLBI by VA, EL1 (Arm ARM DDI 0487K D8.13.5 "TLB maintenance instructions",
-// and the TLBI VAE1/VALE1/VAAE1/VAALE1 pages in C5.5): an entry is affected
+// TLBI by VA, EL1 (Arm ARM (DDI 0487) D8 "TLB maintenance instructions",
+// and the TLBI VAE1/VALE1/VAAE1/VAALE1 pages of DDI 0601, AArch64 System
+// Instructions): an entry is affected
 // when it translates the VA and is global or has the given ASID ("by VA":
 // VAE1, VALE1) or whatever its ASID ("all ASIDs": VAAE1, VAALE1). The
 // last-level forms (VALE1, VAALE1) need only remove cached copies of the
@@ -203,13 +204,15 @@ void TlbiVae1(Tlb& t, Asid asid, Va va);
 void TlbiVale1(Tlb& t, Asid asid, Va va);
 void TlbiVaae1(Tlb& t, Va va);
 void TlbiVaale1(Tlb& t, Va va);
-// TLBI ASIDE1 (D8.13.5): every non-global entry with the ASID, at every
-// level; global entries stay.
+// TLBI ASIDE1 (Arm ARM D8; the TLBI ASIDE1 page of DDI 0601): every
+// non-global entry with the ASID, at every level; global entries stay.
 void TlbiAside1(Tlb& t, Asid asid);
-// TLBI VMALLE1 (D8.13.5): every stage 1 EL1&0 entry of the current VMID,
-// global or not, every ASID (one VMID here).
+// TLBI VMALLE1 (Arm ARM D8; the TLBI VMALLE1 page of DDI 0601): every
+// stage 1 EL1&0 entry of the current VMID, global or not, every ASID (one
+// VMID here).
 void TlbiVmalle1(Tlb& t);
-// Writing TTBR0_EL1 with a new ASID: no invalidation (D8.13, ASIDs).
+// Writing TTBR0_EL1 with a new ASID: no invalidation (Arm ARM D8, ASIDs:
+// entries are tagged, so a switch needs none).
 void SetTtbrAsid(Tlb& t, Asid asid);
 }  // namespace arm
 
@@ -329,7 +332,9 @@ class CachedMmu {
       // Permission faults still found the leaf: a cache holds it regardless.
       const WalkStep& s = trace->steps[trace->count - 1];
       PathBits path;
-      for (int i = 0; i + 1 < trace->count; ++i) path.Add(RestrictingBits(f_, Raw(trace->steps[i].raw), trace->steps[i].level));
+      for (int i = 0; i + 1 < trace->count; ++i) {
+        path.Add(RestrictingBits(f_, Raw(trace->steps[i].raw), trace->steps[i].level));
+      }
       o.mapped = true;
       o.size_lg2 = LeafSizeLg2(f_, Raw(s.raw), s.level);
       o.oa = f_.LeafOa(Raw(s.raw), s.level) + va.Mod(o.size_lg2);
@@ -518,7 +523,8 @@ std::vector<Finding> CheckCaches(const CachedMmu<F>& mmu, Oa root, Asid asid, co
       if (s.kind != EntryKind::kTable) break;
       path.Add(RestrictingBits(f, typename F::Raw(s.raw), s.level));
       if (s.level != w->level) continue;
-      const Level next = i + 1 < trace.count ? trace.steps[i + 1].level : NextTableLevel(f, typename F::Raw(s.raw), s.level);
+      const Level next =
+          i + 1 < trace.count ? trace.steps[i + 1].level : NextTableLevel(f, typename F::Raw(s.raw), s.level);
       same = f.TableOa(typename F::Raw(s.raw), s.level) == w->next_table && next == w->next_level &&
              PermsOf(f.Restrictions(), path) == PermsOf(f.Restrictions(), w->path);
       break;

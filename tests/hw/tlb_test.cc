@@ -107,7 +107,7 @@ const Row kRows[] = {
     {"x86 MOV CR3 B NOFLUSH", [](Tlb& t) { x86::MovCr3(t, kB, true); }, ".........."},
     // MOV to CR4 toggling PGE: everything.
     {"x86 CR4.PGE off", [](Tlb& t) { x86::SetCr4Pge(t, false); }, "xxxxxxxxxx"},
-    // Arm ARM D8.13.5: VAE1 = by VA, this ASID or global, all levels.
+    // Arm ARM D8, TLBI page of DDI 0601: VAE1 = by VA, this ASID or global, all levels.
     {"arm TLBI VAE1 A", [](Tlb& t) { arm::TlbiVae1(t, kA, Va(kIn)); }, "x...x.x..."},
     // VALE1: the same, last level only.
     {"arm TLBI VALE1 A", [](Tlb& t) { arm::TlbiVale1(t, kA, Va(kIn)); }, "x...x....."},

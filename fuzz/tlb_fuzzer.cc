@@ -1,0 +1,100 @@
+// tlb_fuzzer: an ops program (src/harness/program.h, the same input as
+// ops_fuzzer) run on one address space with the TLB model of src/hw/tlb.h
+// attached through the architecture's correct invalidator, and a
+// non-coherent walker's device view (src/hw/noncoherent.h) fed by Space's
+// write-backs. `access` ops are lookups that fill the caches. After every
+// map / unmap / protect, any translation a cache would serve differently
+// from a fresh walk, and any walk that reads an unflushed line, is a
+// finding: the report is printed and the process aborts.
+//
+// Formats without a modelled invalidator (ARM stage 2, ARMv7, the fake
+// format) are skipped.
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "src/formats/all_formats.h"
+#include "src/harness/executor.h"
+#include "src/harness/program.h"
+#include "src/hw/invalidate.h"
+#include "src/hw/noncoherent.h"
+#include "src/hw/tlb.h"
+
+namespace {
+
+using ptsim::hw::Asid;
+
+[[noreturn]] void Die(const ptsim::Program& p, int step, const std::string& what, const std::string& sig) {
+  std::fprintf(stderr, "%s\nafter op %d: %s\nAssertion failure: %s\n", ptsim::ToText(p).c_str(), step, what.c_str(),
+               sig.c_str());
+  std::fflush(stderr);
+  std::abort();
+}
+
+std::unique_ptr<ptsim::hw::ArchInvalidator> InvalidatorFor(std::string_view name, ptsim::hw::Tlb* t, Asid asid,
+                                                           unsigned page_lg2) {
+  const ptsim::hw::InvalidatorOptions o{.may_global = true};
+  if (name.starts_with("x86")) return std::make_unique<ptsim::hw::X86Invalidator>(t, asid, page_lg2, o);
+  if (name.starts_with("armv8_s1")) return std::make_unique<ptsim::hw::ArmInvalidator>(t, asid, page_lg2, o);
+  if (name.starts_with("riscv")) return std::make_unique<ptsim::hw::RiscvInvalidator>(t, asid, page_lg2, o);
+  if (name.starts_with("vtd")) return std::make_unique<ptsim::hw::VtdInvalidator>(t, asid, page_lg2, o);
+  if (name.starts_with("amd")) return std::make_unique<ptsim::hw::AmdInvalidator>(t, asid, page_lg2, o);
+  return nullptr;
+}
+
+template <ptsim::PageTableFormat F>
+void Run(const ptsim::Program& p, ptsim::Arena& arena) {
+  const F f(p.config);
+  // x86 CR4.PCIDE exists only in IA-32e mode (SDM §4.10.1).
+  const bool pcid = !F::kName.starts_with("x86_32") && !F::kName.starts_with("x86_pae");
+  ptsim::hw::Tlb tlb(ptsim::hw::TlbConfig{.leaf_capacity = 16, .walk_capacity_per_level = 4, .pcid = pcid});
+  tlb.set_current(1);
+  const Asid asid = tlb.current();  // 0 without PCIDs
+  auto inv = InvalidatorFor(F::kName, &tlb, asid, f.ItemLg2(ptsim::Level(0)));
+  if (!inv) return;
+  ptsim::hw::DeviceView dv(&arena.mem());
+  ptsim::Space<F> space(f, ptsim::SpaceEnv{&arena.mem(), &arena.alloc(), &arena.frames(), inv.get(), 1, &dv});
+  if (!space.Init().ok()) return;
+  ptsim::hw::CachedMmu<F> mmu(f, &arena.mem(), &tlb);
+  for (size_t i = 0; i < p.ops.size(); ++i) {
+    const ptsim::Op& op = p.ops[i];
+    absl::Status st;
+    switch (op.kind) {
+      case ptsim::OpKind::kAccess:
+        (void)mmu.Lookup(space.root(), asid, op.va);
+        continue;
+      case ptsim::OpKind::kMap:
+        st = space.Map(op.range, op.oa, op.attrs, op.force_lg2);
+        break;
+      case ptsim::OpKind::kUnmap:
+        st = space.Unmap(op.range);
+        break;
+      case ptsim::OpKind::kProtect:
+        st = space.Protect(op.range, op.attrs);
+        break;
+    }
+    if (st.code() == absl::StatusCode::kResourceExhausted) break;
+    const uint64_t last_page = op.range.last.value() & ~ptsim::LowMask(f.ItemLg2(ptsim::Level(0)));
+    const std::vector<ptsim::Va> probes{op.range.first, ptsim::CanonicalVa(f, last_page)};
+    const auto stale = ptsim::hw::CheckCaches(mmu, space.root(), asid, probes);
+    if (!stale.empty()) Die(p, static_cast<int>(i), stale[0].ToString(), std::string(F::kName) + "-stale-tlb");
+    const auto dirty = ptsim::hw::CheckWalker(f, dv, space.root(), probes);
+    if (!dirty.empty()) Die(p, static_cast<int>(i), dirty[0].ToString(), std::string(F::kName) + "-unflushed");
+  }
+  space.Destroy();
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  static ptsim::Arena* arena = new ptsim::Arena();
+  const ptsim::Program p = ptsim::DecodeBinary(absl::MakeConstSpan(data, size));
+  arena->Reset();
+  ptsim::AllFormats::ForEach([&]<typename F>() {
+    if (F::kName == p.format) Run<F>(p, *arena);
+  });
+  return 0;
+}
