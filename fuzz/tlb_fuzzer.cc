@@ -34,15 +34,52 @@ using ptsim::hw::Asid;
   std::abort();
 }
 
+// PTSIM_TLB_FUZZ_BUG=leaf_only|forget_global|wrong_asid plants one of the
+// invalidators' bugs, to see the fuzzer find it (the default is none).
+ptsim::hw::Bug PlantedBug() {
+  static const ptsim::hw::Bug bug = [] {
+    const char* e = std::getenv("PTSIM_TLB_FUZZ_BUG");
+    for (ptsim::hw::Bug b : {ptsim::hw::Bug::kLeafOnly, ptsim::hw::Bug::kForgetGlobal, ptsim::hw::Bug::kWrongAsid}) {
+      if (e != nullptr && std::string_view(e) == ptsim::hw::BugName(b)) return b;
+    }
+    return ptsim::hw::Bug::kNone;
+  }();
+  return bug;
+}
+
 std::unique_ptr<ptsim::hw::ArchInvalidator> InvalidatorFor(std::string_view name, ptsim::hw::Tlb* t, Asid asid,
                                                            unsigned page_lg2) {
-  const ptsim::hw::InvalidatorOptions o{.may_global = true};
+  const ptsim::hw::InvalidatorOptions o{.bug = PlantedBug(), .may_global = true, .wrong_asid = asid + 1};
   if (name.starts_with("x86")) return std::make_unique<ptsim::hw::X86Invalidator>(t, asid, page_lg2, o);
   if (name.starts_with("armv8_s1")) return std::make_unique<ptsim::hw::ArmInvalidator>(t, asid, page_lg2, o);
   if (name.starts_with("riscv")) return std::make_unique<ptsim::hw::RiscvInvalidator>(t, asid, page_lg2, o);
   if (name.starts_with("vtd")) return std::make_unique<ptsim::hw::VtdInvalidator>(t, asid, page_lg2, o);
   if (name.starts_with("amd")) return std::make_unique<ptsim::hw::AmdInvalidator>(t, asid, page_lg2, o);
   return nullptr;
+}
+
+// Whether a map would write more than `limit` leaves (the executor's
+// per-op limit keeps one input cheap; without a model, count the best-fit
+// greedy choice directly: largest size with both addresses aligned).
+template <ptsim::PageTableFormat F>
+bool TooManyLeaves(const F& f, const ptsim::Op& op, uint64_t limit) {
+  if (op.kind != ptsim::OpKind::kMap) return false;
+  const uint64_t sizes = ptsim::AllLeafSizesLg2(f);
+  uint64_t va = op.range.first.value(), oa = op.oa.value(), n = 0;
+  for (;;) {
+    unsigned s = op.force_lg2;
+    if (s == 0) {
+      for (uint64_t m = sizes; m != 0; m &= ~(uint64_t{1} << ptsim::FloorLog2(m))) {
+        s = ptsim::FloorLog2(m);
+        const bool fits = op.range.last.value() - va >= ptsim::LowMask(s);
+        if (ptsim::IsAligned(va, s) && ptsim::IsAligned(oa, s) && fits) break;
+      }
+    }
+    if (++n > limit) return true;
+    if (s == 0 || s >= 64 || op.range.last.value() - va <= ptsim::LowMask(s)) return false;
+    va += uint64_t{1} << s;
+    oa += uint64_t{1} << s;
+  }
 }
 
 template <ptsim::PageTableFormat F>
@@ -67,6 +104,7 @@ void Run(const ptsim::Program& p, ptsim::Arena& arena) {
         (void)mmu.Lookup(space.root(), asid, op.va);
         continue;
       case ptsim::OpKind::kMap:
+        if (TooManyLeaves(f, op, 512)) continue;
         st = space.Map(op.range, op.oa, op.attrs, op.force_lg2);
         break;
       case ptsim::OpKind::kUnmap:
