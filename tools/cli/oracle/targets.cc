@@ -1,5 +1,9 @@
 #include "tools/cli/oracle/targets.h"
 
+#include <cstring>
+#include <iterator>
+#include <utility>
+
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
@@ -224,11 +228,182 @@ class RiscvTarget final : public Target {
   unsigned satp_mode_;
 };
 
+// ARMv8-A stage 1 (VMSAv8-64, the EL1&0 regime) on the virt machine, RAM
+// at 0x40000000, no firmware. QEMU's gdb stub reads the AArch64 system
+// registers but ignores writes to them, so a boot stub in guest RAM writes
+// them from general registers the gdb stub can set. The CPU runs the stub
+// at EL2 (virtualization=on: the virt machine then resets into EL2h with
+// no EL3) where stage 1 of EL1&0 does not translate its fetches, so the
+// stub runs again for every image whatever the EL1 tables hold. After it,
+// the gdb stub moves PSTATE to EL1h or EL0t and gva2gpa translates in the
+// EL1&0 regime (HCR_EL2.VM = 0: no stage 2).
+//
+// Arm ARM (DDI 0487), by section name:
+//   * "MSR (register)", "MRS", "ORR (immediate)", "ISB", "B" (A64 base
+//     instruction descriptions) for the stub's encodings;
+//   * the system register pages of HCR_EL2 (RW, bit 31: EL1 is AArch64),
+//     MAIR_EL1, TCR_EL1 (T0SZ/T1SZ, EPD0/EPD1, TG0/TG1, IPS, HA, DS),
+//     TTBR0_EL1/TTBR1_EL1 and SCTLR_EL1 (M, bit 0), each with its
+//     op0/op1/CRn/CRm/op2 in "Accessing the register";
+//   * "SPSR_EL2" / "Process state, PSTATE" for the M[3:0] encodings of
+//     EL0t, EL1h and EL2h.
+//
+// What QEMU 7.2 reaches: HMP gva2gpa -> arm_cpu_get_phys_page_attrs_debug
+// -> the TCG walker (target/arm/ptw.c) for a data load in the current
+// regime and EL: descriptor types, address size faults, AP[1] against EL0,
+// APTable[0], the TTBR0/TTBR1 range check. With TCR.HA = 1 an AF = 0 leaf
+// translates (the debug walk does not write AF back); with HA = 0 it is an
+// Access flag fault, which ptsim does not model. Stores and instruction
+// fetches have no debug path, and there is no "info mem" or "info tlb" for
+// ARM: only reads at EL1 and EL0 are compared.
+class ArmV8Target final : public Target {
+ public:
+  enum class Granule { k4K, k16K, k64K };
+  explicit ArmV8Target(Granule g) : granule_(g) {}
+
+  QemuLaunch Launch(const AnyFormat&) const override {
+    QemuLaunch l;
+    l.binary = "qemu-system-aarch64";
+    l.machine = "virt,virtualization=on";
+    l.args = {"-cpu", "max"};
+    l.ram_base = kRamBase;
+    l.ram_size = kRamSize;
+    return l;
+  }
+  uint64_t TableBase() const override { return kRamBase + 16 * kMiB; }
+  std::vector<Mode> Modes() const override {
+    return {{"el1", {AccessType::kRead, false}}, {"el0", {AccessType::kRead, true}}};
+  }
+  uint8_t PermMask() const override { return 0; }
+  bool ReservedUnchecked() const override { return false; }
+  uint64_t MaxVa() const override { return ~uint64_t{0}; }
+
+  absl::Status Enter(QemuProcess& q, const AnyFormat& f, Oa root, size_t mode) const override {
+    const FormatInfo& info = f.Info();
+    const bool ttbr1 = Knob(f, "ttbr1") != 0;
+    const bool lpa = Knob(f, "lpa") != 0;
+    auto ips = Ips(info.oa_bits);
+    if (!ips.ok()) return ips.status();
+
+    // TCR_EL1: the used half gets its size and granule, the other half is
+    // disabled (EPDn = 1), so its VAs fault as ptsim's do.
+    const uint64_t tsz = 64 - info.va_bits;
+    // Walks are Normal, inner and outer write-back write-allocate, inner
+    // shareable (IRGNn = ORGNn = 01, SHn = 11); QEMU ignores all three.
+    constexpr uint64_t kWalkAttrs = 0b11'01'01;
+    uint64_t tcr = *ips << 32;
+    if (ttbr1) {
+      tcr |= tsz << 16 | kWalkAttrs << 24 | Tg1() << 30 | uint64_t{1} << 7;  // T1SZ, attrs, TG1, EPD0
+    } else {
+      tcr |= tsz | kWalkAttrs << 8 | Tg0() << 14 | uint64_t{1} << 23;  // T0SZ, attrs, TG0, EPD1
+    }
+    if (Knob(f, "ha")) tcr |= uint64_t{1} << 39;  // HA
+    // 52-bit addresses with 4KB/16KB granules: FEAT_LPA2 with DS (bit 59).
+    if (lpa && granule_ != Granule::k64K) tcr |= uint64_t{1} << 59;
+    // MAIR_EL1 Attr0 (AttrIndx 0 in ptsim's leaves): Normal memory,
+    // write-back non-transient, read/write-allocate.
+    constexpr uint64_t kMair = 0xff;
+    // TTBRn_EL1.BADDR holds the root as is (ASID 0, CnP 0); with a 52-bit
+    // OA, OA[51:48] would go to bits 5:2, but guest RAM is below 2^32.
+    const uint64_t ttbr = root.value();
+    constexpr uint64_t kHcrRw = uint64_t{1} << 31;
+
+    // Guest RAM as ptsim sees it: zero outside the tables. The virt machine
+    // put its device tree at the start of RAM; a corrupted table pointer
+    // with bit 24 flipped lands there.
+    std::memset(q.ram(), 0, TableBase() - kRamBase);
+    const std::vector<uint32_t> stub = Stub();
+    std::memcpy(q.ram() + (kStubBase - kRamBase), stub.data(), stub.size() * sizeof(uint32_t));
+
+    GdbRemote& g = q.gdb();
+    if (auto st = g.WriteRegister("cpsr", kPstateEl2h); !st.ok()) return st;
+    if (auto st = g.WriteRegister("pc", kStubBase); !st.ok()) return st;
+    const std::pair<const char*, uint64_t> args[] = {
+        {"x0", kMair}, {"x1", tcr}, {"x2", ttbr1 ? 0 : ttbr}, {"x3", ttbr1 ? ttbr : 0}, {"x4", kHcrRw}};
+    for (const auto& [name, value] : args) {
+      if (auto st = g.WriteRegister(name, value); !st.ok()) return st;
+    }
+    // Every instruction but the final loop.
+    for (size_t i = 0; i + 1 < stub.size(); ++i) {
+      if (auto st = g.Step(); !st.ok()) return st;
+    }
+    // The stub ran to its loop, and the registers hold what it wrote.
+    const std::pair<const char*, uint64_t> expect[] = {
+        {"pc", kStubBase + 4 * (stub.size() - 1)}, {"TCR_EL1", tcr}, {ttbr1 ? "TTBR1_EL1" : "TTBR0_EL1", ttbr}};
+    for (const auto& [name, value] : expect) {
+      auto got = g.ReadRegister(name);
+      if (!got.ok()) return got.status();
+      if (*got != value) {
+        return absl::InternalError(
+            absl::StrFormat("after the boot stub QEMU has %s = 0x%x, not 0x%x", name, *got, value));
+      }
+    }
+    return g.WriteRegister("cpsr", mode == 0 ? kPstateEl1h : kPstateEl0t);
+  }
+
+  absl::StatusOr<std::vector<PermRange>> ParseInfoMem(std::string_view) const override {
+    return absl::UnimplementedError("QEMU has no 'info mem' for ARM");
+  }
+
+ private:
+  static constexpr uint64_t kRamBase = 0x40000000;
+  // The stub sits above the table window [16, 32) MiB: no single-bit flip
+  // of a table address in the window reaches [32, 48) MiB, so no corrupted
+  // entry reads the stub (ptsim's memory has zeros there).
+  static constexpr uint64_t kStubBase = kRamBase + 32 * kMiB;
+  // PSTATE with D, A, I, F masked and M[3:0] = EL2h 1001, EL1h 0101, EL0t
+  // 0000 (M[4] = 0: AArch64).
+  static constexpr uint64_t kPstateEl2h = 0x3c9, kPstateEl1h = 0x3c5, kPstateEl0t = 0x3c0;
+
+  // MSR <sysreg>, Xt: 1101 0101 0001 o0 op1 CRn CRm op2 Rt, op0 = 2 + o0;
+  // MRS Xt, <sysreg> sets bit 21 (L) as well.
+  static constexpr uint32_t Msr(uint32_t op1, uint32_t crn, uint32_t crm, uint32_t op2, uint32_t rt) {
+    return 0xd5100000u | 1u << 19 | op1 << 16 | crn << 12 | crm << 8 | op2 << 5 | rt;
+  }
+  static constexpr uint32_t Mrs(uint32_t op1, uint32_t crn, uint32_t crm, uint32_t op2, uint32_t rt) {
+    return Msr(op1, crn, crm, op2, rt) | 1u << 21;
+  }
+
+  // Loads the EL1 translation registers from X0-X4 and turns the EL1&0
+  // stage 1 MMU on, then loops.
+  static std::vector<uint32_t> Stub() {
+    constexpr uint32_t kX5 = 5;
+    return {
+        Msr(4, 1, 1, 0, 4),   // msr hcr_el2, x4
+        Msr(0, 10, 2, 0, 0),  // msr mair_el1, x0
+        Msr(0, 2, 0, 2, 1),   // msr tcr_el1, x1
+        Msr(0, 2, 0, 0, 2),   // msr ttbr0_el1, x2
+        Msr(0, 2, 0, 1, 3),   // msr ttbr1_el1, x3
+        Mrs(0, 1, 0, 0, kX5),  // mrs x5, sctlr_el1
+        // orr x5, x5, #1: sf=1 opc=01 100100, N=1 immr=0 imms=0 (one bit).
+        0xb2400000u | kX5 << 5 | kX5,
+        Msr(0, 1, 0, 0, kX5),  // msr sctlr_el1, x5
+        0xd5033fdfu,           // isb (CRm = 1111, SY)
+        0x14000000u,           // b . (imm26 = 0)
+    };
+  }
+
+  uint64_t Tg0() const { return granule_ == Granule::k4K ? 0b00 : granule_ == Granule::k64K ? 0b01 : 0b10; }
+  uint64_t Tg1() const { return granule_ == Granule::k4K ? 0b10 : granule_ == Granule::k64K ? 0b11 : 0b01; }
+  // TCR_EL1.IPS for an output size in bits.
+  static absl::StatusOr<uint64_t> Ips(unsigned oa_bits) {
+    constexpr unsigned kSizes[] = {32, 36, 40, 42, 44, 48, 52};
+    for (uint64_t i = 0; i < std::size(kSizes); ++i) {
+      if (kSizes[i] == oa_bits) return i;
+    }
+    return absl::InvalidArgumentError(
+        absl::StrFormat("oa_bits=%d has no TCR_EL1.IPS encoding (32, 36, 40, 42, 44, 48, 52)", oa_bits));
+  }
+
+  Granule granule_;
+};
+
 }  // namespace
 
 std::vector<std::string> OracleFormats() {
-  return {"x86_32",     "x86_pae",    "x86_64_4level", "x86_64_5level",
-          "riscv_sv32", "riscv_sv39", "riscv_sv48",    "riscv_sv57"};
+  return {"x86_32",     "x86_pae",    "x86_64_4level", "x86_64_5level", "riscv_sv32",
+          "riscv_sv39", "riscv_sv48", "riscv_sv57",    "armv8_s1_4k",   "armv8_s1_16k",
+          "armv8_s1_64k"};
 }
 
 std::unique_ptr<Target> MakeTarget(std::string_view format) {
@@ -241,6 +416,9 @@ std::unique_ptr<Target> MakeTarget(std::string_view format) {
   if (format == "riscv_sv39") return std::make_unique<RiscvTarget>(false, 8);
   if (format == "riscv_sv48") return std::make_unique<RiscvTarget>(false, 9);
   if (format == "riscv_sv57") return std::make_unique<RiscvTarget>(false, 10);
+  if (format == "armv8_s1_4k") return std::make_unique<ArmV8Target>(ArmV8Target::Granule::k4K);
+  if (format == "armv8_s1_16k") return std::make_unique<ArmV8Target>(ArmV8Target::Granule::k16K);
+  if (format == "armv8_s1_64k") return std::make_unique<ArmV8Target>(ArmV8Target::Granule::k64K);
   return nullptr;
 }
 
