@@ -264,7 +264,12 @@ class ArmV8Target final : public Target {
   QemuLaunch Launch(const AnyFormat&) const override {
     QemuLaunch l;
     l.binary = "qemu-system-aarch64";
-    l.machine = "virt,virtualization=on";
+    // highmem=off: no PCIe windows above 4 GiB. A corrupted table pointer
+    // there reads all ones from QEMU's empty PCI space (a valid table or
+    // page descriptor) where ptsim, which has only RAM, faults; below 4 GiB
+    // a one-bit flip of a table address lands in RAM, flash (zeros) or
+    // nowhere (both fault).
+    l.machine = "virt,virtualization=on,highmem=off";
     l.args = {"-cpu", "max"};
     l.ram_base = kRamBase;
     l.ram_size = kRamSize;
