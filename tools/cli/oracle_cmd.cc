@@ -43,6 +43,8 @@ Json ReportJson(const oracle::FormatReport& r) {
                    {"corrupted", d.corrupted},
                    {"walk", d.walk}});
   }
+  Json deviations = Json::object();
+  for (const auto& [why, n] : r.known_qemu_deviations) deviations[why] = n;
   return {{"format", r.format},
           {"config", r.config},
           {"qemu", r.qemu_command},
@@ -52,6 +54,7 @@ Json ReportJson(const oracle::FormatReport& r) {
           {"translations", tr},
           {"permissions", {{"compared", r.permissions.compared}, {"agree", r.permissions.agree}}},
           {"reserved_not_checked_by_qemu", r.reserved_not_checked_by_qemu},
+          {"known_qemu_deviations", deviations},
           {"disagreements", dis}};
 }
 
@@ -64,6 +67,9 @@ void PrintHuman(const oracle::FormatReport& r, bool quiet) {
                "disagreements: %d\n",
                r.format, r.images, absl::StrJoin(modes, ", "), r.permissions.agree, r.permissions.compared,
                r.reserved_not_checked_by_qemu, r.disagreements.size());
+  for (const auto& [why, n] : r.known_qemu_deviations) {
+    absl::PrintF("  not compared, known QEMU deviation (%d): %s\n", n, why);
+  }
   if (quiet) return;
   for (const oracle::Disagreement& d : r.disagreements) {
     absl::PrintF("\n  DISAGREE %s  image %d  %s  va 0x%x\n    ptsim: %s\n    qemu:  %s\n", d.kind, d.image, d.mode, d.va,

@@ -261,7 +261,7 @@ class ArmV8Target final : public Target {
   enum class Granule { k4K, k16K, k64K };
   explicit ArmV8Target(Granule g) : granule_(g) {}
 
-  QemuLaunch Launch(const AnyFormat&) const override {
+  QemuLaunch Launch(const AnyFormat& f) const override {
     QemuLaunch l;
     l.binary = "qemu-system-aarch64";
     // highmem=off: no PCIe windows above 4 GiB. A corrupted table pointer
@@ -270,7 +270,14 @@ class ArmV8Target final : public Target {
     // a one-bit flip of a table address lands in RAM, flash (zeros) or
     // nowhere (both fault).
     l.machine = "virt,virtualization=on,highmem=off";
-    l.args = {"-cpu", "max"};
+    // The CPU mirrors the lpa knob. lpa = 0 models a core with a 48-bit PA
+    // and neither FEAT_LPA nor FEAT_LPA2: Neoverse N1 (ARMv8.2; PARange 48
+    // bits, all three granules, hardware Access flag). lpa = 1 needs both,
+    // which QEMU's "max" CPU has (PARange 52 bits, FEAT_LPA2 for 4KB/16KB).
+    // Which CPU matters: with FEAT_LPA the 64KB granule has 4 TiB blocks at
+    // L1 and OA[51:48] in descriptor bits 15:12 (AArch64.BlockDescSupported,
+    // AArch64.LeafBase: both keyed on AArch64.PAMax(), not on TCR_EL1.IPS).
+    l.args = {"-cpu", Knob(f, "lpa") ? "max" : "neoverse-n1"};
     l.ram_base = kRamBase;
     l.ram_size = kRamSize;
     return l;
@@ -350,6 +357,55 @@ class ArmV8Target final : public Target {
     return absl::UnimplementedError("QEMU has no 'info mem' for ARM");
   }
 
+  // QEMU 7.2's walker (get_phys_addr_lpae in target/arm/ptw.c) against the
+  // manual, where the corrupted entries reach:
+  //   * it takes bits 1:0 = 01 as a block at any level above L3, where
+  //     AArch64.BlockDescSupported allows blocks only at 4KB L1-L2, 16KB L2
+  //     and 64KB L2 (one level more with 52-bit addresses); a block
+  //     descriptor elsewhere is invalid, a Translation fault;
+  //   * with the 64KB granule and a PA size below 52 bits it masks bits
+  //     15:12 off. On a core without FEAT_LPA (lpa = 0) the manual makes it
+  //     IMPLEMENTATION DEFINED whether they are OA[51:48] (AArch64.LeafBase,
+  //     AArch64.NextTableBase), which with a 48-bit PA is an Address size
+  //     fault (ptsim's choice), or not address bits at all (QEMU's);
+  //   * it ignores the Contiguous bit, translating with the entry alone.
+  //     ptsim translates with the group's base; they differ only when the
+  //     group is misprogrammed (a flipped bit 52, or an address flipped in
+  //     one member), which "Misprogramming of the Contiguous bit" makes
+  //     CONSTRAINED UNPREDICTABLE.
+  // Each is accepted only when QEMU's address is what that reading gives.
+  std::string KnownQemuDeviation(const AnyFormat& f, uint64_t va, const WalkResult& r, const WalkTrace& trace,
+                                 const Gva2Gpa& q) const override {
+    if (trace.count == 0 || !q.mapped) return "";
+    const WalkStep& s = trace.steps[static_cast<size_t>(trace.count - 1)];
+    const bool lpa = Knob(f, "lpa") != 0;
+    const LevelInfo* level = nullptr;
+    for (const LevelInfo& l : f.Info().levels) {
+      if (l.level == s.level.value()) level = &l;
+    }
+    if (level == nullptr) return "";
+    // The address the descriptor names for `va`, as a leaf of its own level.
+    const uint64_t own = (DescriptorOa(s.raw, lpa) & ~LowMask(level->item_lg2)) | (va & LowMask(level->item_lg2));
+    if (!r.ok && s.kind == EntryKind::kInvalid && !level->can_leaf && (s.raw & 0b11) == 0b01 && q.pa == own) {
+      return "block descriptor at a level without blocks: QEMU 7.2 translates it, the manual "
+             "(AArch64.BlockDescSupported) makes it a Translation fault";
+    }
+    if (!r.ok && s.kind == EntryKind::kInvalid && granule_ == Granule::k64K && !lpa && ((s.raw >> 12) & 0xf) != 0) {
+      // A table descriptor: QEMU went on to the next level, whose answer
+      // ptsim cannot give; a page or block: QEMU's address must be its own.
+      const bool leaf_shape = s.level.IsBottom() ? (s.raw & 0b11) == 0b11 : (s.raw & 0b11) == 0b01;
+      if (!leaf_shape || q.pa == own) {
+        return "64KB descriptor bits 15:12 nonzero without FEAT_LPA: IMPLEMENTATION DEFINED whether they are "
+               "OA[51:48] (ptsim: Address size fault) or not address bits (QEMU 7.2 ignores them)";
+      }
+    }
+    if (r.ok && s.kind == EntryKind::kLeaf && ((s.raw >> 52) & 1) != 0 && q.pa == own) {
+      return "misprogrammed Contiguous group: CONSTRAINED UNPREDICTABLE; QEMU 7.2 ignores the bit and uses the "
+             "entry alone, ptsim the group's base";
+    }
+    return "";
+  }
+
  private:
   static constexpr uint64_t kRamBase = 0x40000000;
   // The stub sits above the table window [16, 32) MiB: no single-bit flip
@@ -388,6 +444,15 @@ class ArmV8Target final : public Target {
     };
   }
 
+  // A table, block or page descriptor's address bits: OA[47:12] in place;
+  // with 52-bit addresses also OA[51:48] from bits 15:12 (64KB) or
+  // OA[49:48] in place and OA[51:50] from bits 9:8 (4KB/16KB with DS).
+  uint64_t DescriptorOa(uint64_t raw, bool lpa) const {
+    const uint64_t low = raw & LowMask(48) & ~LowMask(12);
+    if (!lpa) return low;
+    if (granule_ == Granule::k64K) return (low & ~LowMask(16)) | ((raw >> 12) & 0xf) << 48;
+    return (raw & LowMask(50) & ~LowMask(12)) | ((raw >> 8) & 0b11) << 50;
+  }
   uint64_t Tg0() const { return granule_ == Granule::k4K ? 0b00 : granule_ == Granule::k64K ? 0b01 : 0b10; }
   uint64_t Tg1() const { return granule_ == Granule::k4K ? 0b10 : granule_ == Granule::k64K ? 0b11 : 0b01; }
   // TCR_EL1.IPS for an output size in bits.
