@@ -363,11 +363,14 @@ class ArmV8Target final : public Target {
   //     AArch64.BlockDescSupported allows blocks only at 4KB L1-L2, 16KB L2
   //     and 64KB L2 (one level more with 52-bit addresses); a block
   //     descriptor elsewhere is invalid, a Translation fault;
-  //   * with the 64KB granule and a PA size below 52 bits it masks bits
-  //     15:12 off. On a core without FEAT_LPA (lpa = 0) the manual makes it
-  //     IMPLEMENTATION DEFINED whether they are OA[51:48] (AArch64.LeafBase,
-  //     AArch64.NextTableBase), which with a 48-bit PA is an Address size
-  //     fault (ptsim's choice), or not address bits at all (QEMU's);
+  //   * with a PA size (TCR_EL1.IPS) below 52 bits it drops the
+  //     descriptor's OA[51:48] (64KB: bits 15:12; DS = 1: bits 9:8 and
+  //     49:48). With 52-bit addresses (lpa = 1) the manual takes them as
+  //     address bits (AArch64.LeafBase, AArch64.NextTableBase), so nonzero
+  //     they are an Address size fault. On a core without FEAT_LPA
+  //     (lpa = 0) it is IMPLEMENTATION DEFINED whether 64KB bits 15:12 are
+  //     OA[51:48] (ptsim's choice: an Address size fault) or not address
+  //     bits at all (QEMU's);
   //   * it ignores the Contiguous bit, translating with the entry alone.
   //     ptsim translates with the group's base; they differ only when the
   //     group is misprogrammed (a flipped bit 52, or an address flipped in
@@ -390,13 +393,20 @@ class ArmV8Target final : public Target {
       return "block descriptor at a level without blocks: QEMU 7.2 translates it, the manual "
              "(AArch64.BlockDescSupported) makes it a Translation fault";
     }
-    if (!r.ok && s.kind == EntryKind::kInvalid && granule_ == Granule::k64K && !lpa && ((s.raw >> 12) & 0xf) != 0) {
+    // OA[51:48] as the descriptor would hold them with 52-bit addresses
+    // (64KB: bits 15:12, whether or not FEAT_LPA is there).
+    const uint64_t high = granule_ == Granule::k64K ? (s.raw >> 12) & 0xf : lpa ? DescriptorOa(s.raw, true) >> 48 : 0;
+    if (!r.ok && s.kind == EntryKind::kInvalid && high != 0 && f.Info().oa_bits <= 48) {
       // A table descriptor: QEMU went on to the next level, whose answer
-      // ptsim cannot give; a page or block: QEMU's address must be its own.
+      // ptsim cannot give; a page or block: QEMU's address must be the one
+      // without those bits.
       const bool leaf_shape = s.level.IsBottom() ? (s.raw & 0b11) == 0b11 : (s.raw & 0b11) == 0b01;
-      if (!leaf_shape || q.pa == own) {
-        return "64KB descriptor bits 15:12 nonzero without FEAT_LPA: IMPLEMENTATION DEFINED whether they are "
-               "OA[51:48] (ptsim: Address size fault) or not address bits (QEMU 7.2 ignores them)";
+      const uint64_t own48 = (DescriptorOa(s.raw, false) & ~LowMask(level->item_lg2)) | (va & LowMask(level->item_lg2));
+      if (!leaf_shape || q.pa == own48) {
+        return lpa ? "descriptor OA[51:48] nonzero with a 48-bit PA size (TCR_EL1.IPS): the manual makes it an "
+                     "Address size fault, QEMU 7.2 drops the bits"
+                   : "64KB descriptor bits 15:12 nonzero without FEAT_LPA: IMPLEMENTATION DEFINED whether they are "
+                     "OA[51:48] (ptsim: Address size fault) or not address bits (QEMU 7.2 ignores them)";
       }
     }
     if (r.ok && s.kind == EntryKind::kLeaf && ((s.raw >> 52) & 1) != 0 && q.pa == own) {
