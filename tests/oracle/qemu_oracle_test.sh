@@ -14,6 +14,7 @@ case "$format" in
   riscv_sv32) qemu=qemu-system-riscv32 ;;
   riscv_*) qemu=qemu-system-riscv64 ;;
   armv8_s1_*) qemu=qemu-system-aarch64 ;;
+  armv7_short) qemu=qemu-system-arm ;;
   *)
     echo "qemu_oracle_test: no QEMU binary known for format '$format'" >&2
     exit 2

@@ -172,8 +172,9 @@ stub, monitor commands through QMP) and, for each of COUNT random images:
 builds tables with ptsim's own map/protect/unmap operations, flips one bit
 in a few entries on probe paths, writes the tables into guest RAM, points
 the paging registers at the root (x86 CR0/CR3/CR4/EFER; RISC-V satp and
-the privilege mode; ARMv8 TCR/MAIR/TTBRn_EL1 and SCTLR_EL1.M through a
-boot stub in guest RAM, since the gdb stub cannot write them), and
+the privilege mode; ARM TCR/MAIR/TTBRn_EL1 or TTBR0/TTBCR/DACR, and
+SCTLR.M, through a boot stub in guest RAM, since the gdb stub cannot
+write them), and
 translates every probe with QEMU's monitor (gva2gpa), comparing with
 ptsim's walk for a read access:
   * the output address, or that both fault;
@@ -181,7 +182,8 @@ ptsim's walk for a read access:
   * RISC-V: the same in supervisor and in user mode (QEMU's walker checks
     U against the mode), plus R/W/X/U and the output address from 'info mem';
   * ARMv8 stage 1: the same at EL1 and at EL0 (QEMU's walker checks AP[1]
-    and APTable[0] against the EL); ARM has no 'info mem'.
+    and APTable[0] against the EL); ARMv7 short descriptors at PL1 and PL0
+    (AP[2:0]); ARM has no 'info mem'.
 QEMU 7.2's x86 debug walk checks no reserved bit: where ptsim reports a
 reserved-bit fault on x86 nothing is compared; the count is printed. On
 ARM, disagreements that come from QEMU 7.2 departing from the manual (or
