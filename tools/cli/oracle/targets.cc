@@ -251,9 +251,10 @@ class RiscvTarget final : public Target {
 // What QEMU 7.2 reaches: HMP gva2gpa -> arm_cpu_get_phys_page_attrs_debug
 // -> the TCG walker (target/arm/ptw.c) for a data load in the current
 // regime and EL: descriptor types, address size faults, AP[1] against EL0,
-// APTable[0], the TTBR0/TTBR1 range check. With TCR.HA = 1 an AF = 0 leaf
-// translates (the debug walk does not write AF back); with HA = 0 it is an
-// Access flag fault, which ptsim does not model. Stores and instruction
+// APTable[0], the TTBR0/TTBR1 range check. An AF = 0 leaf translates
+// whatever TCR.HA says (measured: the debug walk neither raises the Access
+// flag fault with HA = 0 nor writes AF with HA = 1), so the Access flag,
+// which ptsim does not model either, is not compared. Stores and instruction
 // fetches have no debug path, and there is no "info mem" or "info tlb" for
 // ARM: only reads at EL1 and EL0 are compared.
 class ArmV8Target final : public Target {
