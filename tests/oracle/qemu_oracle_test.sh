@@ -13,6 +13,8 @@ case "$format" in
   x86_*) qemu=qemu-system-x86_64 ;;
   riscv_sv32) qemu=qemu-system-riscv32 ;;
   riscv_*) qemu=qemu-system-riscv64 ;;
+  armv8_s1_*) qemu=qemu-system-aarch64 ;;
+  armv7_short) qemu=qemu-system-arm ;;
   *)
     echo "qemu_oracle_test: no QEMU binary known for format '$format'" >&2
     exit 2

@@ -59,6 +59,10 @@ struct FormatReport {
   // ptsim found a reserved encoding where QEMU's reachable walker checks
   // none (x86's debug walk): nothing to compare.
   uint64_t reserved_not_checked_by_qemu = 0;
+  // Disagreements the target explains as a known departure of QEMU from
+  // the manual (or a case the manual leaves open), per explanation: not
+  // compared, only counted.
+  std::map<std::string, uint64_t> known_qemu_deviations;
   std::vector<Disagreement> disagreements;
 };
 

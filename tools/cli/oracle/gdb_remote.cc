@@ -195,4 +195,14 @@ absl::Status GdbRemote::WriteRegister(std::string_view name, uint64_t value) {
   return absl::OkStatus();
 }
 
+absl::Status GdbRemote::Step() {
+  auto r = Request("s");
+  if (!r.ok()) return r.status();
+  // "T05..." or "S05": stopped by SIGTRAP after the step.
+  if (r->size() < 3 || ((*r)[0] != 'T' && (*r)[0] != 'S') || r->compare(1, 2, "05") != 0) {
+    return absl::UnavailableError(absl::StrFormat("single step: gdb stub answered '%s'", *r));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace ptsim::oracle

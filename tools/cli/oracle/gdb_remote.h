@@ -6,7 +6,8 @@
 // Descriptions" for the XML that numbers the registers).
 //
 // Only what the oracle needs: read and write registers by name, with the
-// numbering taken from the target's own description.
+// numbering taken from the target's own description, and single-step the
+// guest ('s', "Packets"; the stop reply is "Stop Reply Packets").
 #ifndef PTSIM_TOOLS_CLI_ORACLE_GDB_REMOTE_H_
 #define PTSIM_TOOLS_CLI_ORACLE_GDB_REMOTE_H_
 
@@ -38,6 +39,8 @@ class GdbRemote {
   // are 4 or 8 bytes depending on the CPU mode).
   absl::StatusOr<uint64_t> ReadRegister(std::string_view name);
   absl::Status WriteRegister(std::string_view name, uint64_t value);
+  // Executes one guest instruction and waits for the stop reply.
+  absl::Status Step();
 
  private:
   absl::StatusOr<std::string> ReadPacket();

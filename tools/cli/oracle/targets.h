@@ -51,6 +51,12 @@ struct PermRange {
   uint8_t attrs = 0;    // LeafAttrs bits
 };
 
+// "gpa: 0x1234" -> mapped at 0x1234; "Unmapped" -> not mapped.
+struct Gva2Gpa {
+  bool mapped = false;
+  uint64_t pa = 0;
+};
+
 class Target {
  public:
   virtual ~Target() = default;
@@ -66,6 +72,14 @@ class Target {
   // Paging registers for this root, and privilege mode `mode`.
   virtual absl::Status Enter(QemuProcess& q, const AnyFormat& f, Oa root, size_t mode) const = 0;
   virtual absl::StatusOr<std::vector<PermRange>> ParseInfoMem(std::string_view text) const = 0;
+  // Called when ptsim's walk `r` (steps in `trace`) and QEMU's answer `q`
+  // for `va` disagree: a short explanation when the walk holds something
+  // QEMU is known to handle differently from the manual, and QEMU's answer
+  // is the one that difference gives; "" otherwise (a real disagreement).
+  virtual std::string KnownQemuDeviation(const AnyFormat&, uint64_t /*va*/, const WalkResult& /*r*/,
+                                         const WalkTrace& /*trace*/, const Gva2Gpa& /*q*/) const {
+    return "";
+  }
   // The largest VA the guest's address registers hold (x86_32 and Sv32:
   // 32 bits); probes above it are not sent.
   virtual uint64_t MaxVa() const = 0;
@@ -76,11 +90,6 @@ std::vector<std::string> OracleFormats();
 // Null for a format the oracle does not cover.
 std::unique_ptr<Target> MakeTarget(std::string_view format);
 
-// "gpa: 0x1234" -> mapped at 0x1234; "Unmapped" -> not mapped.
-struct Gva2Gpa {
-  bool mapped = false;
-  uint64_t pa = 0;
-};
 absl::StatusOr<Gva2Gpa> ParseGva2Gpa(std::string_view text);
 
 }  // namespace ptsim::oracle
