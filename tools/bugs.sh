@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.."
 source tools/lib.sh
 
 runs=5
-budget=120
+budget=300
 only=""
 empty=0
 json=0
