@@ -485,6 +485,13 @@ TEST(ArmV8Enumeration, Stage2_4K_Ipa40) {
   EXPECT_EQ(n, 3u * 64 * 2 * 2 * 3 * 4);
 }
 
+TEST(ArmV8Enumeration, Stage2_16K) {
+  const uint64_t n = EnumerateStage2<fmt::ArmV8S2_16K>({});
+  Report("armv8_s2_16k", n);
+  // Leaves at L2 (32 MiB blocks) and L3; an L1 block needs 52-bit output addresses.
+  EXPECT_EQ(n, 2u * 64 * 2 * 2 * 3 * 4);
+}
+
 TEST(ArmV8Enumeration, Stage2_64K_Ipa48) {
   const uint64_t n = EnumerateStage2<fmt::ArmV8S2_64K>({"ipa_bits=48"});
   Report("armv8_s2_64k_ipa48", n);
@@ -817,6 +824,8 @@ TEST(ArmV8AgreesWithGeneric, Stage1_4K_Ttbr1) { AgreeOn<fmt::ArmV8S1_4K>("s1_4k_
 TEST(ArmV8AgreesWithGeneric, Stage1_16K) { AgreeOn<fmt::ArmV8S1_16K>("s1_16k", {}, false); }
 TEST(ArmV8AgreesWithGeneric, Stage1_64K) { AgreeOn<fmt::ArmV8S1_64K>("s1_64k", {}, false); }
 TEST(ArmV8AgreesWithGeneric, Stage2_4K) { AgreeOn<fmt::ArmV8S2_4K>("s2_4k", {}, true); }
+TEST(ArmV8AgreesWithGeneric, Stage2_16K) { AgreeOn<fmt::ArmV8S2_16K>("s2_16k", {}, true); }
+TEST(ArmV8AgreesWithGeneric, Stage2_64K) { AgreeOn<fmt::ArmV8S2_64K>("s2_64k", {}, true); }
 
 }  // namespace
 }  // namespace ptsim
