@@ -208,7 +208,7 @@ class HandX86_64L4 {
                                                (((e & kD) != 0) << 6));
     res.ok = true;
     res.t = {Oa((e & kAddrMask & ~LowMask(lg2)) | (v & LowMask(lg2))), lg2, Level(level),
-             LeafAttrs::FromBits(attrs)};
+             LeafAttrs::FromBits(attrs), e};
     return true;
   }
 

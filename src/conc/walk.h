@@ -29,7 +29,7 @@ AccessOutcome HwAccess(World<F>& w, int space, Va va, Access acc) {
     const LeafAttrs a = LeafAttrs::FromBits(hit->m.perms);
     if (Permits(a, acc)) {
       out.ok = out.from_tlb = true;
-      out.t = {Oa(hit->m.oa + (va.value() - hit->m.va)), hit->m.size_lg2, Level(), a};
+      out.t = {Oa(hit->m.oa + (va.value() - hit->m.va)), hit->m.size_lg2, Level(), a, 0};
       return out;
     }
     // A permission miss in the TLB is re-walked, as hardware does before

@@ -41,6 +41,7 @@
 #include "src/formats/armv7_short.h"
 #include "src/mem/phys_mem.h"
 #include "src/pt/geometry.h"
+#include "src/walk/walk.h"
 
 namespace ptsim::hw::armv7 {
 
@@ -129,99 +130,127 @@ inline ApGrant GrantOf(unsigned ap, Pl pl, bool afe) {
   return {};
 }
 
-// The walk for `va` from the 16 KiB first-level table at `ttb` (TTBR0 with
-// TTBCR.N = 0). Descriptor fields per B3.5.1.
-inline Result Walk(const fmt::ArmV7Short& f, PhysMem* mem, Oa ttb, uint32_t va, Access acc, const Mode& mode) {
-  Result res;
-  auto fail = [&](Fs fs, uint8_t domain, int level) {
-    res.ok = false;
-    res.fault = {fs, acc == Access::kFetch, acc == Access::kWrite, domain, va, level};
-    return res;
+// The short-descriptor rules of the one walker (src/walk/walk.h), for the
+// walk from the 16 KiB first-level table (TTBR0 with TTBCR.N = 0).
+// Descriptor fields per B3.5.1; they are decoded here from the raw bits, not
+// through the format's Classify, because the format refuses encodings
+// (reserved AP, supersection PA[35:32]) that the walk must still report as
+// the hardware does.
+class Rules {
+ public:
+  using F = fmt::ArmV7Short;
+  using Fault = armv7::Fault;
+  // What a first-level page table descriptor passes to its second level:
+  // the domain (bits 8:5) and PXN (bit 2).
+  struct Path {
+    unsigned domain = 0;
+    bool table_pxn = false;
   };
-  // First-level descriptor: TTBR0[31:14] | VA[31:20] | 00.
-  const Oa l1_addr = ttb + (uint64_t{va >> 20} << 2);
-  if (!mem->Contains(l1_addr, 4)) return fail(Fs::kExternalAbortWalkL1, 0, 1);
-  const uint32_t l1 = EntryPtr<fmt::ArmV7Short>(mem, l1_addr, Level(1)).Load(std::memory_order_acquire).raw;
-  const unsigned l1_type = l1 & 0b11;
-  // B3.5.1: bits[1:0] = 00 is a fault entry (translation fault, section).
-  if (l1_type == 0b00) return fail(Fs::kTranslationSection, 0, 1);
-  const bool section = l1_type != 0b01;
-  bool page_level = false;
-  unsigned domain = 0;
-  bool xn = false, pxn = false;
-  unsigned ap = 0;
-  int level = 1;
-  uint64_t pa_base = 0;
-  unsigned size_lg2 = 20;
-  if (section) {
-    // Section or supersection; bits[1:0] = 11 is a section with PXN = 1
-    // (implementations with the PXN extension, B3.5.1 note).
-    const bool super = (l1 >> 18) & 1;
-    // B3.5.1: a supersection has no domain field (bits 8:5 hold extended
-    // base address bits); it is in domain 0.
-    domain = super ? 0 : (l1 >> 5) & 0xf;
-    xn = (l1 >> 4) & 1;
-    pxn = l1_type == 0b11;
-    ap = ((l1 >> 10) & 0b11) | (((l1 >> 15) & 1) << 2);
-    size_lg2 = super ? 24 : 20;
-    pa_base = f.LeafOa(l1, Level(1)).value();
-  } else {
-    // Page table descriptor: domain in bits 8:5, PXN in bit 2, the
-    // second-level table at bits 31:10.
-    domain = (l1 >> 5) & 0xf;
-    const bool table_pxn = (l1 >> 2) & 1;
-    const Oa l2_addr = Oa(l1 & 0xfffffc00u) + (uint64_t{(va >> 12) & 0xff} << 2);
-    if (!mem->Contains(l2_addr, 4)) return fail(Fs::kExternalAbortWalkL2, static_cast<uint8_t>(domain), 0);
-    const uint32_t desc = EntryPtr<fmt::ArmV7Short>(mem, l2_addr, Level(0)).Load(std::memory_order_acquire).raw;
-    level = 0;
-    page_level = true;
-    const unsigned l2_type = desc & 0b11;
-    // B3.5.1: second-level bits[1:0] = 00 is a fault (translation, page).
-    if (l2_type == 0b00) return fail(Fs::kTranslationPage, static_cast<uint8_t>(domain), 0);
-    const bool large = l2_type == 0b01;
-    // Large page: XN bit 15; small page: XN bit 0. AP[1:0] bits 5:4, AP[2]
-    // bit 9 in both.
-    xn = large ? (desc >> 15) & 1 : desc & 1;
-    pxn = table_pxn;
-    ap = ((desc >> 4) & 0b11) | (((desc >> 9) & 1) << 2);
-    size_lg2 = large ? 16 : 12;
-    pa_base = f.LeafOa(desc, Level(0)).value();
+
+  Rules(Access acc, const Mode& mode) : acc_(acc), mode_(mode) {}
+
+  // A 32-bit VA always translates; a wider one cannot come from the core.
+  Fault NonCanonical(const F&, Va va) const { return Make(Fs::kTranslationSection, 0, va, 1); }
+  // The descriptor read aborts: synchronous external abort on the walk, at
+  // the first or the second level (with the domain the first level named).
+  Fault OutsideMemory(const F&, Va va, Level l, const Path& p) const {
+    return l.IsBottom() ? Make(Fs::kExternalAbortWalkL2, p.domain, va, 0) : Make(Fs::kExternalAbortWalkL1, 0, va, 1);
   }
-  const Fs domain_fs = page_level ? Fs::kDomainPage : Fs::kDomainSection;
-  const Fs af_fs = page_level ? Fs::kAccessFlagPage : Fs::kAccessFlagSection;
-  const Fs perm_fs = page_level ? Fs::kPermissionPage : Fs::kPermissionSection;
-  const auto dom = static_cast<uint8_t>(domain);
-  // B3.7.3: DACR field of the descriptor's domain. No access (and the
-  // reserved 10, which ptsim treats as No access) is a domain fault.
-  const unsigned da = (mode.dacr >> (2 * domain)) & 0b11;
-  if (da == static_cast<unsigned>(DomainAccess::kNoAccess) || da == static_cast<unsigned>(DomainAccess::kReserved)) {
-    return fail(domain_fs, dom, level);
-  }
-  // B3.7.1 "The Access flag": with SCTLR.AFE = 1, AP[0] = 0 means the
-  // Access flag is clear and the access faults (no hardware management).
-  if (mode.afe && (ap & 1) == 0) return fail(af_fs, dom, level);
-  // B3.7.3: a Manager domain is not checked against the permission bits
-  // (AP, XN, PXN).
-  if (da == static_cast<unsigned>(DomainAccess::kClient)) {
-    const ApGrant g = GrantOf(ap, mode.pl, mode.afe);
-    switch (acc) {
-      case Access::kRead:
-        if (!g.read) return fail(perm_fs, dom, level);
-        break;
-      case Access::kWrite:
-        if (!g.write) return fail(perm_fs, dom, level);
-        break;
-      case Access::kFetch:
-        // B3.7.2: XN forbids execution at every PL, PXN at PL1; a location
-        // without read access at the current PL is not executable.
-        if (!g.read || xn || (pxn && mode.pl == Pl::kPl1)) return fail(perm_fs, dom, level);
-        break;
+
+  Step<Fault> Entry(const F& f, uint64_t raw, Level l, Va va, Path& path) const {
+    const auto desc = static_cast<uint32_t>(raw);
+    const unsigned type = desc & 0b11;
+    bool xn = false, pxn = false;
+    unsigned ap = 0;
+    unsigned domain = 0;
+    if (!l.IsBottom()) {
+      // B3.5.1: bits[1:0] = 00 is a fault entry (translation fault, section).
+      if (type == 0b00) return Step<Fault>::Stop(Make(Fs::kTranslationSection, 0, va, 1));
+      if (type == 0b01) {
+        // Page table descriptor: domain in bits 8:5, PXN in bit 2, the
+        // second-level table at bits 31:10.
+        path.domain = (desc >> 5) & 0xf;
+        path.table_pxn = (desc >> 2) & 1;
+        return Step<Fault>::Table(raw);
+      }
+      // Section or supersection; bits[1:0] = 11 is a section with PXN = 1
+      // (implementations with the PXN extension, B3.5.1 note).
+      const bool super = (desc >> 18) & 1;
+      // B3.5.1: a supersection has no domain field (bits 8:5 hold extended
+      // base address bits); it is in domain 0.
+      domain = super ? 0 : (desc >> 5) & 0xf;
+      xn = (desc >> 4) & 1;
+      pxn = type == 0b11;
+      ap = ((desc >> 10) & 0b11) | (((desc >> 15) & 1) << 2);
+    } else {
+      domain = path.domain;
+      // B3.5.1: second-level bits[1:0] = 00 is a fault (translation, page).
+      if (type == 0b00) return Step<Fault>::Stop(Make(Fs::kTranslationPage, domain, va, 0));
+      const bool large = type == 0b01;
+      // Large page: XN bit 15; small page: XN bit 0. AP[1:0] bits 5:4,
+      // AP[2] bit 9 in both.
+      xn = large ? (desc >> 15) & 1 : desc & 1;
+      pxn = path.table_pxn;
+      ap = ((desc >> 4) & 0b11) | (((desc >> 9) & 1) << 2);
     }
+    const bool page_level = l.IsBottom();
+    const int level = l.value();
+    const Fs domain_fs = page_level ? Fs::kDomainPage : Fs::kDomainSection;
+    const Fs af_fs = page_level ? Fs::kAccessFlagPage : Fs::kAccessFlagSection;
+    const Fs perm_fs = page_level ? Fs::kPermissionPage : Fs::kPermissionSection;
+    auto fail = [&](Fs fs) { return Step<Fault>::Stop(Make(fs, domain, va, level)); };
+    // B3.7.3: DACR field of the descriptor's domain. No access (and the
+    // reserved 10, which ptsim treats as No access) is a domain fault.
+    const unsigned da = (mode_.dacr >> (2 * domain)) & 0b11;
+    if (da == static_cast<unsigned>(DomainAccess::kNoAccess) || da == static_cast<unsigned>(DomainAccess::kReserved)) {
+      return fail(domain_fs);
+    }
+    // B3.7.1 "The Access flag": with SCTLR.AFE = 1, AP[0] = 0 means the
+    // Access flag is clear and the access faults (no hardware management).
+    if (mode_.afe && (ap & 1) == 0) return fail(af_fs);
+    // B3.7.3: a Manager domain is not checked against the permission bits
+    // (AP, XN, PXN).
+    if (da == static_cast<unsigned>(DomainAccess::kClient)) {
+      const ApGrant g = GrantOf(ap, mode_.pl, mode_.afe);
+      switch (acc_) {
+        case Access::kRead:
+          if (!g.read) return fail(perm_fs);
+          break;
+        case Access::kWrite:
+          if (!g.write) return fail(perm_fs);
+          break;
+        case Access::kFetch:
+          // B3.7.2: XN forbids execution at every PL, PXN at PL1; a location
+          // without read access at the current PL is not executable.
+          if (!g.read || xn || (pxn && mode_.pl == Pl::kPl1)) return fail(perm_fs);
+          break;
+      }
+    }
+    return Step<Fault>::Leaf(raw, f.DecodeAttrs(desc, l));
+  }
+
+ private:
+  Fault Make(Fs fs, unsigned domain, Va va, int level) const {
+    return {fs, acc_ == Access::kFetch, acc_ == Access::kWrite, static_cast<uint8_t>(domain),
+            static_cast<uint32_t>(va.value()), level};
+  }
+
+  Access acc_;
+  Mode mode_;
+};
+
+// The walk for `va` from the 16 KiB first-level table at `ttb`.
+inline Result Walk(const fmt::ArmV7Short& f, PhysMem* mem, Oa ttb, uint32_t va, Access acc, const Mode& mode) {
+  const auto w = ptsim::Walk(f, mem, ttb, Va(va), Rules(acc, mode));
+  Result res;
+  if (!w.ok) {
+    res.fault = w.fault;
+    return res;
   }
   res.ok = true;
-  res.pa = Oa(pa_base + (va & ((uint64_t{1} << size_lg2) - 1)));
-  res.size_lg2 = size_lg2;
-  res.level = level;
+  res.pa = w.t.oa;
+  res.size_lg2 = w.t.size_lg2;
+  res.level = w.t.level.value();
   return res;
 }
 

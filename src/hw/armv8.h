@@ -54,6 +54,7 @@
 #include "src/mem/phys_mem.h"
 #include "src/pt/entry.h"
 #include "src/pt/geometry.h"
+#include "src/walk/walk.h"
 
 namespace ptsim::hw::armv8 {
 
@@ -317,82 +318,83 @@ inline LeafDecision S2Leaf(uint64_t raw, AccessKind acc, const Mode& m, bool ha,
   return {FaultType::kNone, update};
 }
 
-template <typename F>
-Result MakeFault(Result res, FaultType t, Level l, AccessKind acc, bool stage2) {
-  const int arm = ArmLevelOf(l);
-  res.ok = false;
-  res.fault = {t,
-               arm,
-               stage2,
-               /*wnr=*/acc == AccessKind::kWrite,
-               /*fetch=*/acc == AccessKind::kFetch,
-               FaultStatusCode(t, arm)};
-  return res;
+inline Fault FaultAt(FaultType t, int arm_level, AccessKind acc, bool stage2) {
+  return {t, arm_level, stage2, /*wnr=*/acc == AccessKind::kWrite, /*fetch=*/acc == AccessKind::kFetch,
+          FaultStatusCode(t, arm_level)};
 }
 
-// The walk both stages share: descent, descriptor types, Address size and
-// Translation faults, and the atomic update of the leaf with restart.
-template <typename F, typename LeafFn>
-Result WalkImpl(const F& f, PhysMem* mem, Oa root, Va va, AccessKind acc, bool stage2, LeafFn leaf_fn) {
-  Result res;
-  const Level top = f.TopLevel();
+}  // namespace internal
+
+// The VMSAv8-64 rules of the one walker (src/walk/walk.h), both stages:
+// descriptor types, Address size and Translation faults, the hierarchical
+// controls of stage 1 table descriptors, and each stage's leaf decision.
+template <typename F, bool kStage2>
+class Rules {
+ public:
+  using Fault = armv8::Fault;
+  using Path = uint64_t;  // OR of the table descriptors met (hierarchical controls)
+
+  Rules(const F& f, AccessKind acc, const Mode& m)
+      : acc_(acc), m_(m), ha_(internal::HardwareAf(f)), xnx_(kStage2 && internal::HasXnx(f)) {}
+
   // Input address out of range: for stage 1, VA bits above 64 - TnSZ must
   // all equal the TTBR's half (all zeros for TTBR0, all ones for TTBR1;
   // TBI is not modelled); for stage 2, IPA bits above 64 - T0SZ must be 0.
   // AArch64.S1Walk / AArch64.S2Walk report a Translation fault at level 0
   // (D8 "Translation faults": "the input address is outside the range").
-  if (!IsCanonical(f, va)) {
-    res.fault = {FaultType::kTranslation, 0, stage2, acc == AccessKind::kWrite, acc == AccessKind::kFetch,
-                 FaultStatusCode(FaultType::kTranslation, 0)};
+  Fault NonCanonical(const F&, Va) const { return internal::FaultAt(FaultType::kTranslation, 0, acc_, kStage2); }
+  Fault OutsideMemory(const F&, Va, Level l, const Path&) const { return At(FaultType::kWalkExternal, l); }
+
+  Step<Fault> Entry(const F& f, uint64_t raw, Level l, Va, Path& tables) const {
+    switch (f.Classify(raw, l)) {
+      case EntryKind::kEmpty:
+        // D8 "Translation fault": descriptor bit 0 = 0.
+        return Step<Fault>::Stop(At(FaultType::kTranslation, l));
+      case EntryKind::kInvalid:
+        return Step<Fault>::Stop(At(internal::InvalidDescriptorFault(f, raw, l), l));
+      case EntryKind::kTable:
+        // D8 "Hierarchical control ...": the controls of every table
+        // descriptor on the path accumulate (stage 2 has none).
+        if (!kStage2) tables |= raw;
+        return Step<Fault>::Table(raw);
+      case EntryKind::kLeaf:
+        break;
+    }
+    const internal::LeafDecision d =
+        kStage2 ? internal::S2Leaf(raw, acc_, m_, ha_, xnx_) : internal::S1Leaf(raw, tables, acc_, m_, ha_);
+    if (d.fault != FaultType::kNone) return Step<Fault>::Stop(At(d.fault, l));
+    // D8 "Hardware updates to the translation tables": an atomic
+    // read-modify-write of the descriptor that was read (the walker's
+    // compare-and-swap, restarting when the descriptor changed).
+    return Step<Fault>::Leaf(d.update, f.DecodeAttrs(d.update, l));
+  }
+
+ private:
+  Fault At(FaultType t, Level l) const { return internal::FaultAt(t, internal::ArmLevelOf(l), acc_, kStage2); }
+
+  AccessKind acc_;
+  Mode m_;
+  bool ha_;
+  bool xnx_;
+};
+
+namespace internal {
+
+template <typename F, bool kStage2>
+Result WalkWith(const F& f, PhysMem* mem, Oa root, Va va, AccessKind acc, const Mode& m) {
+  const auto w = ptsim::Walk(f, mem, root, va, Rules<F, kStage2>(f, acc, m));
+  Result res;
+  res.restarts = w.restarts;
+  if (!w.ok) {
+    res.fault = w.fault;
     return res;
   }
-  for (;; ++res.restarts) {
-    Oa table = root;
-    uint64_t tables = 0;  // OR of the table descriptors met (hierarchical controls)
-    bool restart = false;
-    for (int lv = top.value(); lv >= 0 && !restart; --lv) {
-      const Level l(lv);
-      if (!mem->Contains(table, uint64_t{1} << TableSizeLg2(f, l))) {
-        return MakeFault<F>(res, FaultType::kWalkExternal, l, acc, stage2);
-      }
-      const EntryPtr<F> ep = TablePtr<F>{table, l}.At(mem, IndexOf(f, va, l));
-      EntryVal<F> v = ep.Load(std::memory_order_acquire);
-      switch (f.Classify(v.raw, l)) {
-        case EntryKind::kEmpty:
-          // D8 "Translation fault": descriptor bit 0 = 0.
-          return MakeFault<F>(res, FaultType::kTranslation, l, acc, stage2);
-        case EntryKind::kInvalid:
-          return MakeFault<F>(res, InvalidDescriptorFault(f, v.raw, l), l, acc, stage2);
-        case EntryKind::kTable:
-          // D8 "Hierarchical control ...": the controls of every table
-          // descriptor on the path accumulate (stage 2 has none).
-          if (!stage2) tables |= v.raw;
-          table = f.TableOa(v.raw, l);
-          continue;
-        case EntryKind::kLeaf: {
-          const LeafDecision d = leaf_fn(v.raw, tables);
-          if (d.fault != FaultType::kNone) return MakeFault<F>(res, d.fault, l, acc, stage2);
-          if (d.update != v.raw) {
-            // D8 "Hardware updates to the translation tables": an atomic
-            // read-modify-write of the descriptor that was read. If it
-            // changed meanwhile the walk starts again, so a descriptor a
-            // mutator cleared is never written back.
-            if (!ep.CompareExchange(v, EntryVal<F>{d.update, l}, std::memory_order_acq_rel)) {
-              restart = true;
-              continue;
-            }
-          }
-          const unsigned lg2 = LeafSizeLg2(f, d.update, l);
-          res.ok = true;
-          res.oa = f.LeafOa(d.update, l) + va.Mod(lg2);
-          res.size_lg2 = lg2;
-          res.arm_level = ArmLevelOf(l);
-          res.desc = d.update;
-          return res;
-        }
-      }
-    }
-  }
+  res.ok = true;
+  res.oa = w.t.oa;
+  res.size_lg2 = w.t.size_lg2;
+  res.arm_level = ArmLevelOf(w.t.level);
+  res.desc = w.t.raw;
+  return res;
 }
 
 }  // namespace internal
@@ -401,18 +403,13 @@ Result WalkImpl(const F& f, PhysMem* mem, Oa root, Va va, AccessKind acc, bool s
 // table at `root`, as an access of kind `acc` in mode `m`.
 template <fmt::Granule G>
 Result Walk(const fmt::ArmV8S1<G>& f, PhysMem* mem, Oa root, Va va, AccessKind acc, const Mode& m) {
-  const bool ha = internal::HardwareAf(f);
-  return internal::WalkImpl(f, mem, root, va, acc, /*stage2=*/false,
-                            [&](uint64_t raw, uint64_t tables) { return internal::S1Leaf(raw, tables, acc, m, ha); });
+  return internal::WalkWith<fmt::ArmV8S1<G>, false>(f, mem, root, va, acc, m);
 }
 
 // Stage 2 walk of the IPA `ipa`; m.el is the EL of the access stage 1 made.
 template <fmt::Granule G>
 Result Walk(const fmt::ArmV8S2<G>& f, PhysMem* mem, Oa root, Va ipa, AccessKind acc, const Mode& m) {
-  const bool ha = internal::HardwareAf(f);
-  const bool xnx = internal::HasXnx(f);
-  return internal::WalkImpl(f, mem, root, ipa, acc, /*stage2=*/true,
-                            [&](uint64_t raw, uint64_t) { return internal::S2Leaf(raw, acc, m, ha, xnx); });
+  return internal::WalkWith<fmt::ArmV8S2<G>, true>(f, mem, root, ipa, acc, m);
 }
 
 }  // namespace ptsim::hw::armv8

@@ -21,6 +21,7 @@
 #include "src/formats/vtd.h"
 #include "src/mem/phys_mem.h"
 #include "src/pt/geometry.h"
+#include "src/walk/walk.h"
 
 namespace ptsim::hw {
 
@@ -55,52 +56,75 @@ struct Result {
   int fault_level = 0;
 };
 
-// §3.7 "Second-Stage Translation", §3.7.1 "Access Rights", §9.8 entries.
+struct Fault {
+  FaultReason reason = FaultReason::kRead;
+  uint64_t fault_addr = 0;  // FRCD.FI: the faulting input address
+  int fault_level = 0;
+};
+
+// The VT-d second-stage rules of the one walker (src/walk/walk.h): §3.7
+// "Second-Stage Translation", §3.7.1 "Access Rights", §9.8 entries.
 template <int kLevels>
-Result Walk(const fmt::VtdSs<kLevels>& f, PhysMem* mem, Oa root, uint64_t iova, DmaAccess acc) {
+class Rules {
+ public:
   using F = fmt::VtdSs<kLevels>;
-  Result res;
-  auto fail = [&](FaultReason r, int level) {
-    res.ok = false;
-    res.reason = r;
-    res.fault_addr = iova;
-    res.fault_level = level;
-    return res;
-  };
-  const int top = f.TopLevel().value();
+  using Fault = vtd::Fault;
+  struct Path {};  // the rights are checked entry by entry, top down
+
+  explicit Rules(DmaAccess acc) : acc_(acc) {}
+
   // §3.7: input address bits above the AGAW are not translated; a request
   // with one of them set faults (reason 4h).
-  if ((iova >> f.VaBits()) != 0) return fail(FaultReason::kAddressBeyondAgaw, top);
-  Oa table = root;
-  for (int i = top; i >= 0; --i) {
-    const Level l(i);
-    const Oa addr = table + (IndexOf(f, Va(iova), l) << F::kEntryLg2);
-    // §7.1.3 reason 7h: the entry's read is aborted (outside memory).
-    if (!mem->Contains(addr, 8)) return fail(FaultReason::kPagingEntryAccess, i);
-    const uint64_t e = EntryPtr<F>(mem, addr, l).Load(std::memory_order_acquire).raw;
+  Fault NonCanonical(const F& f, Va va) const {
+    return {FaultReason::kAddressBeyondAgaw, va.value(), f.TopLevel().value()};
+  }
+  // §7.1.3 reason 7h: the entry's read is aborted (outside memory).
+  Fault OutsideMemory(const F&, Va va, Level l, const Path&) const {
+    return {FaultReason::kPagingEntryAccess, va.value(), l.value()};
+  }
+
+  Step<Fault> Entry(const F& f, uint64_t e, Level l, Va va, Path&) const {
+    auto fail = [&](FaultReason r) { return Step<Fault>::Stop({r, va.value(), l.value()}); };
     const bool r = (e & 1) != 0, w = (e & 2) != 0;
     // §3.7.1: a read needs R = 1 and a write W = 1 in every entry used; an
     // entry with R = W = 0 is not present, and that too is reported as the
     // read or write reason (there is no separate not-present reason for
     // second-stage entries). Checked entry by entry, top down.
-    if (acc == DmaAccess::kRead && !r) return fail(FaultReason::kRead, i);
-    if (acc == DmaAccess::kWrite && !w) return fail(FaultReason::kWrite, i);
+    if (acc_ == DmaAccess::kRead && !r) return fail(FaultReason::kRead);
+    if (acc_ == DmaAccess::kWrite && !w) return fail(FaultReason::kWrite);
     // §3.7 reserved bits (and §9.8's per-entry tables), reason Ch, for an
     // entry with R or W set.
-    const EntryKind kind = f.Classify(e, l);
-    if (kind == EntryKind::kInvalid) return fail(FaultReason::kPagingEntryReserved, i);
-    if (kind == EntryKind::kTable) {
-      table = f.TableOa(e, l);
-      continue;
+    switch (f.Classify(e, l)) {
+      case EntryKind::kInvalid:
+      case EntryKind::kEmpty:
+        return fail(FaultReason::kPagingEntryReserved);
+      case EntryKind::kTable:
+        return Step<Fault>::Table(e);
+      case EntryKind::kLeaf:
+        break;
     }
-    const unsigned lg2 = f.ItemLg2(l);
-    res.ok = true;
-    res.oa = f.LeafOa(e, l) + Va(iova).Mod(lg2);
-    res.size_lg2 = lg2;
-    res.level = i;
+    return Step<Fault>::Leaf(e, f.DecodeAttrs(e, l));
+  }
+
+ private:
+  DmaAccess acc_;
+};
+
+template <int kLevels>
+Result Walk(const fmt::VtdSs<kLevels>& f, PhysMem* mem, Oa root, uint64_t iova, DmaAccess acc) {
+  const auto w = ptsim::Walk(f, mem, root, Va(iova), Rules<kLevels>(acc));
+  Result res;
+  if (!w.ok) {
+    res.reason = w.fault.reason;
+    res.fault_addr = w.fault.fault_addr;
+    res.fault_level = w.fault.fault_level;
     return res;
   }
-  return fail(FaultReason::kPagingEntryReserved, 0);  // unreachable: level 0 holds only leaves
+  res.ok = true;
+  res.oa = w.t.oa;
+  res.size_lg2 = w.t.size_lg2;
+  res.level = w.t.level.value();
+  return res;
 }
 
 inline const char* FaultReasonName(FaultReason r) {
@@ -148,70 +172,81 @@ struct Result {
   int fault_level = 0;
 };
 
-// §2.2.3 "I/O Page Tables for Host Translations": PR, Next Level, IR/IW in
-// PDEs and PTEs; the effective permission is the AND of IR (IW) over every
-// PDE and the PTE of the walk.
-inline Result Walk(const fmt::AmdIommuV1& f, PhysMem* mem, Oa root, uint64_t dva, DmaAccess acc) {
+struct Fault {
+  EventCode event = EventCode::kIoPageFault;
+  PageFaultFlags flags;
+  uint64_t address = 0;  // the event's Address field: the faulting DMA address
+  int fault_level = 0;
+};
+
+// The AMD IOMMU v1 rules of the one walker (src/walk/walk.h): §2.2.3 "I/O
+// Page Tables for Host Translations": PR, Next Level, IR/IW in PDEs and
+// PTEs; the effective permission is the AND of IR (IW) over every PDE and
+// the PTE of the walk.
+class Rules {
+ public:
   using F = fmt::AmdIommuV1;
-  Result res;
-  const bool write = acc == DmaAccess::kWrite;
-  auto page_fault = [&](PageFaultFlags fl, int level) {
-    res.ok = false;
-    res.event = EventCode::kIoPageFault;
-    fl.rw = write;
-    res.flags = fl;
-    res.address = dva;
-    res.fault_level = level;
-    return res;
+  using Fault = amd::Fault;
+  struct Path {
+    bool ir = true, iw = true;
   };
-  const int top = f.TopLevel().value();
+
+  explicit Rules(DmaAccess acc) : write_(acc == DmaAccess::kWrite) {}
+
   // §2.2.3 Page Table Level Parameters: address bits above those the DTE
-  // mode translates must be zero; otherwise no translation exists (reported
-  // as not present).
-  if (f.VaBits() < 64 && (dva >> f.VaBits()) != 0) return page_fault({}, top);
-  Oa table = root;
-  bool ir = true, iw = true;
-  for (int i = top; i >= 0; --i) {
-    const Level l(i);
-    const Oa addr = table + (IndexOf(f, Va(dva), l) << F::kEntryLg2);
-    if (!mem->Contains(addr, 8)) {
-      // The table read fails: PAGE_TAB_HARDWARE_ERROR.
-      res.ok = false;
-      res.event = EventCode::kPageTabHardwareError;
-      res.flags = {.rw = write};
-      res.address = dva;
-      res.fault_level = i;
-      return res;
-    }
-    const uint64_t e = EntryPtr<F>(mem, addr, l).Load(std::memory_order_acquire).raw;
+  // mode translates must be zero; otherwise no translation exists
+  // (reported as not present).
+  Fault NonCanonical(const F& f, Va va) const { return PageFault({}, va, f.TopLevel()); }
+  // The table read fails: PAGE_TAB_HARDWARE_ERROR.
+  Fault OutsideMemory(const F&, Va va, Level l, const Path&) const {
+    return {EventCode::kPageTabHardwareError, {.rw = write_}, va.value(), l.value()};
+  }
+  // A PDE whose Next Level skips levels: the skipped address bits must be
+  // zero, or nothing translates the address (not present).
+  Fault SkippedIndex(const F&, Va va, Level l) const { return PageFault({}, va, l); }
+
+  Step<Fault> Entry(const F& f, uint64_t e, Level l, Va va, Path& path) const {
     // PR = 0: not present.
-    if ((e & 1) == 0) return page_fault({}, i);
+    if ((e & 1) == 0) return Step<Fault>::Stop(PageFault({}, va, l));
     // Reserved bits, Next Level at or above the entry's own level, a
     // misaligned or unsupported page size: RZ, with PR = 1.
     const EntryKind kind = f.Classify(e, l);
-    if (kind == EntryKind::kInvalid) return page_fault({.pr = true, .rz = true}, i);
-    // IR (bit 61) and IW (bit 62) of every entry on the path, ANDed.
-    ir = ir && ((e >> 61) & 1) != 0;
-    iw = iw && ((e >> 62) & 1) != 0;
-    if (kind == EntryKind::kTable) {
-      table = f.TableOa(e, l);
-      // A PDE whose Next Level skips levels: the skipped address bits must
-      // be zero, or nothing translates the address (not present).
-      const Level next = f.NextTableLevel(e, l);
-      if ((dva & SkippedVaMask(f, l, next)) != 0) return page_fault({}, SkipFaultLevel(f, Va(dva), l, next).value());
-      i = next.value() + 1;
-      continue;
+    if (kind == EntryKind::kInvalid || kind == EntryKind::kEmpty) {
+      return Step<Fault>::Stop(PageFault({.pr = true, .rz = true}, va, l));
     }
+    // IR (bit 61) and IW (bit 62) of every entry on the path, ANDed.
+    path.ir = path.ir && ((e >> 61) & 1) != 0;
+    path.iw = path.iw && ((e >> 62) & 1) != 0;
+    if (kind == EntryKind::kTable) return Step<Fault>::Table(e);
     // A PTE: the permission check on the ANDed rights.
-    if (write ? !iw : !ir) return page_fault({.pr = true, .pe = true}, i);
-    const unsigned lg2 = f.LeafSizeLg2(e, l);
-    res.ok = true;
-    res.oa = f.LeafOa(e, l) + Va(dva).Mod(lg2);
-    res.size_lg2 = lg2;
-    res.level = i;
+    if (write_ ? !path.iw : !path.ir) return Step<Fault>::Stop(PageFault({.pr = true, .pe = true}, va, l));
+    return Step<Fault>::Leaf(e, f.DecodeAttrs(e, l));
+  }
+
+ private:
+  Fault PageFault(PageFaultFlags fl, Va va, Level l) const {
+    fl.rw = write_;
+    return {EventCode::kIoPageFault, fl, va.value(), l.value()};
+  }
+
+  bool write_;
+};
+
+inline Result Walk(const fmt::AmdIommuV1& f, PhysMem* mem, Oa root, uint64_t dva, DmaAccess acc) {
+  const auto w = ptsim::Walk(f, mem, root, Va(dva), Rules(acc));
+  Result res;
+  if (!w.ok) {
+    res.event = w.fault.event;
+    res.flags = w.fault.flags;
+    res.address = w.fault.address;
+    res.fault_level = w.fault.fault_level;
     return res;
   }
-  return page_fault({.pr = true, .rz = true}, 0);  // unreachable: level 0 holds only PTEs
+  res.ok = true;
+  res.oa = w.t.oa;
+  res.size_lg2 = w.t.size_lg2;
+  res.level = w.t.level.value();
+  return res;
 }
 
 }  // namespace amd

@@ -34,6 +34,7 @@
 
 #include "src/mem/phys_mem.h"
 #include "src/pt/geometry.h"
+#include "src/walk/walk.h"
 
 namespace ptsim::hw::riscv {
 
@@ -170,91 +171,102 @@ inline std::optional<Reason> CheckLeafPermission(uint64_t pte, Access acc, const
   return Reason::kPermission;
 }
 
-// The virtual-address translation process ("Sv32": "Virtual Address
-// Translation Process", steps 1 to 8) for `va` from the root table at `root`
-// (satp.PPN * PAGESIZE).
+// The RISC-V rules of the one walker (src/walk/walk.h): the virtual-address
+// translation process ("Sv32": "Virtual Address Translation Process", steps
+// 1 to 8) for an access `acc` in mode `mode`. The walker does steps 1, 2 and
+// 4's descent; the rules do the checks of steps 3 to 7.
 template <PageTableFormat F>
-Result Walk(const F& f, PhysMem* mem, Oa root, Va va, Access acc, const Mode& mode = {}) {
-  using Raw = typename F::Raw;
-  Result res;
-  const bool svadu = mode.ad == AdPolicy::kFromFormat ? FormatHasSvadu(f) : mode.ad == AdPolicy::kSvadu;
-  const int top = f.TopLevel().value();
-  auto fail = [&](Cause c, Reason r, int level) {
-    res.ok = false;
-    res.fault = {c, va.value(), r, level};
-    return res;
-  };
+class Rules {
+ public:
+  using Fault = riscv::Fault;
+  struct Path {};  // nothing is inherited from non-leaf PTEs
+
+  Rules(const F& f, Access acc, const Mode& mode)
+      : acc_(acc), mode_(mode),
+        svadu_(mode.ad == AdPolicy::kFromFormat ? FormatHasSvadu(f) : mode.ad == AdPolicy::kSvadu) {}
+
   // "Sv39"/"Sv48"/"Sv57": bits 63:VaBits must equal bit VaBits-1, else a
   // page fault of the access type. Sv32 translates all 32 bits; an address
   // above them cannot come from an RV32 hart and is refused the same way.
-  if (!IsCanonical(f, va)) return fail(PageFaultFor(acc), Reason::kVaNotExtended, top);
-  for (;; ++res.restarts) {
-    Oa a = root;  // step 1: a = satp.ppn * PAGESIZE, i = LEVELS - 1
-    bool restart = false;
-    for (int i = top; i >= 0 && !restart; --i) {
-      const Level l(i);
-      // Step 2: pte = the PTE at a + va.vpn[i] * PTESIZE; an access that
-      // fails the PMA/PMP check is an access fault of the original type.
-      const Oa pte_addr = a + (IndexOf(f, va, l) << F::kEntryLg2);
-      if (!mem->Contains(pte_addr, sizeof(Raw))) return fail(AccessFaultFor(acc), Reason::kPteOutsideMemory, i);
-      const EntryPtr<F> ep(mem, pte_addr, l);
-      EntryVal<F> v = ep.Load(std::memory_order_acquire);
-      const uint64_t pte = v.raw;
-      const Cause pf = PageFaultFor(acc);
-      // Step 3: V = 0, or R = 0 with W = 1, is a page fault.
-      if ((pte & kV) == 0) return fail(pf, Reason::kNotValid, i);
-      if ((pte & kR) == 0 && (pte & kW) != 0) return fail(pf, Reason::kWriteWithoutRead, i);
-      const bool leaf = (pte & (kR | kX)) != 0;
-      if (!leaf) {
-        // "Addressing and Memory Protection": for non-leaf PTEs the D, A and
-        // U bits are reserved for future standard use, and step 3 faults on
-        // any reserved bit that is set.
-        if ((pte & (kD | kA | kU)) != 0) return fail(pf, Reason::kNonLeafReserved, i);
-        // Step 4: a pointer with i = 0 has no next level.
-        if (i == 0) return fail(pf, Reason::kNoLeaf, i);
-        // Step 3 again: whatever else the configured format reserves
-        // (PBMT, N, bits 63:54) in a pointer.
-        if (f.Classify(v.raw, l) == EntryKind::kInvalid) return fail(pf, Reason::kReservedBits, i);
-        a = f.TableOa(v.raw, l);  // step 4: a = pte.ppn * PAGESIZE
-        continue;
-      }
-      // Step 5: a leaf; check R/W/X/U under the privilege, SUM and MXR.
-      if (auto why = CheckLeafPermission(pte, acc, mode)) return fail(pf, *why, i);
-      // Step 6: a superpage's pte.ppn[i-1:0] must be zero. PPN[k] for k < i
-      // are the i * IndexLg2 bits right above bit 10 (10 bits each in Sv32,
-      // 9 in the others).
-      const uint64_t low_ppn = (pte >> kPpnShift) & LowMask(f.IndexLg2(l) * static_cast<unsigned>(i));
-      if (low_ppn != 0) return fail(pf, Reason::kMisalignedSuperpage, i);
-      // Step 3 for leaves: bits and encodings the configured format reserves
-      // (PBMT without Svpbmt or = 3, N without Svnapot or with a wrong size).
-      if (f.Classify(v.raw, l) == EntryKind::kInvalid) return fail(pf, Reason::kReservedBits, i);
-      // Step 7: A = 0, or a store with D = 0.
-      const bool store = acc == Access::kStore;
-      if ((pte & kA) == 0 || (store && (pte & kD) == 0)) {
-        // "Svadu" chapter: with menvcfg.ADUE = 0 (Svade) the hart raises a
-        // page fault of the access type and writes nothing.
-        if (!svadu) return fail(pf, (pte & kA) == 0 ? Reason::kAccessedClear : Reason::kDirtyClear, i);
-        // Svadu: set A (and D on a store) atomically with the check that the
-        // PTE is still what the walk read; otherwise restart from the root.
-        const EntryVal<F> marked{static_cast<Raw>(pte | kA | (store ? kD : 0)), l};
-        if (!ep.CompareExchange(v, marked, std::memory_order_acq_rel)) {
-          restart = true;
-          continue;
-        }
-        v = marked;
-      }
-      // Step 8: pa.pgoff = va.pgoff; for a superpage pa.ppn[i-1:0] =
-      // va.vpn[i-1:0]; a NAPOT leaf (Svnapot) takes VPN[0][3:0] as well.
-      const unsigned lg2 = LeafSizeLg2(f, v.raw, l);
-      res.ok = true;
-      res.oa = f.LeafOa(v.raw, l) + va.Mod(lg2);
-      res.size_lg2 = lg2;
-      res.level = i;
-      res.pte = v.raw;
-      return res;
-    }
-    PTSIM_CHECK(restart, "riscv walk ended without a leaf or fault");
+  Fault NonCanonical(const F& f, Va va) const {
+    return {PageFaultFor(acc_), va.value(), Reason::kVaNotExtended, f.TopLevel().value()};
   }
+  // Step 2: a PTE access that fails the PMA/PMP check is an access fault of
+  // the original access type.
+  Fault OutsideMemory(const F&, Va va, Level l, const Path&) const {
+    return {AccessFaultFor(acc_), va.value(), Reason::kPteOutsideMemory, l.value()};
+  }
+
+  Step<Fault> Entry(const F& f, uint64_t pte, Level l, Va va, Path&) const {
+    using Raw = typename F::Raw;
+    const int i = l.value();
+    auto fail = [&](Reason r) { return Step<Fault>::Stop({PageFaultFor(acc_), va.value(), r, i}); };
+    // Step 3: V = 0, or R = 0 with W = 1, is a page fault.
+    if ((pte & kV) == 0) return fail(Reason::kNotValid);
+    if ((pte & kR) == 0 && (pte & kW) != 0) return fail(Reason::kWriteWithoutRead);
+    const bool leaf = (pte & (kR | kX)) != 0;
+    if (!leaf) {
+      // "Addressing and Memory Protection": for non-leaf PTEs the D, A and
+      // U bits are reserved for future standard use, and step 3 faults on
+      // any reserved bit that is set.
+      if ((pte & (kD | kA | kU)) != 0) return fail(Reason::kNonLeafReserved);
+      // Step 4: a pointer with i = 0 has no next level.
+      if (i == 0) return fail(Reason::kNoLeaf);
+      // Step 3 again: whatever else the configured format reserves (PBMT,
+      // N, bits 63:54) in a pointer.
+      if (f.Classify(static_cast<Raw>(pte), l) == EntryKind::kInvalid) return fail(Reason::kReservedBits);
+      return Step<Fault>::Table(pte);  // step 4: a = pte.ppn * PAGESIZE
+    }
+    // Step 5: a leaf; check R/W/X/U under the privilege, SUM and MXR.
+    if (auto why = CheckLeafPermission(pte, acc_, mode_)) return fail(*why);
+    // Step 6: a superpage's pte.ppn[i-1:0] must be zero. PPN[k] for k < i
+    // are the i * IndexLg2 bits right above bit 10 (10 bits each in Sv32,
+    // 9 in the others).
+    const uint64_t low_ppn = (pte >> kPpnShift) & LowMask(f.IndexLg2(l) * static_cast<unsigned>(i));
+    if (low_ppn != 0) return fail(Reason::kMisalignedSuperpage);
+    // Step 3 for leaves: bits and encodings the configured format reserves
+    // (PBMT without Svpbmt or = 3, N without Svnapot or with a wrong size).
+    if (f.Classify(static_cast<Raw>(pte), l) == EntryKind::kInvalid) return fail(Reason::kReservedBits);
+    // Step 7: A = 0, or a store with D = 0.
+    const bool store = acc_ == Access::kStore;
+    uint64_t used = pte;
+    if ((pte & kA) == 0 || (store && (pte & kD) == 0)) {
+      // "Svadu" chapter: with menvcfg.ADUE = 0 (Svade) the hart raises a
+      // page fault of the access type and writes nothing.
+      if (!svadu_) return fail((pte & kA) == 0 ? Reason::kAccessedClear : Reason::kDirtyClear);
+      // Svadu: set A (and D on a store) atomically with the check that the
+      // PTE is still what the walk read (the walker's compare-and-swap;
+      // otherwise it restarts from the root).
+      used = pte | kA | (store ? kD : 0);
+    }
+    // Step 8: pa.pgoff = va.pgoff; for a superpage pa.ppn[i-1:0] =
+    // va.vpn[i-1:0]; a NAPOT leaf (Svnapot) takes VPN[0][3:0] as well.
+    return Step<Fault>::Leaf(used, f.DecodeAttrs(static_cast<Raw>(used), l));
+  }
+
+ private:
+  Access acc_;
+  Mode mode_;
+  bool svadu_;
+};
+
+// Walks `va` from the root table at `root` (satp.PPN * PAGESIZE) with the
+// RISC-V rules.
+template <PageTableFormat F>
+Result Walk(const F& f, PhysMem* mem, Oa root, Va va, Access acc, const Mode& mode = {}) {
+  const auto w = ptsim::Walk(f, mem, root, va, Rules<F>(f, acc, mode));
+  Result res;
+  res.restarts = w.restarts;
+  if (!w.ok) {
+    res.fault = w.fault;
+    return res;
+  }
+  res.ok = true;
+  res.oa = w.t.oa;
+  res.size_lg2 = w.t.size_lg2;
+  res.level = w.t.level.value();
+  res.pte = w.t.raw;
+  return res;
 }
 
 inline const char* CauseName(Cause c) {

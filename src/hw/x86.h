@@ -31,6 +31,7 @@
 #include "src/mem/phys_mem.h"
 #include "src/pt/entry.h"
 #include "src/pt/geometry.h"
+#include "src/walk/walk.h"
 
 namespace ptsim::hw::x86 {
 
@@ -227,110 +228,112 @@ inline uint32_t Check(Paging paging, const Mode& m, Access acc, bool supervisor,
 
 }  // namespace internal
 
-// Walks `va` from `root` for `acc` in CPU mode `m`, setting accessed and
-// dirty flags as §4.8 says (see docs/hw/x86.md for the choice when the
-// access faults: table entries keep the A they got on the way down, the
-// leaf gets A and D only when the access is allowed).
+// What an x86 walk reports when it does not translate.
+struct Fault {
+  Outcome outcome = Outcome::kPageFault;
+  uint32_t error_code = 0;  // #PF only
+  Level level;              // the level of the entry that faulted
+};
+
+// The x86 rules of the one walker (src/walk/walk.h) for access `acc` in CPU
+// mode `m`. Accessed and dirty flags are set as §4.8 says (see
+// docs/hw/x86.md for the choice when the access faults: table entries keep
+// the A they got on the way down, the leaf gets A and D only when the
+// access is allowed).
+template <X86Format F>
+class Rules {
+ public:
+  using Fault = x86::Fault;
+  using Path = internal::Folded;
+
+  Rules(const F& f, Access acc, const Mode& m) : acc_(acc), m_(m), rs_(f.Restrictions()) {
+    PTSIM_CHECK(!(acc.implicit && acc.op == Op::kFetch), "an implicit access is a data access (SDM Vol. 3A §4.6)");
+    // §4.6: CPL < 3 and implicit accesses are supervisor-mode accesses.
+    supervisor_ = m.cpl < 3 || acc.implicit;
+    // §4.7: W/R, U/S and I/D describe the access, whatever the cause. I/D
+    // is reported only with CR4.SMEP = 1 or with PAE-style paging and NXE =
+    // 1 (the formats carry NXE: XD restricts iff it is on).
+    const bool nxe = rs_.deny_exec != 0;
+    access_bits_ = (acc.op == Op::kWrite ? kErrW : 0) | (supervisor_ ? 0 : kErrU) |
+                   (acc.op == Op::kFetch && (m.smep || nxe) ? kErrId : 0);
+  }
+
+  // §4.5 / Vol. 1 §3.3.7.1: a non-canonical address raises #GP(0), not #PF.
+  // (32-bit linear addresses have no such case; a VA above 4 GiB given to a
+  // 32-bit mode is refused the same way, as the neutral rules do.)
+  Fault NonCanonical(const F& f, Va) const { return {Outcome::kGeneralProtection, 0, f.TopLevel()}; }
+  Fault OutsideMemory(const F&, Va, Level l, const Path&) const { return {Outcome::kOutsideMemory, 0, l}; }
+
+  Step<Fault> Entry(const F& f, uint64_t raw64, Level l, Va, Path& path) const {
+    constexpr Paging kPaging = *PagingOf<F>();
+    const auto raw = static_cast<typename F::Raw>(raw64);
+    // The rights an entry grants, with the controls a level lacks counted
+    // as granting (PAE PDPTEs, Table 4-7: geometry.h RestrictingBits).
+    auto fold = [&](uint64_t bits) {
+      path.write_all = path.write_all && (bits & rs_.allow_write) == rs_.allow_write;
+      path.user_all = path.user_all && (bits & rs_.allow_user) == rs_.allow_user;
+      path.xd_any = path.xd_any || (bits & rs_.deny_exec) != 0;
+    };
+    switch (f.Classify(raw, l)) {
+      case EntryKind::kEmpty:
+        // §4.7: P = 0 in an entry used for the translation.
+        return PageFault(access_bits_, l);
+      case EntryKind::kInvalid:
+        // §4.4.1: PAE PDPTEs are loaded into registers by MOV to CR3,
+        // which raises #GP(0) for a reserved bit; ptsim has no CR3 load and
+        // rereads them on each walk, so the #GP is reported here.
+        if (kPaging == Paging::kPae && l == f.TopLevel()) {
+          return Step<Fault>::Stop({Outcome::kGeneralProtection, 0, l});
+        }
+        // §4.7: RSVD = 1 only with P = 1; the walk stops here, so a
+        // reserved bit wins over any access-rights violation below.
+        return PageFault(kErrP | kErrRsvd | access_bits_, l);
+      case EntryKind::kTable:
+        // §4.8: A is set in every paging-structure entry used.
+        fold(RestrictingBits(f, raw, l));
+        return Step<Fault>::Table(f.MarkAccessed(raw, l, false));
+      case EntryKind::kLeaf:
+        break;
+    }
+    fold(raw);
+    if (const uint32_t ec = internal::Check(kPaging, m_, acc_, supervisor_, path, internal::PkeyBits(raw),
+                                            access_bits_)) {
+      return PageFault(ec, l);
+    }
+    // §4.8: A in the entry that maps the page, and D on a write.
+    const typename F::Raw marked = f.MarkAccessed(raw, l, acc_.op == Op::kWrite);
+    return Step<Fault>::Leaf(marked, f.DecodeAttrs(marked, l));
+  }
+
+ private:
+  static Step<Fault> PageFault(uint32_t ec, Level l) { return Step<Fault>::Stop({Outcome::kPageFault, ec, l}); }
+
+  Access acc_;
+  Mode m_;
+  TableRestrictions rs_;
+  bool supervisor_ = false;
+  uint32_t access_bits_ = 0;
+};
+
+// Walks `va` from `root` for `acc` in CPU mode `m` with the x86 rules.
 template <X86Format F>
 Result Walk(const F& f, PhysMem* mem, Oa root, Va va, Access acc, const Mode& m) {
   constexpr Paging kPaging = *PagingOf<F>();
-  PTSIM_CHECK(!(acc.implicit && acc.op == Op::kFetch), "an implicit access is a data access (SDM Vol. 3A §4.6)");
+  const auto w = ptsim::Walk(f, mem, root, va, Rules<F>(f, acc, m));
   Result res;
-  const Level top = f.TopLevel();
-  // §4.5 / Vol. 1 §3.3.7.1: a non-canonical address raises #GP(0), not #PF.
-  // (32-bit linear addresses have no such case; a VA above 4 GiB given to a
-  // 32-bit mode is refused the same way, as the generic walker does.)
-  if (!IsCanonical(f, va)) {
-    res.outcome = Outcome::kGeneralProtection;
-    res.level = top;
+  res.restarts = w.restarts;
+  if (!w.ok) {
+    res.outcome = w.fault.outcome;
+    res.error_code = w.fault.error_code;
+    res.level = w.fault.level;
     return res;
   }
-  // §4.6: CPL < 3 and implicit accesses are supervisor-mode accesses.
-  const bool supervisor = m.cpl < 3 || acc.implicit;
-  const TableRestrictions rs = f.Restrictions();
-  // §4.7: W/R, U/S and I/D describe the access, whatever the cause. I/D is
-  // reported only with CR4.SMEP = 1 or with PAE-style paging and NXE = 1
-  // (the formats carry NXE: XD restricts iff it is on).
-  const bool nxe = rs.deny_exec != 0;
-  const uint32_t access_bits = (acc.op == Op::kWrite ? kErrW : 0) | (supervisor ? 0 : kErrU) |
-                               (acc.op == Op::kFetch && (m.smep || nxe) ? kErrId : 0);
-  auto page_fault = [&](uint32_t ec, Level l) {
-    res.outcome = Outcome::kPageFault;
-    res.error_code = ec;
-    res.level = l;
-    return res;
-  };
-  for (;; ++res.restarts) {
-    Oa table = root;
-    internal::Folded path;
-    bool restart = false;
-    for (int lv = top.value(); lv >= 0 && !restart; --lv) {
-      const Level l(lv);
-      if (!mem->Contains(table, uint64_t{1} << TableSizeLg2(f, l))) {
-        res.outcome = Outcome::kOutsideMemory;
-        res.level = l;
-        return res;
-      }
-      const EntryPtr<F> ep = TablePtr<F>{table, l}.At(mem, IndexOf(f, va, l));
-      EntryVal<F> v = ep.Load(std::memory_order_acquire);
-      // The rights an entry grants, with the controls a level lacks counted
-      // as granting (PAE PDPTEs, Table 4-7: geometry.h RestrictingBits).
-      auto fold = [&](uint64_t bits) {
-        path.write_all = path.write_all && (bits & rs.allow_write) == rs.allow_write;
-        path.user_all = path.user_all && (bits & rs.allow_user) == rs.allow_user;
-        path.xd_any = path.xd_any || (bits & rs.deny_exec) != 0;
-      };
-      switch (f.Classify(v.raw, l)) {
-        case EntryKind::kEmpty:
-          // §4.7: P = 0 in an entry used for the translation.
-          return page_fault(access_bits, l);
-        case EntryKind::kInvalid:
-          // §4.4.1: PAE PDPTEs are loaded into registers by MOV to CR3,
-          // which raises #GP(0) for a reserved bit; ptsim has no CR3 load and
-          // rereads them on each walk, so the #GP is reported here.
-          if (kPaging == Paging::kPae && l == top) {
-            res.outcome = Outcome::kGeneralProtection;
-            res.level = l;
-            return res;
-          }
-          // §4.7: RSVD = 1 only with P = 1; the walk stops here, so a
-          // reserved bit wins over any access-rights violation below.
-          return page_fault(kErrP | kErrRsvd | access_bits, l);
-        case EntryKind::kTable: {
-          // §4.8: A is set in every paging-structure entry used.
-          const EntryVal<F> marked{f.MarkAccessed(v.raw, l, false), l};
-          if (marked != v && !ep.CompareExchange(v, marked, std::memory_order_acq_rel)) {
-            restart = true;
-            continue;
-          }
-          fold(RestrictingBits(f, v.raw, l));
-          table = f.TableOa(v.raw, l);
-          continue;
-        }
-        case EntryKind::kLeaf: {
-          fold(v.raw);
-          const uint8_t pkey = internal::PkeyBits(v.raw);
-          if (const uint32_t ec = internal::Check(kPaging, m, acc, supervisor, path, pkey, access_bits)) {
-            return page_fault(ec, l);
-          }
-          // §4.8: A in the entry that maps the page, and D on a write.
-          const EntryVal<F> marked{f.MarkAccessed(v.raw, l, acc.op == Op::kWrite), l};
-          if (marked != v && !ep.CompareExchange(v, marked, std::memory_order_acq_rel)) {
-            restart = true;
-            continue;
-          }
-          const unsigned lg2 = LeafSizeLg2(f, v.raw, l);
-          res.outcome = Outcome::kOk;
-          res.level = l;
-          res.oa = f.LeafOa(v.raw, l) + va.Mod(lg2);
-          res.size_lg2 = lg2;
-          res.pkey = kPaging == Paging::k4Level || kPaging == Paging::k5Level ? pkey : 0;
-          return res;
-        }
-      }
-    }
-    PTSIM_CHECK(restart, "%s classified a level-0 entry as a table", F::kName);
-  }
+  res.outcome = Outcome::kOk;
+  res.level = w.t.level;
+  res.oa = w.t.oa;
+  res.size_lg2 = w.t.size_lg2;
+  res.pkey = kPaging == Paging::k4Level || kPaging == Paging::k5Level ? internal::PkeyBits(w.t.raw) : 0;
+  return res;
 }
 
 }  // namespace ptsim::hw::x86

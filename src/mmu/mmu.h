@@ -1,21 +1,10 @@
-// The software MMU, first cut: a hardware walk over byte-exact tables.
-//
-// Protocol (what a hardware walker does, and what it must survive when
-// mutators run beside it):
-//   * each level's entry is read once, with acquire order: it pairs with the
-//     release store that publishes a new table, so the table's zeroed
-//     contents are visible before the pointer to it;
-//   * accessed/dirty updates are compare-and-swap on the entry that was read;
-//     if the entry changed meanwhile the whole walk restarts from the root,
-//     so an entry cleared by a mutator is never written back (resurrected);
-//   * permissions are the leaf's attributes ANDed with what every table
-//     entry above it allows;
-//   * a table entry that skips levels (AMD IOMMU, geometry.h) leads
-//     straight to the lower table, provided the VA's skipped index bits
-//     are zero; otherwise the VA faults as not present at the highest
-//     skipped level with a nonzero index.
-// The full per-architecture rules (SMEP/SMAP, PAN, protection keys, fault
-// priorities, TLBs) are the "Hardware-faithful walks" issue.
+// The neutral rules of the one walker (src/walk/walk.h): permissions as the
+// format-neutral LeafAttrs (read, write, execute, user) of the leaf ANDed
+// with what every table entry above it allows, the faults as five neutral
+// kinds, and accessed/dirty set as the format's MarkAccessed says. These are
+// the rules the reference model is compared with; each architecture's own
+// (SMEP/SMAP, PAN, PXN/UXN, SUM/MXR, its fault codes) are other Rules types
+// of the same walker (src/hw/).
 #ifndef PTSIM_MMU_MMU_H_
 #define PTSIM_MMU_MMU_H_
 
@@ -26,6 +15,7 @@
 #include "src/mem/phys_mem.h"
 #include "src/base/check.h"
 #include "src/pt/geometry.h"
+#include "src/walk/walk.h"
 
 namespace ptsim {
 
@@ -52,34 +42,7 @@ struct Fault {
   bool operator==(const Fault&) const = default;
 };
 
-struct Translation {
-  Oa oa;              // the output address of the VA itself
-  unsigned size_lg2;  // size of the leaf that maps it
-  Level level;        // level of that leaf
-  LeafAttrs attrs;    // effective: leaf attributes ANDed with table perms
-};
-
-struct WalkResult {
-  bool ok = false;
-  Translation t{};
-  Fault fault{};
-  int restarts = 0;  // walks restarted after a failed A/D compare-and-swap
-};
-
-// One entry read during a walk, for reports.
-struct WalkStep {
-  Level level;
-  Oa table;
-  uint64_t index = 0;
-  Oa entry_addr;
-  uint64_t raw = 0;
-  EntryKind kind = EntryKind::kEmpty;
-};
-
-struct WalkTrace {
-  std::array<WalkStep, kMaxLevels> steps{};
-  int count = 0;
-};
+using WalkResult = BasicWalkResult<Fault>;
 
 struct MmuOptions {
   bool update_ad = true;  // set accessed/dirty as hardware does
@@ -109,98 +72,57 @@ inline bool Permits(LeafAttrs a, Access acc) {
   return false;
 }
 
-// Walks `va` from the table at `root` for `acc`. `trace`, when given,
-// receives every entry read by the final (non-restarted) walk.
-//
-// Always inlined: the level loop then unrolls with the format's geometry
-// as constants, which is what makes the generic walk cost what a
-// hand-written one does (bench/translate_bench.cc measures the ratio).
+// The neutral rules. Table entries restrict what lies below them as the
+// format declares (TableRestrictions, folded with one AND and one OR per
+// level); the leaf decides with the restrictions applied.
+struct NeutralRules {
+  using Fault = ptsim::Fault;
+  using Path = PathBits;
+  Access acc;
+  MmuOptions opt;
+
+  template <typename F>
+  Fault NonCanonical(const F& f, Va) const {
+    return {FaultKind::kNonCanonical, f.TopLevel()};
+  }
+  template <typename F>
+  Fault OutsideMemory(const F&, Va, Level l, const Path&) const {
+    return {FaultKind::kOutsideMemory, l};
+  }
+  template <typename F>
+  Fault SkippedIndex(const F&, Va, Level l) const {
+    return {FaultKind::kNotPresent, l};
+  }
+  template <typename F>
+  [[gnu::always_inline]] Step<Fault> Entry(const F& f, uint64_t raw64, Level l, Va, Path& path) const {
+    const auto raw = static_cast<typename F::Raw>(raw64);
+    switch (f.Classify(raw, l)) {
+      case EntryKind::kEmpty:
+        return Step<Fault>::Stop({FaultKind::kNotPresent, l});
+      case EntryKind::kInvalid:
+        return Step<Fault>::Stop({FaultKind::kReserved, l});
+      case EntryKind::kTable:
+        path.Add(RestrictingBits(f, raw, l));
+        return Step<Fault>::Table(opt.update_ad ? f.MarkAccessed(raw, l, false) : raw);
+      case EntryKind::kLeaf:
+        break;
+    }
+    const uint8_t deny = DenyMask(PermsOf(f.Restrictions(), path));
+    LeafAttrs attrs = EffectiveAttrs(f.DecodeAttrs(raw, l), deny);
+    if (!Permits(attrs, acc)) return Step<Fault>::Stop({FaultKind::kPermission, l});
+    if (!opt.update_ad) return Step<Fault>::Leaf(raw, attrs);
+    const typename F::Raw marked = f.MarkAccessed(raw, l, acc.type == AccessType::kWrite);
+    if (marked != raw) attrs = EffectiveAttrs(f.DecodeAttrs(marked, l), deny);
+    return Step<Fault>::Leaf(marked, attrs);
+  }
+};
+
+// Walks `va` from the table at `root` for `acc` under the neutral rules.
+// `trace`, when given, receives every entry read by the final walk.
 template <PageTableFormat F>
 [[gnu::always_inline]] inline WalkResult Translate(const F& f, PhysMem* mem, Oa root, Va va, Access acc,
                                                    MmuOptions opt = {}, WalkTrace* trace = nullptr) {
-  WalkResult res;
-  const Level top = f.TopLevel();
-  if (!IsCanonical(f, va)) {
-    res.fault = {FaultKind::kNonCanonical, top};
-    return res;
-  }
-  // Each pass is one walk from the root; a failed A/D compare-and-swap ends
-  // the pass and starts the next, so a cleared entry is never resurrected.
-  for (;; ++res.restarts) {
-    if (trace) trace->count = 0;
-    Oa table = root;
-    PathBits path;
-    bool restart = false;
-    PTSIM_UNROLL_LOOP
-    for (int lv = top.value(); lv >= 0 && !restart; --lv) {
-      const Level l(lv);
-      if (!mem->Contains(table, uint64_t{1} << TableSizeLg2(f, l))) {
-        res.fault = {FaultKind::kOutsideMemory, l};
-        return res;
-      }
-      const uint64_t index = IndexOf(f, va, l);
-      const EntryPtr<F> ep = TablePtr<F>{table, l}.At(mem, index);
-      EntryVal<F> v = ep.Load(std::memory_order_acquire);
-      const EntryKind kind = f.Classify(v.raw, l);
-      if (trace) trace->steps[trace->count++] = {l, table, index, ep.addr(), v.raw, kind};
-      switch (kind) {
-        case EntryKind::kEmpty:
-          res.fault = {FaultKind::kNotPresent, l};
-          return res;
-        case EntryKind::kInvalid:
-          res.fault = {FaultKind::kReserved, l};
-          return res;
-        case EntryKind::kTable: {
-          if (opt.update_ad) {
-            const EntryVal<F> marked{f.MarkAccessed(v.raw, l, false), l};
-            if (marked != v && !ep.CompareExchange(v, marked, std::memory_order_acq_rel)) {
-              restart = true;
-              continue;
-            }
-          }
-          path.Add(RestrictingBits(f, v.raw, l));
-          table = f.TableOa(v.raw, l);
-          if constexpr (HasLevelSkipping<F>()) {
-            // A PDE that skips levels (geometry.h): the skipped index bits
-            // must be zero; the walk resumes at the level pointed to.
-            const Level next = NextTableLevel(f, v.raw, l);
-            if ((va.value() & SkippedVaMask(f, l, next)) != 0) {
-              res.fault = {FaultKind::kNotPresent, SkipFaultLevel(f, va, l, next)};
-              return res;
-            }
-            lv = next.value() + 1;
-          }
-          continue;
-        }
-        case EntryKind::kLeaf: {
-          const uint8_t deny = DenyMask(PermsOf(f.Restrictions(), path));
-          LeafAttrs attrs = EffectiveAttrs(f.DecodeAttrs(v.raw, l), deny);
-          if (!Permits(attrs, acc)) {
-            res.fault = {FaultKind::kPermission, l};
-            return res;
-          }
-          if (opt.update_ad) {
-            const EntryVal<F> marked{f.MarkAccessed(v.raw, l, acc.type == AccessType::kWrite), l};
-            if (marked != v) {
-              if (!ep.CompareExchange(v, marked, std::memory_order_acq_rel)) {
-                restart = true;
-                continue;
-              }
-              v = marked;
-              attrs = EffectiveAttrs(f.DecodeAttrs(v.raw, l), deny);
-            }
-          }
-          // A replicated entry maps its whole group (geometry.h): hardware
-          // may cache the group's translation from any of its entries.
-          const unsigned lg2 = LeafSizeLg2(f, v.raw, l);
-          res.ok = true;
-          res.t = {f.LeafOa(v.raw, l) + va.Mod(lg2), lg2, l, attrs};
-          return res;
-        }
-      }
-    }
-    PTSIM_CHECK(restart, "%s classified a level-0 entry as a table", F::kName);
-  }
+  return Walk(f, mem, root, va, NeutralRules{acc, opt}, trace);
 }
 
 }  // namespace ptsim
