@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "src/hw/family.h"
 #include "src/mmu/mmu.h"
 #include "src/ops/inspect.h"
 #include "src/ops/space.h"
@@ -47,6 +48,12 @@ struct FormatInfo {
   VaExtension va_ext;
   std::vector<LevelInfo> levels;  // top level first
   std::span<const ConfigKnob> knobs;
+  // The CPU mode the format's hardware rules read (src/hw/family.h), and
+  // the mode setting that makes an access a user-mode one (empty when the
+  // hardware has no privilege levels, as an IOMMU).
+  std::span<const ConfigKnob> mode_knobs;
+  std::string_view user_mode;
+  bool has_exec = true;  // the hardware makes instruction fetches
   std::span<const NamedBit> named_bits;
   std::vector<unsigned> leaf_sizes_lg2;  // every leaf size, replicated ones included, largest first
   unsigned min_page_lg2;
@@ -71,8 +78,13 @@ class AnyFormat {
   virtual const FormatInfo& Info() const = 0;
   virtual const FormatConfig& Config() const = 0;
   virtual std::unique_ptr<AnySpace> NewSpace(const SpaceEnv& env) const = 0;
+  // The walk under the neutral rules, which the reference model follows.
   virtual WalkResult Translate(PhysMem* mem, Oa root, Va va, Access acc, MmuOptions opt,
                                WalkTrace* trace) const = 0;
+  // The walk under the architecture's own rules, for an access of type `t`
+  // in CPU `mode` (values of Info().mode_knobs).
+  virtual HwWalkResult HwTranslate(PhysMem* mem, Oa root, Va va, AccessType t, const FormatConfig& mode,
+                                   WalkTrace* trace) const = 0;
   virtual void ForEachLeaf(PhysMem* mem, Oa root, const std::function<bool(const LeafInfo&)>& on_leaf,
                            const std::function<bool(const TreeProblem&)>& on_problem) const = 0;
   virtual absl::StatusOr<TreeStats> CheckTree(PhysMem* mem, const TableAllocator& alloc, Oa root,

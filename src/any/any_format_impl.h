@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "src/any/any_format.h"
 #include "src/base/strings.h"
+#include "src/hw/all_families.h"
 #include "src/pt/format_list.h"
 
 namespace ptsim {
@@ -36,6 +37,9 @@ FormatInfo MakeInfo(const F& f) {
   info.oa_bits = f.OaBits();
   info.va_ext = f.VaExt();
   info.knobs = std::span<const ConfigKnob>(F::kKnobs);
+  info.mode_knobs = ModeKnobsOf<F>();
+  info.user_mode = HwRules<F>::kUserSetting;
+  info.has_exec = HwRules<F>::kHasExec;
   info.named_bits = std::span<const NamedBit>(F::kNamedBits);
   for (Level l = f.TopLevel();; l = l.Below()) {
     const uint64_t sizes = LeafSizesLg2(f, l);
@@ -64,6 +68,10 @@ class FormatImpl final : public AnyFormat {
   }
   WalkResult Translate(PhysMem* mem, Oa root, Va va, Access acc, MmuOptions opt, WalkTrace* trace) const override {
     return ptsim::Translate(f_, mem, root, va, acc, opt, trace);
+  }
+  HwWalkResult HwTranslate(PhysMem* mem, Oa root, Va va, AccessType t, const FormatConfig& mode,
+                           WalkTrace* trace) const override {
+    return ptsim::HwTranslate(f_, mem, root, va, t, mode, trace);
   }
   void ForEachLeaf(PhysMem* mem, Oa root, const std::function<bool(const LeafInfo&)>& on_leaf,
                    const std::function<bool(const TreeProblem&)>& on_problem) const override {

@@ -59,6 +59,7 @@ AccessOutcome HwAccess(World<F>& w, int space, Va va, Access acc) {
       case FaultKind::kReserved:
       case FaultKind::kOutsideMemory:
       case FaultKind::kNonCanonical:
+      case FaultKind::kAccessedDirty:
         w.Fail("walk-fault", absl::StrFormat("cpu%d's hardware walk of 0x%x faulted: %s at level %d", self,
                                              va.value(), FaultKindName(r.fault.kind), r.fault.level.value()));
     }

@@ -279,12 +279,9 @@ ExecResult Execute(const Program& p, Arena& arena, const ExecOptions& opt) {
   return Run(p, arena, opt).Go();
 }
 
-std::string FormatWalk(const AnyFormat& f, PhysMem* mem, Oa root, Va va, Access acc) {
-  WalkTrace trace;
-  const WalkResult w = f.Translate(mem, root, va, acc, MmuOptions{.update_ad = false}, &trace);
+std::string FormatTraceSteps(const AnyFormat& f, const WalkTrace& trace) {
   const FormatInfo& info = f.Info();
-  std::string s = absl::StrFormat("walk of %#x (%s%s), root %#x:\n", va.value(), AccessTypeName(acc.type),
-                                  acc.user ? ", user" : "", root.value());
+  std::string s;
   for (int i = 0; i < trace.count; ++i) {
     const WalkStep& st = trace.steps[i];
     const LevelInfo& li = info.levels[info.levels.size() - 1 - st.level.value()];
@@ -293,7 +290,15 @@ std::string FormatWalk(const AnyFormat& f, PhysMem* mem, Oa root, Va va, Access 
                                         static_cast<int>(info.entry_bytes * 2), st.raw,
                                         f.DescribeEntry(st.raw, st.level)));
   }
-  absl::StrAppend(&s, "  result: ", DescribeTranslation(w), "\n");
+  return s;
+}
+
+std::string FormatWalk(const AnyFormat& f, PhysMem* mem, Oa root, Va va, Access acc) {
+  WalkTrace trace;
+  const WalkResult w = f.Translate(mem, root, va, acc, MmuOptions{.update_ad = false}, &trace);
+  std::string s = absl::StrFormat("walk of %#x (%s%s), root %#x:\n", va.value(), AccessTypeName(acc.type),
+                                  acc.user ? ", user" : "", root.value());
+  absl::StrAppend(&s, FormatTraceSteps(f, trace), "  result: ", DescribeTranslation(w), "\n");
   return s;
 }
 

@@ -115,6 +115,8 @@ ExecResult Execute(const Program& p, Arena& arena, const ExecOptions& opt = {});
 std::string FormatReport(const Program& p, const ExecResult& r);
 // The walk of `va` over the tables at `root`, one line per level.
 std::string FormatWalk(const AnyFormat& f, PhysMem* mem, Oa root, Va va, Access acc);
+// One line per entry a walk read.
+std::string FormatTraceSteps(const AnyFormat& f, const WalkTrace& trace);
 
 }  // namespace ptsim
 

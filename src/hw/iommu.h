@@ -60,6 +60,7 @@ struct Fault {
   FaultReason reason = FaultReason::kRead;
   uint64_t fault_addr = 0;  // FRCD.FI: the faulting input address
   int fault_level = 0;
+  bool not_present = false;  // ptsim's diagnosis: R = W = 0 (hardware reports reason 5h/6h alike)
 };
 
 // The VT-d second-stage rules of the one walker (src/walk/walk.h): §3.7
@@ -84,8 +85,8 @@ class Rules {
   }
 
   Step<Fault> Entry(const F& f, uint64_t e, Level l, Va va, Path&) const {
-    auto fail = [&](FaultReason r) { return Step<Fault>::Stop({r, va.value(), l.value()}); };
     const bool r = (e & 1) != 0, w = (e & 2) != 0;
+    auto fail = [&](FaultReason why) { return Step<Fault>::Stop({why, va.value(), l.value(), !r && !w}); };
     // §3.7.1: a read needs R = 1 and a write W = 1 in every entry used; an
     // entry with R = W = 0 is not present, and that too is reported as the
     // read or write reason (there is no separate not-present reason for

@@ -26,6 +26,8 @@ const char* FaultKindName(FaultKind k) {
       return "non-canonical";
     case FaultKind::kOutsideMemory:
       return "outside-memory";
+    case FaultKind::kAccessedDirty:
+      return "accessed-dirty";
   }
   return "?";
 }

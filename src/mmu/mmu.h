@@ -33,6 +33,10 @@ enum class FaultKind : uint8_t {
   kReserved,       // a present entry with a reserved or impossible encoding
   kNonCanonical,   // the VA's untranslated bits are wrong
   kOutsideMemory,  // a table pointer leads outside simulated memory
+  // Accessed (or dirty, for a write) is clear and this hardware leaves
+  // setting it to software: ARM's Access flag fault with HA = 0, RISC-V
+  // Svade. Only architecture rules report it; the neutral rules set A/D.
+  kAccessedDirty,
 };
 const char* FaultKindName(FaultKind k);
 

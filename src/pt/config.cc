@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "src/base/strings.h"
 
 namespace ptsim {
@@ -14,11 +15,11 @@ FormatConfig FormatConfig::Defaults(absl::Span<const ConfigKnob> knobs) {
   return c;
 }
 
-absl::Status ApplyConfigSetting(absl::Span<const ConfigKnob> knobs, std::string_view setting,
-                                FormatConfig* cfg) {
+absl::Status ApplySetting(std::string_view what, absl::Span<const ConfigKnob> knobs, std::string_view setting,
+                          FormatConfig* cfg) {
   const size_t eq = setting.find('=');
   if (eq == std::string_view::npos) {
-    return absl::InvalidArgumentError(absl::StrFormat("config '%s' is not KEY=VALUE", setting));
+    return absl::InvalidArgumentError(absl::StrFormat("%s '%s' is not KEY=VALUE", what, setting));
   }
   const std::string_view key = setting.substr(0, eq);
   const std::string_view text = setting.substr(eq + 1);
@@ -26,11 +27,11 @@ absl::Status ApplyConfigSetting(absl::Span<const ConfigKnob> knobs, std::string_
     if (knobs[i].name != key) continue;
     uint64_t v = 0;
     if (!absl::SimpleAtoi(Sv(text), &v) && !absl::SimpleHexAtoi(Sv(text), &v)) {
-      return absl::InvalidArgumentError(absl::StrFormat("config %s: '%s' is not a number", key, text));
+      return absl::InvalidArgumentError(absl::StrFormat("%s %s: '%s' is not a number", what, key, text));
     }
     if (v < knobs[i].min || v > knobs[i].max) {
-      return absl::OutOfRangeError(absl::StrFormat("config %s=%d is outside [%d, %d]", key, v,
-                                                   knobs[i].min, knobs[i].max));
+      return absl::OutOfRangeError(absl::StrFormat("%s %s=%d is outside [%d, %d]", what, key, v, knobs[i].min,
+                                                   knobs[i].max));
     }
     cfg->Set(static_cast<int>(i), v);
     return absl::OkStatus();
@@ -38,8 +39,26 @@ absl::Status ApplyConfigSetting(absl::Span<const ConfigKnob> knobs, std::string_
   std::string known = absl::StrJoin(knobs, ", ", [](std::string* out, const ConfigKnob& k) {
     absl::StrAppend(out, Sv(k.name));
   });
-  return absl::InvalidArgumentError(absl::StrFormat("unknown config key '%s' (this format has: %s)",
-                                                    key, known.empty() ? "none" : known));
+  return absl::InvalidArgumentError(absl::StrFormat("unknown %s key '%s' (this format has: %s)", what, key,
+                                                    known.empty() ? "none" : known));
+}
+
+absl::Status ApplySettingList(std::string_view what, absl::Span<const ConfigKnob> knobs, std::string_view list,
+                              FormatConfig* cfg) {
+  for (absl::string_view item : absl::StrSplit(Sv(list), absl::ByAnyChar(", "), absl::SkipEmpty())) {
+    if (auto st = ApplySetting(what, knobs, std::string_view(item.data(), item.size()), cfg); !st.ok()) return st;
+  }
+  return absl::OkStatus();
+}
+
+std::string SettingsDiff(absl::Span<const ConfigKnob> knobs, const FormatConfig& cfg) {
+  std::string s;
+  for (size_t i = 0; i < knobs.size(); ++i) {
+    const uint64_t v = cfg.Get(static_cast<int>(i));
+    if (v == knobs[i].def) continue;
+    absl::StrAppend(&s, s.empty() ? "" : ",", Sv(knobs[i].name), "=", v);
+  }
+  return s;
 }
 
 std::string ConfigToString(absl::Span<const ConfigKnob> knobs, const FormatConfig& cfg) {

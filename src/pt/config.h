@@ -15,15 +15,17 @@
 
 namespace ptsim {
 
+// A named integer setting. Formats declare their configuration with these,
+// and the hardware rules their CPU mode (src/hw/family.h).
 struct ConfigKnob {
   std::string_view name;
   uint64_t min;
-  uint64_t max;  // max - min < 256: a knob is one byte in a binary program
+  uint64_t max;  // format knobs: max - min < 256, a knob is one byte in a binary program
   uint64_t def;
   std::string_view help;
 };
 
-inline constexpr int kMaxKnobs = 8;
+inline constexpr int kMaxKnobs = 12;
 
 class FormatConfig {
  public:
@@ -40,10 +42,21 @@ class FormatConfig {
 };
 
 // Applies one "name=value" to `cfg`, checking the name and the range.
-absl::Status ApplyConfigSetting(absl::Span<const ConfigKnob> knobs, std::string_view setting,
-                                FormatConfig* cfg);
+// Errors name the setting as `what` ("config", "mode").
+absl::Status ApplySetting(std::string_view what, absl::Span<const ConfigKnob> knobs, std::string_view setting,
+                          FormatConfig* cfg);
+inline absl::Status ApplyConfigSetting(absl::Span<const ConfigKnob> knobs, std::string_view setting,
+                                       FormatConfig* cfg) {
+  return ApplySetting("config", knobs, setting, cfg);
+}
+// Applies "name=value[,name=value...]" (commas or spaces between settings).
+absl::Status ApplySettingList(std::string_view what, absl::Span<const ConfigKnob> knobs, std::string_view list,
+                              FormatConfig* cfg);
 // "name=value name=value ..." for every knob, in declaration order.
 std::string ConfigToString(absl::Span<const ConfigKnob> knobs, const FormatConfig& cfg);
+// "name=value,name=value" for the knobs that differ from their defaults
+// (empty when none do): what a command line needs to say.
+std::string SettingsDiff(absl::Span<const ConfigKnob> knobs, const FormatConfig& cfg);
 
 }  // namespace ptsim
 

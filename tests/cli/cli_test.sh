@@ -238,6 +238,81 @@ else
   fail "translate never modifies the image" "rc $rc or image changed"
 fi
 
+# --- translate with the architecture's rules and a CPU mode ---------------
+cat >rwxu.txt <<'EOF'
+format x86_64_4level
+map 0x400000 0x400fff oa=0x200000 attrs=rwxu
+EOF
+run image rwxu.txt -o rwxu.img
+X86=(--format x86_64_4level --image rwxu.img --image-base 0x1000000 --root 0x1000000)
+run translate "${X86[@]}" --access x 0x400000
+expect "translate: a supervisor fetch of a user page without SMEP" 0 --out 'oa 0x0*200000'
+run translate "${X86[@]}" --access x --mode smep=1 0x400000
+expect "translate --mode smep=1: a supervisor fetch of a user page faults" 0 \
+  --out 'fault permission at level 0 \(PT\): #PF error code 0x11 \[P I/D\]'
+run translate "${X86[@]}" --access x --mode smep=1 --user 0x400000
+expect "translate --mode smep=1 --user: a user fetch is allowed" 0 --out 'oa 0x0*200000'
+run translate "${X86[@]}" --access r --mode smap=1,ac=1 --json 0x400000
+json_check "translate --mode smap=1,ac=1: EFLAGS.AC lets the access through" \
+  "j[0]['oa'] == '0x200000' and j[0]['mode'] == 'smap=1,ac=1' and j[0]['rules'] == 'arch'"
+run translate "${X86[@]}" --access r --mode smap=1 --json 0x400000
+json_check "translate --mode smap=1 --json: the fault in neutral and x86 terms" \
+  "j[0]['fault']['kind'] == 'permission' and j[0]['fault']['detail'].startswith('#PF error code 0x1')"
+run translate "${X86[@]}" --access x --mode smep=1 --rules neutral 0x400000
+expect "translate --rules neutral refuses --mode" 2 --err 'needs --rules arch'
+run translate "${X86[@]}" --rules neutral --access x 0x400000
+expect "translate --rules neutral: the model's rules know no SMEP" 0 --out 'oa 0x0*200000'
+run translate "${X86[@]}" --mode smep=2 0x400000
+expect "translate --mode: a value out of range" 2 --err 'mode smep=2 is outside \[0, 1\]'
+run translate "${X86[@]}" --mode el=0 0x400000
+expect "translate --mode: another family's key" 2 --err "unknown mode key 'el' \(this format has: cpl, wp, smep"
+
+# Linux arm64 sets PXNTable in every user table descriptor: EL0 still
+# executes its pages (PXNTable limits EL1 fetches only), EL1 does not.
+cat >arm.txt <<'EOF'
+format armv8_s1_4k
+map 0x400000 0x400fff oa=0x200000 attrs=rwxu
+EOF
+run image arm.txt -o arm.img
+ARM=(--format armv8_s1_4k --image arm.img --image-base 0x1000000 --root 0x1000000)
+run translate "${ARM[@]}" --json --walk 0x400000
+python3 - <<'PY' || true
+import json
+walk = json.load(open('out'))[0]['walk']
+img = bytearray(open('arm.img', 'rb').read())
+for step in walk:
+    if step['kind'] != 'table':
+        continue
+    off = int(step['entry_addr'], 16) - 0x1000000
+    raw = int.from_bytes(img[off:off + 8], 'little') | (1 << 59)  # PXNTable
+    img[off:off + 8] = raw.to_bytes(8, 'little')
+open('arm_pxntable.img', 'wb').write(bytes(img))
+PY
+ARMP=(--format armv8_s1_4k --image arm_pxntable.img --image-base 0x1000000 --root 0x1000000)
+run translate "${ARMP[@]}" --user --access x --walk 0x400000
+expect "translate: EL0 fetches a user page under PXNTable" 0 --out 'oa 0x0*200000' --out 'pxn_table'
+run translate "${ARMP[@]}" --access x 0x400000
+expect "translate: EL1 fetches under PXNTable fault" 0 \
+  --out 'fault permission at level 0 \(L3\): permission fault, level 3, stage 1: IFSC 0x0f'
+run translate "${ARMP[@]}" --mode el=0 --access r --json 0x400000
+json_check "translate --mode el=0: EL0 reads the user page" "j[0]['oa'] == '0x200000' and j[0]['mode'] == 'el=0'"
+run translate "${ARMP[@]}" --mode el=1,pan=1 --access r 0x400000
+expect "translate --mode pan=1: EL1 reads of a user page fault" 0 --out 'fault permission.*DFSC 0x0f WnR=0'
+
+cat >vtd.txt <<'EOF'
+format vtd_ss_4level
+map 0x400000 0x400fff oa=0x200000 attrs=rw--
+EOF
+run image vtd.txt -o vtd.img
+VTD=(--format vtd_ss_4level --image vtd.img --image-base 0x1000000 --root 0x1000000)
+run translate "${VTD[@]}" --user 0x400000
+expect "translate --user on an IOMMU format" 2 --err 'vtd_ss_4level has no privilege levels'
+run translate "${VTD[@]}" --access w 0x400000 0x800000
+expect "translate on an IOMMU format: a write, and a fault with its reason" 0 --out 'oa 0x0*200000' \
+  --out 'fault not-present at level 1 \(SS-PDE\): fault reason 5h'
+run formats x86_64_4level
+expect "formats lists the CPU mode" 0 --out 'mode \(--mode KEY=VALUE; --user is cpl=3\)' --out 'smep +0\.\.1'
+
 # --- broken images and bad options ----------------------------------------
 head -c 4096 tables.img >truncated.img || true
 TRUNC=(--format x86_64_4level --image truncated.img --image-base "$BASE" --root "$ROOT")

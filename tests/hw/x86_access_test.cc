@@ -461,6 +461,9 @@ void AgreeWithGenericWalker(uint64_t seed) {
       case FaultKind::kOutsideMemory:
         EXPECT_EQ(x.outcome, Outcome::kOutsideMemory) << where;
         break;
+      case FaultKind::kAccessedDirty:
+        ADD_FAILURE() << "the neutral rules set accessed/dirty: " << where;
+        break;
     }
   }
   ::testing::Test::RecordProperty(std::string(F::kName) + "_generic_agreement_walks", checked);

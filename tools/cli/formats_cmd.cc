@@ -86,6 +86,15 @@ Json ToJson(const AnyFormat& f) {
                           {"value", f.Config().Get(static_cast<int>(i))},
                           {"help", std::string(k.help)}});
   }
+  j["mode_knobs"] = Json::array();
+  for (const ConfigKnob& k : info.mode_knobs) {
+    j["mode_knobs"].push_back({{"name", std::string(k.name)},
+                               {"min", k.min},
+                               {"max", k.max},
+                               {"default", k.def},
+                               {"help", std::string(k.help)}});
+  }
+  j["user_mode"] = std::string(info.user_mode);
   j["named_bits"] = Json::array();
   for (const NamedBit& b : info.named_bits) {
     j["named_bits"].push_back({{"name", std::string(b.name)}, {"bit", b.bit}, {"negative", b.negative}});
@@ -123,6 +132,20 @@ void PrintHuman(const AnyFormat& f) {
       const std::string now = v == k.def ? absl::StrFormat("default %d", k.def)
                                          : absl::StrFormat("default %d, now %d", k.def, v);
       std::printf("    %-12s %-7s %-18s %.*s\n", std::string(k.name).c_str(), range.c_str(), now.c_str(),
+                  static_cast<int>(k.help.size()), k.help.data());
+    }
+  }
+  if (info.mode_knobs.empty()) {
+    std::printf("  mode: none (no privilege levels%s)\n", info.has_exec ? "" : ", no instruction fetches");
+  } else {
+    std::printf("  mode (--mode KEY=VALUE; --user is %.*s):\n", static_cast<int>(info.user_mode.size()),
+                info.user_mode.data());
+    for (const ConfigKnob& k : info.mode_knobs) {
+      // Register-sized knobs (PKRU, DACR) read better in hex.
+      const bool wide = k.max > 255;
+      const std::string range = wide ? absl::StrFormat("%d..%#x", k.min, k.max) : absl::StrFormat("%d..%d", k.min, k.max);
+      const std::string def = wide ? absl::StrFormat("default %#x", k.def) : absl::StrFormat("default %d", k.def);
+      std::printf("    %-12s %-12s %-18s %.*s\n", std::string(k.name).c_str(), range.c_str(), def.c_str(),
                   static_cast<int>(k.help.size()), k.help.data());
     }
   }

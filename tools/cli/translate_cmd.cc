@@ -20,6 +20,8 @@ struct TranslateOptions {
   ImageOptions image;
   std::string access = "r";
   bool user = false;
+  std::vector<std::string> mode;
+  std::string rules = "arch";
   bool json = false;
   bool walk = false;
   std::vector<std::string> vas;
@@ -38,6 +40,7 @@ bool IsImageProblem(FaultKind k) {
     case FaultKind::kNotPresent:
     case FaultKind::kPermission:
     case FaultKind::kNonCanonical:
+    case FaultKind::kAccessedDirty:
       return false;
     case FaultKind::kReserved:
     case FaultKind::kOutsideMemory:
@@ -60,6 +63,22 @@ Json WalkJson(const WalkTrace& trace) {
   return steps;
 }
 
+// The CPU mode: the format family's defaults, then --user, then --mode.
+absl::StatusOr<FormatConfig> ModeOf(const FormatInfo& info, const TranslateOptions& o) {
+  FormatConfig mode = FormatConfig::Defaults(info.mode_knobs);
+  if (o.user) {
+    if (info.user_mode.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("--user: %s has no privilege levels (its requests carry none)", info.name));
+    }
+    if (auto st = ApplySettingList("mode", info.mode_knobs, info.user_mode, &mode); !st.ok()) return st;
+  }
+  for (const std::string& m : o.mode) {
+    if (auto st = ApplySettingList("mode", info.mode_knobs, m, &mode); !st.ok()) return st;
+  }
+  return mode;
+}
+
 int RunTranslate(const TranslateOptions& o) {
   std::vector<uint64_t> vas;
   for (const std::string& s : o.vas) {
@@ -72,42 +91,65 @@ int RunTranslate(const TranslateOptions& o) {
   const AnyFormat& f = *img->format;
   const FormatInfo& info = f.Info();
   const AddrWidths w = AddrWidths::Of(info);
-  const Access acc{AccessOf(o.access), o.user};
+  const bool neutral = o.rules == "neutral";
+  if (neutral && !o.mode.empty()) return Fail(absl::InvalidArgumentError("--mode needs --rules arch"));
+  auto mode = ModeOf(info, o);
+  if (!mode.ok()) return Fail(mode.status());
+  const AccessType type = AccessOf(o.access);
+  const std::string mode_text = neutral ? (o.user ? "user" : "") : SettingsDiff(info.mode_knobs, *mode);
 
   Json out = Json::array();
   int rc = kExitOk;
   for (uint64_t v : vas) {
     const Va va(v);
     WalkTrace trace;
-    // Never set accessed/dirty: the user's image is read, not changed.
-    const WalkResult r = f.Translate(img->mem.get(), img->root, va, acc, MmuOptions{.update_ad = false}, &trace);
+    HwWalkResult r;
+    if (neutral) {
+      // The image is read, not changed: no accessed/dirty updates.
+      const WalkResult n = f.Translate(img->mem.get(), img->root, va, Access{type, o.user},
+                                       MmuOptions{.update_ad = false}, &trace);
+      r = {n.ok, n.t, n.fault, "", n.restarts};
+    } else {
+      // The architecture's rules set accessed/dirty as the hardware would,
+      // in memory only: the image file is never written, and the entries
+      // shown are the bytes the walk read.
+      r = f.HwTranslate(img->mem.get(), img->root, va, type, *mode, &trace);
+    }
     if (!r.ok && IsImageProblem(r.fault.kind)) rc = kExitFinding;
+    const WalkStep* leaf = trace.count > 0 ? &trace.steps[static_cast<size_t>(trace.count - 1)] : nullptr;
     if (o.json) {
-      Json j = {{"va", Hex(v)}};
+      Json j = {{"va", Hex(v)}, {"access", AccessTypeName(type)}, {"rules", neutral ? "neutral" : "arch"},
+                {"mode", mode_text}};
       if (r.ok) {
-        const WalkStep& leaf = trace.steps[static_cast<size_t>(trace.count - 1)];
         j["oa"] = Hex(r.t.oa.value());
         j["size"] = Hex(uint64_t{1} << r.t.size_lg2);
         j["level"] = r.t.level.value();
-        j["raw"] = Hex(leaf.raw);
-        j["attrs"] = NamedBitsJson(info, leaf.raw);
+        j["raw"] = Hex(leaf->raw);
+        j["attrs"] = NamedBitsJson(info, leaf->raw);
       } else {
         j["fault"] = {{"kind", FaultKindName(r.fault.kind)}, {"level", r.fault.level.value()}};
+        if (!r.detail.empty()) j["fault"]["detail"] = r.detail;
       }
       if (o.walk) j["walk"] = WalkJson(trace);
       out.push_back(std::move(j));
       continue;
     }
     if (r.ok) {
-      const WalkStep& leaf = trace.steps[static_cast<size_t>(trace.count - 1)];
       absl::PrintF("va 0x%0*x  oa 0x%0*x  %-7s  level %d %-6s %s  %s\n", w.va, v, w.oa, r.t.oa.value(),
                    SizeName(r.t.size_lg2), r.t.level.value(), LevelOf(info, r.t.level.value()).name,
-                   AttrsToString(r.t.attrs), f.DescribeEntry(leaf.raw, leaf.level));
+                   AttrsToString(r.t.attrs), f.DescribeEntry(leaf->raw, leaf->level));
     } else {
-      absl::PrintF("va 0x%0*x  fault %s at level %d (%s)\n", w.va, v, FaultKindName(r.fault.kind),
-                   r.fault.level.value(), LevelOf(info, r.fault.level.value()).name);
+      absl::PrintF("va 0x%0*x  fault %s at level %d (%s)%s%s\n", w.va, v, FaultKindName(r.fault.kind),
+                   r.fault.level.value(), LevelOf(info, r.fault.level.value()).name, r.detail.empty() ? "" : ": ",
+                   r.detail);
     }
-    if (o.walk) std::fputs(FormatWalk(f, img->mem.get(), img->root, va, acc).c_str(), stdout);
+    if (o.walk) {
+      absl::PrintF("walk of %#x (%s%s%s), root %#x:\n%s  result: %s\n", v, AccessTypeName(type),
+                   mode_text.empty() ? "" : ", ", mode_text, img->root.value(), FormatTraceSteps(f, trace),
+                   r.ok ? absl::StrFormat("oa %#x", r.t.oa.value())
+                        : absl::StrFormat("%s fault at level %d%s%s", FaultKindName(r.fault.kind),
+                                          r.fault.level.value(), r.detail.empty() ? "" : ": ", r.detail));
+    }
   }
   if (o.json) PrintJson(out);
   if (rc != kExitOk) {
@@ -127,20 +169,36 @@ void AddTranslateCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::IsMember({"r", "w", "x", "read", "write", "exec"}))
       ->capture_default_str()
       ->type_name("ACCESS");
-  sub->add_flag("--user,-u", o->user, "A user-mode (unprivileged) access");
+  sub->add_flag("--user,-u", o->user, "A user-mode access: the family's own setting (x86 cpl=3, ARM el=0, RISC-V priv=0)");
+  sub->add_option("--mode,-m", o->mode,
+                  "CPU mode KEY=VALUE[,KEY=VALUE...], repeatable: x86 cpl wp smep smap ac pke pkru pks pkrs implicit; "
+                  "ARMv8 el pan epan wxn hd unpriv; ARMv7 pl dacr afe; RISC-V priv sum mxr svadu "
+                  "(`ptsim formats NAME` lists a format's keys and defaults)")
+      ->type_name("K=V");
+  sub->add_option("--rules", o->rules,
+                  "arch: the architecture's own rules (faults as the hardware reports them); neutral: the "
+                  "architecture-neutral rules the reference model follows")
+      ->check(CLI::IsMember({"arch", "neutral"}))
+      ->capture_default_str();
   sub->add_flag("--json", o->json,
-                "Print a JSON array: {va, oa, size, level, raw, attrs} or {va, fault: {kind, level}} per VA");
+                "Print a JSON array, one object per VA: {va, access, rules, mode, oa, size, level, raw, attrs} or "
+                "{va, access, rules, mode, fault: {kind, level, detail}}");
   sub->add_flag("--walk", o->walk, "Also show every entry the walk read (table, index, raw bytes)");
   sub->add_option("va", o->vas, "Virtual addresses to translate (hex 0x... or decimal)")
       ->required()
       ->type_name("VA");
   SetHelp(sub, R"(Walks each VA as the format's MMU would, from --root through the image,
-checking permissions for the given access (read by default; --user for a
-user-mode access). For each VA prints the output address, the leaf's size,
-level, effective permissions (rwxugad) and the entry's named bits, or the
-fault: not-present, permission, non-canonical, reserved (an invalid encoding)
-or outside-memory (a table pointer past the image). Accessed/dirty bits are
-never set: the image is only read.
+checking permissions for the given access (read by default) in the given CPU
+mode (--mode; --user for a user-mode access), with the architecture's own
+rules: SMEP/SMAP/protection keys on x86, PAN/PXN/UXN/hierarchical table
+controls/the Access flag on ARM, SUM/MXR/Svade on RISC-V, R/W in every entry
+on the IOMMUs. For each VA prints the output address, the leaf's size, level,
+the leaf's permissions (rwxugad) and named bits, or the fault: not-present,
+permission, non-canonical, reserved (an invalid encoding), accessed-dirty (A
+or D clear where the hardware leaves them to software) or outside-memory (a
+table pointer past the image), followed by the fault as the architecture
+reports it (#PF error code, ESR fault status, scause, fault reason). The image
+file is never written: accessed/dirty updates stay in memory.
 
 Exit status: 0 every VA answered (faults included), 1 a walk found the image
 broken (reserved or outside-memory), 2 usage or input error.
@@ -149,6 +207,7 @@ Examples:
   ptsim translate -f x86_64_4level -i tables.img -b 0x1000000 -r 0x1000000 0x1000 0x400000
   ptsim translate -f x86_64_4level -i tables.img -b 0x1000000 -r 0x1000000 \
                   --access w --user --walk 0x201234
+  ptsim translate ... --access x --mode smep=1 0x400000   # supervisor fetch of a user page
   ptsim translate ... --json 0xffff800000000000 | python3 -m json.tool)");
   sub->callback([o, exit_code] { *exit_code = RunTranslate(*o); });
 }

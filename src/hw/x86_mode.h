@@ -1,0 +1,87 @@
+// The x86 family as the rest of ptsim sees it (src/hw/family.h): the CPU
+// mode as named knobs, the rules for one access, and the fault in neutral
+// terms and as the #PF error code (Intel SDM Vol. 3A §4.6, §4.7).
+#ifndef PTSIM_HW_X86_MODE_H_
+#define PTSIM_HW_X86_MODE_H_
+
+#include <array>
+#include <string>
+
+#include "absl/strings/str_format.h"
+#include "src/hw/family.h"
+#include "src/hw/x86.h"
+
+namespace ptsim {
+
+template <typename F>
+  requires hw::x86::X86Format<F>
+struct HwRules<F> {
+  // EFER.NXE, CR4.PSE, MAXPHYADDR and 1-GByte pages are the formats' knobs.
+  static constexpr std::array<ConfigKnob, 10> kModeKnobs = {{
+      {"cpl", 0, 3, 0, "current privilege level; 3 is user mode (SDM 3A 4.6)"},
+      {"wp", 0, 1, 1, "CR0.WP: supervisor writes obey R/W"},
+      {"smep", 0, 1, 0, "CR4.SMEP: no supervisor fetches from user pages"},
+      {"smap", 0, 1, 0, "CR4.SMAP: no supervisor data accesses to user pages unless EFLAGS.AC"},
+      {"ac", 0, 1, 0, "EFLAGS.AC (with SMAP)"},
+      {"pke", 0, 1, 0, "CR4.PKE: protection keys for user pages (4/5-level)"},
+      {"pkru", 0, 0xffffffff, 0, "PKRU: AD of key i at bit 2i, WD at bit 2i+1"},
+      {"pks", 0, 1, 0, "CR4.PKS: protection keys for supervisor pages"},
+      {"pkrs", 0, 0xffffffff, 0, "IA32_PKRS, laid out as PKRU"},
+      {"implicit", 0, 1, 0, "an implicit supervisor access (GDT, IDT, TSS): always subject to SMAP"},
+  }};
+  static constexpr std::string_view kUserSetting = "cpl=3";
+  static constexpr bool kHasExec = true;
+
+  static hw::x86::Rules<F> Make(const F& f, const FormatConfig& m, AccessType t) {
+    using hw::x86::Op;
+    const Op op = t == AccessType::kWrite ? Op::kWrite : t == AccessType::kExec ? Op::kFetch : Op::kRead;
+    const hw::x86::Mode mode{.cpl = static_cast<int>(m.Get(0)),
+                             .wp = m.Get(1) != 0,
+                             .smep = m.Get(2) != 0,
+                             .smap = m.Get(3) != 0,
+                             .ac = m.Get(4) != 0,
+                             .pke = m.Get(5) != 0,
+                             .pkru = static_cast<uint32_t>(m.Get(6)),
+                             .pks = m.Get(7) != 0,
+                             .pkrs = static_cast<uint32_t>(m.Get(8))};
+    // An implicit access is a data access (§4.6); a fetch stays explicit.
+    return hw::x86::Rules<F>(f, {op, m.Get(9) != 0 && op != Op::kFetch}, mode);
+  }
+
+  static Fault Neutral(const F& f, Va va, const hw::x86::Fault& x) {
+    using hw::x86::Outcome;
+    switch (x.outcome) {
+      case Outcome::kGeneralProtection:
+        return {IsCanonical(f, va) ? FaultKind::kReserved : FaultKind::kNonCanonical, x.level};
+      case Outcome::kOutsideMemory:
+        return {FaultKind::kOutsideMemory, x.level};
+      case Outcome::kOk:
+      case Outcome::kPageFault:
+        break;
+    }
+    if ((x.error_code & hw::x86::kErrRsvd) != 0) return {FaultKind::kReserved, x.level};
+    if ((x.error_code & hw::x86::kErrP) == 0) return {FaultKind::kNotPresent, x.level};
+    return {FaultKind::kPermission, x.level};
+  }
+
+  static std::string Describe(const F&, const hw::x86::Fault& x) {
+    using hw::x86::Outcome;
+    if (x.outcome == Outcome::kGeneralProtection) return "#GP(0)";
+    if (x.outcome == Outcome::kOutsideMemory) return "table read outside memory";
+    std::string bits;
+    auto add = [&](uint32_t bit, const char* name) {
+      if ((x.error_code & bit) != 0) absl::StrAppendFormat(&bits, "%s%s", bits.empty() ? "" : " ", name);
+    };
+    add(hw::x86::kErrP, "P");
+    add(hw::x86::kErrW, "W");
+    add(hw::x86::kErrU, "U");
+    add(hw::x86::kErrRsvd, "RSVD");
+    add(hw::x86::kErrId, "I/D");
+    add(hw::x86::kErrPk, "PK");
+    return absl::StrFormat("#PF error code 0x%x [%s]", x.error_code, bits);
+  }
+};
+
+}  // namespace ptsim
+
+#endif  // PTSIM_HW_X86_MODE_H_
