@@ -7,8 +7,9 @@
 // from a fresh walk, and any walk that reads an unflushed line, is a
 // finding: the report is printed and the process aborts.
 //
-// Formats without a modelled invalidator (ARM stage 2, ARMv7, the fake
-// format) are skipped.
+// Formats whose family models no invalidator (HwRules<F>::kHasInvalidator:
+// ARM stage 2, ARMv7, the fake format) are skipped; `ptsim formats --json`
+// says which.
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -19,6 +20,7 @@
 #include "src/formats/all_formats.h"
 #include "src/harness/executor.h"
 #include "src/harness/program.h"
+#include "src/hw/all_families.h"
 #include "src/hw/invalidate.h"
 #include "src/hw/noncoherent.h"
 #include "src/hw/tlb.h"
@@ -47,17 +49,6 @@ ptsim::hw::Bug PlantedBug() {
   return bug;
 }
 
-std::unique_ptr<ptsim::hw::ArchInvalidator> InvalidatorFor(std::string_view name, ptsim::hw::Tlb* t, Asid asid,
-                                                           unsigned page_lg2) {
-  const ptsim::hw::InvalidatorOptions o{.bug = PlantedBug(), .may_global = true, .wrong_asid = asid + 1};
-  if (name.starts_with("x86")) return std::make_unique<ptsim::hw::X86Invalidator>(t, asid, page_lg2, o);
-  if (name.starts_with("armv8_s1")) return std::make_unique<ptsim::hw::ArmInvalidator>(t, asid, page_lg2, o);
-  if (name.starts_with("riscv")) return std::make_unique<ptsim::hw::RiscvInvalidator>(t, asid, page_lg2, o);
-  if (name.starts_with("vtd")) return std::make_unique<ptsim::hw::VtdInvalidator>(t, asid, page_lg2, o);
-  if (name.starts_with("amd")) return std::make_unique<ptsim::hw::AmdInvalidator>(t, asid, page_lg2, o);
-  return nullptr;
-}
-
 // Whether a map would write more than `limit` leaves (the executor's
 // per-op limit keeps one input cheap; without a model, count the best-fit
 // greedy choice directly: largest size with both addresses aligned).
@@ -84,14 +75,14 @@ bool TooManyLeaves(const F& f, const ptsim::Op& op, uint64_t limit) {
 
 template <ptsim::PageTableFormat F>
 void Run(const ptsim::Program& p, ptsim::Arena& arena) {
+  using H = ptsim::HwRules<F>;
+  if constexpr (!H::kHasInvalidator) return;
   const F f(p.config);
-  // x86 CR4.PCIDE exists only in IA-32e mode (SDM §4.10.1).
-  const bool pcid = !F::kName.starts_with("x86_32") && !F::kName.starts_with("x86_pae");
-  ptsim::hw::Tlb tlb(ptsim::hw::TlbConfig{.leaf_capacity = 16, .walk_capacity_per_level = 4, .pcid = pcid});
+  ptsim::hw::Tlb tlb(ptsim::hw::TlbConfig{.leaf_capacity = 16, .walk_capacity_per_level = 4, .pcid = H::kTaggedTlb});
   tlb.set_current(1);
-  const Asid asid = tlb.current();  // 0 without PCIDs
-  auto inv = InvalidatorFor(F::kName, &tlb, asid, f.ItemLg2(ptsim::Level(0)));
-  if (!inv) return;
+  const Asid asid = tlb.current();  // 0 without tags
+  const ptsim::hw::InvalidatorOptions o{.bug = PlantedBug(), .may_global = true, .wrong_asid = asid + 1};
+  auto inv = H::MakeInvalidator(&tlb, asid, f.ItemLg2(ptsim::Level(0)), o);
   ptsim::hw::DeviceView dv(&arena.mem());
   ptsim::Space<F> space(f, ptsim::SpaceEnv{&arena.mem(), &arena.alloc(), &arena.frames(), inv.get(), 1, &dv});
   if (!space.Init().ok()) return;
@@ -131,8 +122,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static ptsim::Arena* arena = new ptsim::Arena();
   const ptsim::Program p = ptsim::DecodeBinary(absl::MakeConstSpan(data, size));
   arena->Reset();
-  ptsim::AllFormats::ForEach([&]<typename F>() {
-    if (F::kName == p.format) Run<F>(p, *arena);
-  });
+  ptsim::AllFormats::WithName(p.format, [&]<typename F>() { Run<F>(p, *arena); });
   return 0;
 }

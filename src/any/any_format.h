@@ -54,6 +54,8 @@ struct FormatInfo {
   std::span<const ConfigKnob> mode_knobs;
   std::string_view user_mode;
   bool has_exec = true;  // the hardware makes instruction fetches
+  bool has_invalidator = false;  // the family models its TLB invalidations
+  QemuTarget qemu;               // the QEMU oracle's machine for it, if any
   std::span<const NamedBit> named_bits;
   std::vector<unsigned> leaf_sizes_lg2;  // every leaf size, replicated ones included, largest first
   unsigned min_page_lg2;
@@ -82,9 +84,13 @@ class AnyFormat {
   virtual WalkResult Translate(PhysMem* mem, Oa root, Va va, Access acc, MmuOptions opt,
                                WalkTrace* trace) const = 0;
   // The walk under the architecture's own rules, for an access of type `t`
-  // in CPU `mode` (values of Info().mode_knobs).
+  // in CPU `mode` (values of Info().mode_knobs); `write_back` false walks
+  // without setting accessed/dirty.
   virtual HwWalkResult HwTranslate(PhysMem* mem, Oa root, Va va, AccessType t, const FormatConfig& mode,
-                                   WalkTrace* trace) const = 0;
+                                   WalkTrace* trace, bool write_back) const = 0;
+  // "rwx" with '-' for each access the architecture's rules refuse at `va`
+  // in `mode` (HwPermsAt in src/hw/family.h). Reads only.
+  virtual std::string HwPerms(PhysMem* mem, Oa root, Va va, const FormatConfig& mode) const = 0;
   virtual void ForEachLeaf(PhysMem* mem, Oa root, const std::function<bool(const LeafInfo&)>& on_leaf,
                            const std::function<bool(const TreeProblem&)>& on_problem) const = 0;
   virtual absl::StatusOr<TreeStats> CheckTree(PhysMem* mem, const TableAllocator& alloc, Oa root,

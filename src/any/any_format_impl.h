@@ -40,6 +40,8 @@ FormatInfo MakeInfo(const F& f) {
   info.mode_knobs = ModeKnobsOf<F>();
   info.user_mode = HwRules<F>::kUserSetting;
   info.has_exec = HwRules<F>::kHasExec;
+  info.has_invalidator = HwRules<F>::kHasInvalidator;
+  info.qemu = HwRules<F>::kQemu;
   info.named_bits = std::span<const NamedBit>(F::kNamedBits);
   for (Level l = f.TopLevel();; l = l.Below()) {
     const uint64_t sizes = LeafSizesLg2(f, l);
@@ -69,9 +71,12 @@ class FormatImpl final : public AnyFormat {
   WalkResult Translate(PhysMem* mem, Oa root, Va va, Access acc, MmuOptions opt, WalkTrace* trace) const override {
     return ptsim::Translate(f_, mem, root, va, acc, opt, trace);
   }
-  HwWalkResult HwTranslate(PhysMem* mem, Oa root, Va va, AccessType t, const FormatConfig& mode,
-                           WalkTrace* trace) const override {
-    return ptsim::HwTranslate(f_, mem, root, va, t, mode, trace);
+  HwWalkResult HwTranslate(PhysMem* mem, Oa root, Va va, AccessType t, const FormatConfig& mode, WalkTrace* trace,
+                           bool write_back) const override {
+    return ptsim::HwTranslate(f_, mem, root, va, t, mode, trace, write_back);
+  }
+  std::string HwPerms(PhysMem* mem, Oa root, Va va, const FormatConfig& mode) const override {
+    return HwPermsAt(f_, mem, root, va, mode);
   }
   void ForEachLeaf(PhysMem* mem, Oa root, const std::function<bool(const LeafInfo&)>& on_leaf,
                    const std::function<bool(const TreeProblem&)>& on_problem) const override {

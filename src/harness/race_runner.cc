@@ -272,25 +272,6 @@ absl::StatusOr<StressResult> StressWith(const FormatConfig& cfg, const StressOpt
   return res;
 }
 
-template <typename List>
-struct Dispatch;
-
-template <PageTableFormat... Fs>
-struct Dispatch<FormatList<Fs...>> {
-  using RaceFn = absl::StatusOr<RaceReport> (*)(const FormatConfig&, const RaceProgram&, Arena&, const RaceRunOptions&);
-  using StressFn = absl::StatusOr<StressResult> (*)(const FormatConfig&, const StressOptions&);
-  static RaceFn Race(std::string_view name) {
-    RaceFn fn = nullptr;
-    ((name == Fs::kName ? (fn = &RunRaceWith<Fs>, 0) : 0), ...);
-    return fn;
-  }
-  static StressFn Stress(std::string_view name) {
-    StressFn fn = nullptr;
-    ((name == Fs::kName ? (fn = &StressWith<Fs>, 0) : 0), ...);
-    return fn;
-  }
-};
-
 }  // namespace
 
 std::string RaceReport::Signature(const RaceProgram& p) const {
@@ -303,7 +284,9 @@ absl::StatusOr<RaceReport> RunRace(const RaceProgram& p, Arena& arena, const Rac
   if (e == nullptr) {
     return absl::NotFoundError(absl::StrFormat("unknown format '%s' (known: %s)", p.format, KnownFormatNames()));
   }
-  return Dispatch<AllFormats>::Race(e->name)(p.config, p, arena, opt);
+  absl::StatusOr<RaceReport> r = absl::InternalError("unreachable");
+  AllFormats::WithName(e->name, [&]<typename F>() { r = RunRaceWith<F>(p.config, p, arena, opt); });
+  return r;
 }
 
 absl::StatusOr<StressResult> RunStress(std::string_view format, const std::vector<std::string>& config,
@@ -319,7 +302,9 @@ absl::StatusOr<StressResult> RunStress(std::string_view format, const std::vecto
   for (const std::string& s : config) {
     if (absl::Status st = ApplyConfigSetting(e->knobs, s, &cfg); !st.ok()) return st;
   }
-  return Dispatch<AllFormats>::Stress(e->name)(cfg, opt);
+  absl::StatusOr<StressResult> r = absl::InternalError("unreachable");
+  AllFormats::WithName(e->name, [&]<typename F>() { r = StressWith<F>(cfg, opt); });
+  return r;
 }
 
 std::string FormatRaceReport(const RaceProgram& p, const RaceReport& r) {

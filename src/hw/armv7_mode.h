@@ -24,6 +24,14 @@ struct HwRules<fmt::ArmV7Short> {
   }};
   static constexpr std::string_view kUserSetting = "pl=0";
   static constexpr bool kHasExec = true;
+  // No invalidator modelled: TLBIMVA and friends are future work.
+  static constexpr bool kHasInvalidator = false;
+  static constexpr bool kTaggedTlb = false;
+  static std::unique_ptr<hw::ArchInvalidator> MakeInvalidator(hw::Tlb*, hw::Asid, unsigned,
+                                                              const hw::InvalidatorOptions&) {
+    return nullptr;
+  }
+  static constexpr QemuTarget kQemu = {QemuMachine::kArmV7, 0};
 
   static hw::armv7::Rules Make(const F&, const FormatConfig& m, AccessType t) {
     using hw::armv7::Access;

@@ -61,6 +61,15 @@ struct HwRules<fmt::ArmV8S1<G>> {
   }};
   static constexpr std::string_view kUserSetting = "el=0";
   static constexpr bool kHasExec = true;
+  static constexpr bool kHasInvalidator = true;
+  static constexpr bool kTaggedTlb = true;
+  static std::unique_ptr<hw::ArchInvalidator> MakeInvalidator(hw::Tlb* t, hw::Asid asid, unsigned page_lg2,
+                                                              const hw::InvalidatorOptions& o) {
+    return std::make_unique<hw::ArmInvalidator>(t, asid, page_lg2, o);
+  }
+  static constexpr QemuTarget kQemu = {QemuMachine::kArmV8, G == fmt::Granule::k4K    ? 4
+                                                            : G == fmt::Granule::k16K ? 16
+                                                                                       : 64};
 
   static hw::armv8::Rules<F, false> Make(const F& f, const FormatConfig& m, AccessType t) {
     using hw::armv8::El;
@@ -87,6 +96,15 @@ struct HwRules<fmt::ArmV8S2<G>> {
   }};
   static constexpr std::string_view kUserSetting = "el=0";
   static constexpr bool kHasExec = true;
+  // Stage 2 invalidation (TLBI IPAS2E1 and friends, VMIDs) is not modelled,
+  // and QEMU's debug walk has no stage 2 view.
+  static constexpr bool kHasInvalidator = false;
+  static constexpr bool kTaggedTlb = false;
+  static std::unique_ptr<hw::ArchInvalidator> MakeInvalidator(hw::Tlb*, hw::Asid, unsigned,
+                                                              const hw::InvalidatorOptions&) {
+    return nullptr;
+  }
+  static constexpr QemuTarget kQemu = {};
 
   static hw::armv8::Rules<F, true> Make(const F& f, const FormatConfig& m, AccessType t) {
     using hw::armv8::El;

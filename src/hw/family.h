@@ -12,15 +12,30 @@
 #define PTSIM_HW_FAMILY_H_
 
 #include <array>
+#include <memory>
 #include <string>
 #include <string_view>
 
+#include "src/hw/invalidate.h"
 #include "src/mmu/mmu.h"
 #include "src/pt/config.h"
 #include "src/walk/walk.h"
 
 namespace ptsim {
 
+// Which of the QEMU oracle's machines runs a format's walks
+// (tools/cli/oracle/), and the variant of it: x86 the paging mode (0 32-bit,
+// 1 PAE, 2 4-level, 3 5-level), RISC-V satp.MODE (1 Sv32, 8 Sv39, 9 Sv48,
+// 10 Sv57), ARMv8 the granule in KiB.
+enum class QemuMachine : uint8_t { kNone, kX86, kRiscv, kArmV8, kArmV7 };
+struct QemuTarget {
+  QemuMachine machine = QemuMachine::kNone;
+  int variant = 0;
+};
+
+// The pieces a family declares, one specialisation of HwRules<F> each
+// (src/hw/*_mode.h): the mode knobs, the rules, the fault in neutral and
+// architectural words, the TLB invalidation instructions, the QEMU machine.
 template <typename F>
 struct HwRules {
   static constexpr std::array<ConfigKnob, 1> kModeKnobs = {{
@@ -34,6 +49,14 @@ struct HwRules {
   }
   static ptsim::Fault Neutral(const F&, Va, const ptsim::Fault& x) { return x; }
   static std::string Describe(const F&, const ptsim::Fault& x) { return FaultKindName(x.kind); }
+  // The architecture's TLB invalidations (src/hw/invalidate.h), or none.
+  static constexpr bool kHasInvalidator = false;
+  static constexpr bool kTaggedTlb = false;  // TLB entries carry an ASID / PCID / domain tag
+  static std::unique_ptr<hw::ArchInvalidator> MakeInvalidator(hw::Tlb*, hw::Asid, unsigned,
+                                                              const hw::InvalidatorOptions&) {
+    return nullptr;
+  }
+  static constexpr QemuTarget kQemu = {};
 };
 
 // A walk under a family's rules, seen from outside the family.
@@ -51,11 +74,11 @@ std::span<const ConfigKnob> ModeKnobsOf() {
 }
 
 // Walks `va` for an access of type `t` in CPU `mode` (values of
-// HwRules<F>::kModeKnobs) with the family's rules. The walk sets
-// accessed/dirty as that hardware does.
+// HwRules<F>::kModeKnobs) with the family's rules. With `write_back` the
+// walk sets accessed/dirty as that hardware does; without, it only reads.
 template <PageTableFormat F>
 HwWalkResult HwTranslate(const F& f, PhysMem* mem, Oa root, Va va, AccessType t, const FormatConfig& mode,
-                         WalkTrace* trace = nullptr) {
+                         WalkTrace* trace = nullptr, bool write_back = true) {
   using H = HwRules<F>;
   HwWalkResult out;
   if (!H::kHasExec && t == AccessType::kExec) {
@@ -64,7 +87,7 @@ HwWalkResult HwTranslate(const F& f, PhysMem* mem, Oa root, Va va, AccessType t,
     out.detail = "this hardware makes no instruction fetches";
     return out;
   }
-  const auto w = Walk(f, mem, root, va, H::Make(f, mode, t), trace);
+  const auto w = Walk(f, mem, root, va, H::Make(f, mode, t), trace, write_back);
   out.ok = w.ok;
   out.t = w.t;
   out.restarts = w.restarts;
@@ -73,6 +96,21 @@ HwWalkResult HwTranslate(const F& f, PhysMem* mem, Oa root, Va va, AccessType t,
     out.detail = H::Describe(f, w.fault);
   }
   return out;
+}
+
+// What the family's rules allow at `va` in `mode`, as "rwx" with '-' for
+// each access refused. An access that fails only because accessed/dirty is
+// clear and the hardware leaves it to software (ARM AF, Svade) counts as
+// allowed: software sets the flag and the access goes through. Reads only.
+template <PageTableFormat F>
+std::string HwPermsAt(const F& f, PhysMem* mem, Oa root, Va va, const FormatConfig& mode) {
+  std::string s = "---";
+  const AccessType types[] = {AccessType::kRead, AccessType::kWrite, AccessType::kExec};
+  for (int i = 0; i < 3; ++i) {
+    const HwWalkResult r = HwTranslate(f, mem, root, va, types[i], mode, nullptr, /*write_back=*/false);
+    if (r.ok || r.fault.kind == FaultKind::kAccessedDirty) s[static_cast<size_t>(i)] = "rwx"[i];
+  }
+  return s;
 }
 
 }  // namespace ptsim

@@ -20,6 +20,13 @@ struct HwRules<fmt::VtdSs<kLevels>> {
   static constexpr std::array<ConfigKnob, 0> kModeKnobs = {};
   static constexpr std::string_view kUserSetting = "";
   static constexpr bool kHasExec = false;
+  static constexpr bool kHasInvalidator = true;
+  static constexpr bool kTaggedTlb = true;  // domain IDs
+  static std::unique_ptr<hw::ArchInvalidator> MakeInvalidator(hw::Tlb* t, hw::Asid asid, unsigned page_lg2,
+                                                              const hw::InvalidatorOptions& o) {
+    return std::make_unique<hw::VtdInvalidator>(t, asid, page_lg2, o);
+  }
+  static constexpr QemuTarget kQemu = {};  // QEMU's IOMMUs have no debug walk to compare with
 
   static hw::vtd::Rules<kLevels> Make(const F&, const FormatConfig&, AccessType t) {
     return hw::vtd::Rules<kLevels>(t == AccessType::kWrite ? hw::DmaAccess::kWrite : hw::DmaAccess::kRead);
@@ -51,6 +58,13 @@ struct HwRules<fmt::AmdIommuV1> {
   static constexpr std::array<ConfigKnob, 0> kModeKnobs = {};
   static constexpr std::string_view kUserSetting = "";
   static constexpr bool kHasExec = false;
+  static constexpr bool kHasInvalidator = true;
+  static constexpr bool kTaggedTlb = true;  // domain IDs
+  static std::unique_ptr<hw::ArchInvalidator> MakeInvalidator(hw::Tlb* t, hw::Asid asid, unsigned page_lg2,
+                                                              const hw::InvalidatorOptions& o) {
+    return std::make_unique<hw::AmdInvalidator>(t, asid, page_lg2, o);
+  }
+  static constexpr QemuTarget kQemu = {};  // QEMU's IOMMUs have no debug walk to compare with
 
   static hw::amd::Rules Make(const F&, const FormatConfig&, AccessType t) {
     return hw::amd::Rules(t == AccessType::kWrite ? hw::DmaAccess::kWrite : hw::DmaAccess::kRead);

@@ -27,6 +27,13 @@ struct HwRules<fmt::RiscvSv<kLevels, RawT>> {
   }};
   static constexpr std::string_view kUserSetting = "priv=0";
   static constexpr bool kHasExec = true;
+  static constexpr bool kHasInvalidator = true;
+  static constexpr bool kTaggedTlb = true;
+  static std::unique_ptr<hw::ArchInvalidator> MakeInvalidator(hw::Tlb* t, hw::Asid asid, unsigned page_lg2,
+                                                              const hw::InvalidatorOptions& o) {
+    return std::make_unique<hw::RiscvInvalidator>(t, asid, page_lg2, o);
+  }
+  static constexpr QemuTarget kQemu = {QemuMachine::kRiscv, kLevels == 2 ? 1 : kLevels + 5};
 
   static hw::riscv::Rules<F> Make(const F& f, const FormatConfig& m, AccessType t) {
     using hw::riscv::Access;

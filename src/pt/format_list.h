@@ -19,6 +19,13 @@ struct FormatList {
   static void ForEach(Fn&& fn) {
     (fn.template operator()<Fs>(), ...);
   }
+  // Calls fn.template operator()<F>() for the format named `name`; false
+  // when no format has that name. The one place a name picks a type: code
+  // elsewhere dispatches through this, never by comparing names itself.
+  template <typename Fn>
+  static bool WithName(std::string_view name, Fn&& fn) {
+    return ((name == Fs::kName ? (fn.template operator()<Fs>(), true) : false) || ...);
+  }
 };
 
 // A format's ID is the FNV-1a hash of "ptsim/format/<name>": stable across

@@ -97,7 +97,9 @@ struct WalkTrace {
 };
 
 // Walks `va` from the table at `root` under `rules`. `trace`, when given,
-// receives every entry read by the final (non-restarted) walk.
+// receives every entry read by the final (non-restarted) walk. With
+// `write_back` false the walk writes nothing (an inspection: the result is
+// what the hardware would return, the entries stay as they are).
 //
 // Always inlined: the level loop then unrolls with the format's geometry
 // as constants, and the rules' per-entry decisions inline into it, which is
@@ -105,7 +107,8 @@ struct WalkTrace {
 // (bench/translate_bench.cc measures the ratio).
 template <PageTableFormat F, typename R>
 [[gnu::always_inline]] inline BasicWalkResult<typename R::Fault> Walk(const F& f, PhysMem* mem, Oa root, Va va,
-                                                                       const R& rules, WalkTrace* trace = nullptr) {
+                                                                       const R& rules, WalkTrace* trace = nullptr,
+                                                                       bool write_back = true) {
   using Raw = typename F::Raw;
   BasicWalkResult<typename R::Fault> res;
   const Level top = f.TopLevel();
@@ -138,7 +141,7 @@ template <PageTableFormat F, typename R>
         res.fault = s.fault;
         return res;
       }
-      if (s.update != v.raw) {
+      if (write_back && s.update != v.raw) {
         const EntryVal<F> updated{static_cast<Raw>(s.update), l};
         if (!ep.CompareExchange(v, updated, std::memory_order_acq_rel)) {
           restart = true;

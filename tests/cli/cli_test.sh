@@ -268,13 +268,21 @@ run translate "${X86[@]}" --mode el=0 0x400000
 expect "translate --mode: another family's key" 2 --err "unknown mode key 'el' \(this format has: cpl, wp, smep"
 
 # Linux arm64 sets PXNTable in every user table descriptor: EL0 still
-# executes its pages (PXNTable limits EL1 fetches only), EL1 does not.
+# executes its pages (PXNTable limits EL1 fetches only), EL1 does not. ptsim
+# encodes a user page with PXN and a kernel page with UXN, so the kernel
+# page at 0x401000 shows what PXNTable adds.
 cat >arm.txt <<'EOF'
 format armv8_s1_4k
-map 0x400000 0x400fff oa=0x200000 attrs=rwxu
+map 0x400000 0x400fff oa=0x200000 attrs=r-xu
+map 0x401000 0x401fff oa=0x300000 attrs=r-x-
 EOF
 run image arm.txt -o arm.img
 ARM=(--format armv8_s1_4k --image arm.img --image-base 0x1000000 --root 0x1000000)
+run translate "${ARM[@]}" --access x 0x401000
+expect "translate: EL1 fetches a kernel page without PXNTable" 0 --out 'oa 0x0*300000'
+run dump "${ARM[@]}"
+expect "dump: per-mode permissions without PXNTable" 0 --out '^va 0x0*400000 .* priv r-- user r-x$' \
+  --out '^va 0x0*401000 .* priv r-x user ---$'
 run translate "${ARM[@]}" --json --walk 0x400000
 python3 - <<'PY' || true
 import json
@@ -291,13 +299,24 @@ PY
 ARMP=(--format armv8_s1_4k --image arm_pxntable.img --image-base 0x1000000 --root 0x1000000)
 run translate "${ARMP[@]}" --user --access x --walk 0x400000
 expect "translate: EL0 fetches a user page under PXNTable" 0 --out 'oa 0x0*200000' --out 'pxn_table'
-run translate "${ARMP[@]}" --access x 0x400000
+run translate "${ARMP[@]}" --rules neutral --user --access x 0x400000
+expect "translate --rules neutral: the neutral rules fold PXNTable into one execute bit" 0 --out 'fault permission'
+run translate "${ARMP[@]}" --access x 0x401000
 expect "translate: EL1 fetches under PXNTable fault" 0 \
   --out 'fault permission at level 0 \(L3\): permission fault, level 3, stage 1: IFSC 0x0f'
 run translate "${ARMP[@]}" --mode el=0 --access r --json 0x400000
 json_check "translate --mode el=0: EL0 reads the user page" "j[0]['oa'] == '0x200000' and j[0]['mode'] == 'el=0'"
 run translate "${ARMP[@]}" --mode el=1,pan=1 --access r 0x400000
 expect "translate --mode pan=1: EL1 reads of a user page fault" 0 --out 'fault permission.*DFSC 0x0f WnR=0'
+run dump "${ARMP[@]}"
+expect "dump: PXNTable takes EL1's execute right only" 0 --out '^va 0x0*400000 .* priv r-- user r-x$' \
+  --out '^va 0x0*401000 .* priv r-- user ---$'
+run dump "${ARMP[@]}" --mode pan=1 --json
+json_check "dump --mode pan=1 --json: per-mode permissions" "j[0]['perms'] == {'priv': '---', 'user': 'r-x'}"
+run dump "${X86[@]}" --mode smep=1
+expect "dump --mode smep=1: no supervisor execute on a user page" 0 --out 'priv rw- user rwx$'
+run dump "${X86[@]}" --mode nosuch=1
+expect "dump --mode: an unknown key" 2 --err "unknown mode key 'nosuch'"
 
 cat >vtd.txt <<'EOF'
 format vtd_ss_4level
@@ -310,6 +329,8 @@ expect "translate --user on an IOMMU format" 2 --err 'vtd_ss_4level has no privi
 run translate "${VTD[@]}" --access w 0x400000 0x800000
 expect "translate on an IOMMU format: a write, and a fault with its reason" 0 --out 'oa 0x0*200000' \
   --out 'fault not-present at level 1 \(SS-PDE\): fault reason 5h'
+run dump "${VTD[@]}" --json
+json_check "dump of an IOMMU format: one request kind" "j[0]['perms'] == {'dma': 'rw-'}"
 run formats x86_64_4level
 expect "formats lists the CPU mode" 0 --out 'mode \(--mode KEY=VALUE; --user is cpl=3\)' --out 'smep +0\.\.1'
 

@@ -14,6 +14,8 @@
 #include <string>
 
 #include "src/any/any_format.h"
+#include "src/formats/all_formats.h"
+#include "src/hw/all_families.h"
 #include "src/harness/executor.h"
 
 namespace ptsim {
@@ -51,7 +53,7 @@ Counts CompareOnRandomTree(const AnyFormat& f, uint64_t seed, const FormatConfig
       ++c.walks;
       const WalkResult n =
           f.Translate(&arena.mem(), s->root(), va, Access{t, false}, MmuOptions{.update_ad = false}, nullptr);
-      const HwWalkResult h = f.HwTranslate(&arena.mem(), s->root(), va, t, mode, nullptr);
+      const HwWalkResult h = f.HwTranslate(&arena.mem(), s->root(), va, t, mode, nullptr, /*write_back=*/false);
       const std::string where = absl::StrFormat("%s seed %d va %#x %s: %s", info.name, seed, va.value(),
                                                 AccessTypeName(t), h.detail);
       EXPECT_NE(h.fault.kind, FaultKind::kReserved) << where;
@@ -118,6 +120,28 @@ TEST_P(FamilyTest, ModeKnobDefaultsAreInRangeAndTheUserSettingApplies) {
   EXPECT_TRUE(ApplySettingList("mode", info.mode_knobs, info.user_mode, &mode).ok()) << info.user_mode;
   EXPECT_EQ(info.user_mode.empty(), info.mode_knobs.empty()) << "a family with a mode names its user setting";
   EXPECT_FALSE(ApplySettingList("mode", info.mode_knobs, "no_such_knob=1", &mode).ok());
+}
+
+// What a family declares it has, it has: an invalidator when it says so (and
+// none when it says not), a QEMU machine the oracle can build.
+TEST(FamilyPieces, EveryDeclaredPieceExists) {
+  int with_invalidator = 0, with_qemu = 0;
+  AllFormats::ForEach([&]<typename F>() {
+    using H = HwRules<F>;
+    hw::Tlb tlb(hw::TlbConfig{.leaf_capacity = 4, .walk_capacity_per_level = 1, .pcid = H::kTaggedTlb});
+    const auto inv = H::MakeInvalidator(&tlb, 0, 12, hw::InvalidatorOptions{});
+    EXPECT_EQ(inv != nullptr, H::kHasInvalidator) << F::kName;
+    with_invalidator += H::kHasInvalidator;
+    with_qemu += H::kQemu.machine != QemuMachine::kNone;
+    auto f = MakeFormat(F::kName, {});
+    ASSERT_TRUE(f.ok());
+    EXPECT_EQ((*f)->Info().has_invalidator, H::kHasInvalidator) << F::kName;
+    EXPECT_EQ((*f)->Info().qemu.machine, H::kQemu.machine) << F::kName;
+  });
+  // Today's families: x86 (4), ARMv8 stage 1 (3), RISC-V (4), VT-d (3), AMD.
+  EXPECT_EQ(with_invalidator, 15);
+  // x86 (4), RISC-V (4), ARMv8 stage 1 (3), ARMv7.
+  EXPECT_EQ(with_qemu, 12);
 }
 
 std::vector<std::string> Names() {

@@ -71,10 +71,17 @@ struct Geometry {
   std::vector<std::string> settings;  // knobs: MAXPHYADDR 40 makes bit 51 reserved
 };
 
-Geometry GeometryOf(std::string_view name) {
-  if (name == "x86_32") return {2, 4, 1, false, false, false, false, {}};
-  if (name == "x86_pae") return {3, 8, 1, true, false, true, true, {"maxphyaddr=40"}};
-  if (name == "x86_64_4level") return {4, 8, 2, true, true, false, true, {"maxphyaddr=40"}};
+Geometry GeometryOf(hw::x86::Paging paging) {
+  switch (paging) {
+    case hw::x86::Paging::k32Bit:
+      return {2, 4, 1, false, false, false, false, {}};
+    case hw::x86::Paging::kPae:
+      return {3, 8, 1, true, false, true, true, {"maxphyaddr=40"}};
+    case hw::x86::Paging::k4Level:
+      return {4, 8, 2, true, true, false, true, {"maxphyaddr=40"}};
+    case hw::x86::Paging::k5Level:
+      break;
+  }
   return {5, 8, 2, true, true, false, true, {"maxphyaddr=40"}};
 }
 
@@ -313,7 +320,7 @@ void ForEachPath(const Geometry& g, int leaf_level, const std::vector<std::vecto
 template <typename F>
 class Enumerator {
  public:
-  explicit Enumerator(std::string_view name) : g_(GeometryOf(name)), va_(VaOf(g_)) {
+  explicit Enumerator(std::string_view name) : g_(GeometryOf(*hw::x86::PagingOf<F>())), va_(VaOf(g_)) {
     for (int nxe = 0; nxe < 2; ++nxe) {
       FormatConfig cfg = FormatConfig::Defaults(F::kKnobs);
       for (const std::string& s : g_.settings) EXPECT_TRUE(ApplyConfigSetting(F::kKnobs, s, &cfg).ok()) << s;

@@ -22,12 +22,10 @@ namespace ptsim::x86test {
 template <typename Fn>
 void WithX86Format(std::string_view name, Fn&& fn) {
   bool found = false;
-  AllFormats::ForEach([&]<typename F>() {
+  AllFormats::WithName(name, [&]<typename F>() {
     if constexpr (hw::x86::X86Format<F>) {
-      if (F::kName == name) {
-        found = true;
-        fn.template operator()<F>();
-      }
+      found = true;
+      fn.template operator()<F>();
     }
   });
   ASSERT_TRUE(found) << name << " is not a registered x86 format";

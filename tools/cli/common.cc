@@ -164,4 +164,27 @@ CLI::Validator NotNegative() {
 
 void SetHelp(CLI::App* sub, std::string_view footer) { sub->footer(std::string(footer)); }
 
+absl::StatusOr<FormatConfig> ParseMode(const FormatInfo& info, bool user, const std::vector<std::string>& settings) {
+  FormatConfig mode = FormatConfig::Defaults(info.mode_knobs);
+  if (user) {
+    if (info.user_mode.empty()) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("--user: %s has no privilege levels (its requests carry none)", info.name));
+    }
+    if (auto st = ApplySettingList("mode", info.mode_knobs, info.user_mode, &mode); !st.ok()) return st;
+  }
+  for (const std::string& m : settings) {
+    if (auto st = ApplySettingList("mode", info.mode_knobs, m, &mode); !st.ok()) return st;
+  }
+  return mode;
+}
+
+void AddModeOption(CLI::App* sub, std::vector<std::string>* mode) {
+  sub->add_option("--mode,-m", *mode,
+                  "CPU mode KEY=VALUE[,KEY=VALUE...], repeatable: x86 cpl wp smep smap ac pke pkru pks pkrs implicit; "
+                  "ARMv8 el pan epan wxn hd unpriv; ARMv7 pl dacr afe; RISC-V priv sum mxr svadu "
+                  "(`ptsim formats NAME` lists a format's keys and defaults)")
+      ->type_name("K=V");
+}
+
 }  // namespace ptsim::cli

@@ -70,6 +70,12 @@ Json NamedBitsJson(const FormatInfo& info, uint64_t raw);
 // "KEY=VALUE" for every knob, in declaration order: what --config takes.
 std::vector<std::string> ConfigSettings(const AnyFormat& f);
 
+// The CPU mode of the format's hardware rules: the family's defaults, then
+// its user setting when `user`, then each "K=V[,K=V...]" of `settings`.
+absl::StatusOr<FormatConfig> ParseMode(const FormatInfo& info, bool user, const std::vector<std::string>& settings);
+// The --mode option, with the keys every family has in its help.
+void AddModeOption(CLI::App* sub, std::vector<std::string>* mode);
+
 // How the user invoked ptsim (argv[0]), for the commands we print.
 void SetInvokedAs(std::string argv0);
 const std::string& InvokedAs();

@@ -3,6 +3,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -17,17 +18,35 @@ namespace {
 
 struct DumpOptions {
   ImageOptions image;
+  std::vector<std::string> mode;
   bool json = false;
   uint64_t limit = 1'000'000;
 };
 
-Json LeafJson(const FormatInfo& info, const LeafInfo& l) {
-  return {{"va", Hex(l.va.value())},
-          {"oa", Hex(l.oa.value())},
+// What the architecture's rules allow at a leaf: in the mode given ("priv")
+// and with the family's user setting on top ("user"); an IOMMU has one
+// request kind ("dma").
+struct PermsColumns {
+  FormatConfig priv, user;
+  bool has_user = false;
+
+  Json ToJson(const AnyFormat& f, const LoadedImage& img, Va va) const {
+    if (!has_user) return {{"dma", f.HwPerms(img.mem.get(), img.root, va, priv)}};
+    return {{"priv", f.HwPerms(img.mem.get(), img.root, va, priv)},
+            {"user", f.HwPerms(img.mem.get(), img.root, va, user)}};
+  }
+  std::string ToText(const AnyFormat& f, const LoadedImage& img, Va va) const {
+    if (!has_user) return absl::StrFormat("dma %s", f.HwPerms(img.mem.get(), img.root, va, priv));
+    return absl::StrFormat("priv %s user %s", f.HwPerms(img.mem.get(), img.root, va, priv),
+                           f.HwPerms(img.mem.get(), img.root, va, user));
+  }
+};
+
+Json LeafJson(const FormatInfo& info, const LeafInfo& l, Json perms) {
+  return {{"va", Hex(l.va.value())},     {"oa", Hex(l.oa.value())},
           {"size", Hex(uint64_t{1} << l.size_lg2)},
-          {"level", l.level.value()},
-          {"raw", Hex(l.raw)},
-          {"attrs", NamedBitsJson(info, l.raw)}};
+          {"level", l.level.value()},    {"raw", Hex(l.raw)},
+          {"attrs", NamedBitsJson(info, l.raw)}, {"perms", std::move(perms)}};
 }
 
 int RunDump(const DumpOptions& o) {
@@ -36,6 +55,15 @@ int RunDump(const DumpOptions& o) {
   const AnyFormat& f = *img->format;
   const FormatInfo& info = f.Info();
   const AddrWidths w = AddrWidths::Of(info);
+  PermsColumns cols;
+  auto priv = ParseMode(info, false, o.mode);
+  if (!priv.ok()) return Fail(priv.status());
+  cols.priv = *priv;
+  cols.has_user = !info.user_mode.empty();
+  if (cols.has_user) {
+    cols.user = cols.priv;
+    if (auto st = ApplySettingList("mode", info.mode_knobs, info.user_mode, &cols.user); !st.ok()) return Fail(st);
+  }
 
   std::optional<JsonArrayWriter> leaves;
   if (o.json) leaves.emplace();
@@ -51,9 +79,11 @@ int RunDump(const DumpOptions& o) {
         }
         ++n_leaves;
         if (o.json) {
-          leaves->Add(LeafJson(info, l));
+          leaves->Add(LeafJson(info, l, cols.ToJson(f, *img, l.va)));
         } else {
-          std::fputs(LeafLine(f, w, l).c_str(), stdout);
+          std::string line = LeafLine(f, w, l);
+          line.insert(line.size() - 1, "  " + cols.ToText(f, *img, l.va));
+          std::fputs(line.c_str(), stdout);
         }
         return true;
       },
@@ -88,9 +118,11 @@ void AddDumpCommand(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<DumpOptions>();
   CLI::App* sub = app.add_subcommand("dump", "List every leaf mapping in a raw physical-memory image");
   AddImageOptions(sub, &o->image);
+  AddModeOption(sub, &o->mode);
   sub->add_flag("--json", o->json,
-                "Print a JSON array of {va, oa, size, level, raw, attrs}; attrs maps each named bit of the "
-                "format to its value in the leaf entry");
+                "Print a JSON array of {va, oa, size, level, raw, attrs, perms}; attrs maps each named bit of the "
+                "format to its value in the leaf entry, perms the accesses allowed per mode "
+                "({priv, user} or {dma})");
   sub->add_option("--limit,-n", o->limit,
                   "Stop after this many leaves (and at most this many problems); 0 = no limit")
       ->check(NotNegative())
@@ -99,7 +131,15 @@ void AddDumpCommand(CLI::App& app, int* exit_code) {
   SetHelp(sub, R"(Walks the tree under --root in an image of physical memory (the output of
 'ptsim image', QEMU's pmemsave, a RAM dump) and prints every leaf in VA order:
   va, oa, size, level and its name, effective permissions (rwxugad: leaf
-  ANDed with the tables above), then the entry's kind and named bits set.
+  ANDed with the tables above, as the neutral rules see them), the entry's
+  kind and named bits set, then what the architecture's own rules allow:
+  'priv rwx' in the CPU mode given with --mode (by default the family's
+  privileged mode: x86 CPL 0, ARM EL1/PL1, RISC-V S-mode) and 'user r-x'
+  with the family's user setting on top (CPL 3, EL0/PL0, U-mode), or 'dma rw-'
+  for an IOMMU. These see every level's own bits: ARM PXNTable stops EL1
+  fetches only, UXNTable EL0 ones; SMEP, SMAP, PAN, SUM and MXR apply as set.
+  A flag the hardware leaves to software (ARM AF with HA=0, RISC-V Svade)
+  does not count against an access.
 Nothing in the image is trusted: a table pointer outside the image (e.g. a
 truncated image) or an invalid encoding is reported on stderr as a problem,
 the walk goes on, and the exit status is 1. The image is never modified.
@@ -110,6 +150,7 @@ size.
 
 Examples:
   ptsim dump -f x86_64_4level -i tables.img -b 0x1000000 -r 0x1000000
+  ptsim dump -f x86_64_4level -i tables.img -b 0x1000000 -r 0x1000000 --mode smep=1,smap=1
   ptsim dump --format x86_64_4level --config maxphyaddr=46 --image ram.bin \
              --image-base 0 --root 0x1aa000 --json --limit 100)");
   sub->callback([o, exit_code] { *exit_code = RunDump(*o); });

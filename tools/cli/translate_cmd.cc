@@ -63,22 +63,6 @@ Json WalkJson(const WalkTrace& trace) {
   return steps;
 }
 
-// The CPU mode: the format family's defaults, then --user, then --mode.
-absl::StatusOr<FormatConfig> ModeOf(const FormatInfo& info, const TranslateOptions& o) {
-  FormatConfig mode = FormatConfig::Defaults(info.mode_knobs);
-  if (o.user) {
-    if (info.user_mode.empty()) {
-      return absl::InvalidArgumentError(
-          absl::StrFormat("--user: %s has no privilege levels (its requests carry none)", info.name));
-    }
-    if (auto st = ApplySettingList("mode", info.mode_knobs, info.user_mode, &mode); !st.ok()) return st;
-  }
-  for (const std::string& m : o.mode) {
-    if (auto st = ApplySettingList("mode", info.mode_knobs, m, &mode); !st.ok()) return st;
-  }
-  return mode;
-}
-
 int RunTranslate(const TranslateOptions& o) {
   std::vector<uint64_t> vas;
   for (const std::string& s : o.vas) {
@@ -93,7 +77,7 @@ int RunTranslate(const TranslateOptions& o) {
   const AddrWidths w = AddrWidths::Of(info);
   const bool neutral = o.rules == "neutral";
   if (neutral && !o.mode.empty()) return Fail(absl::InvalidArgumentError("--mode needs --rules arch"));
-  auto mode = ModeOf(info, o);
+  auto mode = ParseMode(info, o.user, o.mode);
   if (!mode.ok()) return Fail(mode.status());
   const AccessType type = AccessOf(o.access);
   const std::string mode_text = neutral ? (o.user ? "user" : "") : SettingsDiff(info.mode_knobs, *mode);
@@ -110,10 +94,9 @@ int RunTranslate(const TranslateOptions& o) {
                                        MmuOptions{.update_ad = false}, &trace);
       r = {n.ok, n.t, n.fault, "", n.restarts};
     } else {
-      // The architecture's rules set accessed/dirty as the hardware would,
-      // in memory only: the image file is never written, and the entries
-      // shown are the bytes the walk read.
-      r = f.HwTranslate(img->mem.get(), img->root, va, type, *mode, &trace);
+      // The image is read, not changed: the walk sets no accessed/dirty
+      // flag (an ARM Access flag or Svade fault is still reported).
+      r = f.HwTranslate(img->mem.get(), img->root, va, type, *mode, &trace, /*write_back=*/false);
     }
     if (!r.ok && IsImageProblem(r.fault.kind)) rc = kExitFinding;
     const WalkStep* leaf = trace.count > 0 ? &trace.steps[static_cast<size_t>(trace.count - 1)] : nullptr;
@@ -170,11 +153,7 @@ void AddTranslateCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str()
       ->type_name("ACCESS");
   sub->add_flag("--user,-u", o->user, "A user-mode access: the family's own setting (x86 cpl=3, ARM el=0, RISC-V priv=0)");
-  sub->add_option("--mode,-m", o->mode,
-                  "CPU mode KEY=VALUE[,KEY=VALUE...], repeatable: x86 cpl wp smep smap ac pke pkru pks pkrs implicit; "
-                  "ARMv8 el pan epan wxn hd unpriv; ARMv7 pl dacr afe; RISC-V priv sum mxr svadu "
-                  "(`ptsim formats NAME` lists a format's keys and defaults)")
-      ->type_name("K=V");
+  AddModeOption(sub, &o->mode);
   sub->add_option("--rules", o->rules,
                   "arch: the architecture's own rules (faults as the hardware reports them); neutral: the "
                   "architecture-neutral rules the reference model follows")
@@ -198,7 +177,7 @@ permission, non-canonical, reserved (an invalid encoding), accessed-dirty (A
 or D clear where the hardware leaves them to software) or outside-memory (a
 table pointer past the image), followed by the fault as the architecture
 reports it (#PF error code, ESR fault status, scause, fault reason). The image
-file is never written: accessed/dirty updates stay in memory.
+is only read: the walk sets no accessed/dirty flag.
 
 Exit status: 0 every VA answered (faults included), 1 a walk found the image
 broken (reserved or outside-memory), 2 usage or input error.

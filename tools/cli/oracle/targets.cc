@@ -609,26 +609,45 @@ class ArmV7Target final : public Target {
 
 }  // namespace
 
+namespace {
+
+// The QEMU machine a registered format's family names (HwRules<F>::kQemu).
+QemuTarget QemuTargetOf(std::string_view format) {
+  const FormatEntry* e = FindFormat(format);
+  if (e == nullptr) return {};
+  return e->make(FormatConfig::Defaults(e->knobs))->Info().qemu;
+}
+
+}  // namespace
+
 std::vector<std::string> OracleFormats() {
-  return {"x86_32",     "x86_pae",    "x86_64_4level", "x86_64_5level", "riscv_sv32",
-          "riscv_sv39", "riscv_sv48", "riscv_sv57",    "armv8_s1_4k",   "armv8_s1_16k",
-          "armv8_s1_64k", "armv7_short"};
+  std::vector<std::string> names;
+  for (const FormatEntry& e : Registry()) {
+    if (QemuTargetOf(e.name).machine != QemuMachine::kNone) names.emplace_back(e.name);
+  }
+  return names;
 }
 
 std::unique_ptr<Target> MakeTarget(std::string_view format) {
-  using P = X86Target::Paging;
-  if (format == "x86_32") return std::make_unique<X86Target>(P::k32);
-  if (format == "x86_pae") return std::make_unique<X86Target>(P::kPae);
-  if (format == "x86_64_4level") return std::make_unique<X86Target>(P::k4Level);
-  if (format == "x86_64_5level") return std::make_unique<X86Target>(P::k5Level);
-  if (format == "riscv_sv32") return std::make_unique<RiscvTarget>(true, 1);
-  if (format == "riscv_sv39") return std::make_unique<RiscvTarget>(false, 8);
-  if (format == "riscv_sv48") return std::make_unique<RiscvTarget>(false, 9);
-  if (format == "riscv_sv57") return std::make_unique<RiscvTarget>(false, 10);
-  if (format == "armv8_s1_4k") return std::make_unique<ArmV8Target>(ArmV8Target::Granule::k4K);
-  if (format == "armv8_s1_16k") return std::make_unique<ArmV8Target>(ArmV8Target::Granule::k16K);
-  if (format == "armv8_s1_64k") return std::make_unique<ArmV8Target>(ArmV8Target::Granule::k64K);
-  if (format == "armv7_short") return std::make_unique<ArmV7Target>();
+  const QemuTarget q = QemuTargetOf(format);
+  switch (q.machine) {
+    case QemuMachine::kNone:
+      return nullptr;
+    case QemuMachine::kX86: {
+      using P = X86Target::Paging;
+      static constexpr P kPaging[] = {P::k32, P::kPae, P::k4Level, P::k5Level};
+      if (q.variant < 0 || q.variant > 3) return nullptr;
+      return std::make_unique<X86Target>(kPaging[q.variant]);
+    }
+    case QemuMachine::kRiscv:
+      return std::make_unique<RiscvTarget>(q.variant == 1, static_cast<unsigned>(q.variant));
+    case QemuMachine::kArmV8: {
+      using G = ArmV8Target::Granule;
+      return std::make_unique<ArmV8Target>(q.variant == 4 ? G::k4K : q.variant == 16 ? G::k16K : G::k64K);
+    }
+    case QemuMachine::kArmV7:
+      return std::make_unique<ArmV7Target>();
+  }
   return nullptr;
 }
 
