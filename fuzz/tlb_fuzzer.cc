@@ -23,6 +23,7 @@
 #include "src/hw/all_families.h"
 #include "src/hw/invalidate.h"
 #include "src/hw/noncoherent.h"
+#include "src/hw/cached_mmu.h"
 #include "src/hw/tlb.h"
 
 namespace {

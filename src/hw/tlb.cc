@@ -1,3 +1,4 @@
+#include "src/hw/cached_mmu.h"
 #include "src/hw/tlb.h"
 
 #include <algorithm>

@@ -96,35 +96,42 @@ struct WalkTrace {
   int count = 0;
 };
 
-// Walks `va` from the table at `root` under `rules`. `trace`, when given,
-// receives every entry read by the final (non-restarted) walk. With
-// `write_back` false the walk writes nothing (an inspection: the result is
-// what the hardware would return, the entries stay as they are).
+// Where a walk begins: the root table at the top level with nothing folded
+// yet, or, for a walk-cache hit (src/hw/tlb.h), a cached table entry's
+// table, its level and what the levels above had folded.
+template <typename Path>
+struct WalkStart {
+  Oa table;
+  Level level;
+  Path path{};
+};
+
+// Walks `va` from `start` under `rules`. `trace`, when given, receives every
+// entry read by the final (non-restarted) walk. With `write_back` false the
+// walk writes nothing (an inspection: the result is what the hardware would
+// return, the entries stay as they are). A failed compare-and-swap restarts
+// from `start`. The caller has checked that `va` is canonical.
 //
 // Always inlined: the level loop then unrolls with the format's geometry
 // as constants, and the rules' per-entry decisions inline into it, which is
 // what makes the generic walk cost what a hand-written one does
 // (bench/translate_bench.cc measures the ratio).
 template <PageTableFormat F, typename R>
-[[gnu::always_inline]] inline BasicWalkResult<typename R::Fault> Walk(const F& f, PhysMem* mem, Oa root, Va va,
-                                                                       const R& rules, WalkTrace* trace = nullptr,
-                                                                       bool write_back = true) {
+[[gnu::always_inline]] inline BasicWalkResult<typename R::Fault> WalkFrom(const F& f, PhysMem* mem,
+                                                                           const WalkStart<typename R::Path>& start,
+                                                                           Va va, const R& rules, WalkTrace* trace,
+                                                                           bool write_back) {
   using Raw = typename F::Raw;
   BasicWalkResult<typename R::Fault> res;
-  const Level top = f.TopLevel();
-  if (!IsCanonical(f, va)) {
-    res.fault = rules.NonCanonical(f, va);
-    return res;
-  }
-  // Each pass is one walk from the root; a failed compare-and-swap ends the
+  // Each pass is one walk from the start; a failed compare-and-swap ends the
   // pass and starts the next.
   for (;; ++res.restarts) {
     if (trace) trace->count = 0;
-    Oa table = root;
-    typename R::Path path{};
+    Oa table = start.table;
+    typename R::Path path = start.path;
     bool restart = false;
     PTSIM_UNROLL_LOOP
-    for (int lv = top.value(); lv >= 0 && !restart; --lv) {
+    for (int lv = start.level.value(); lv >= 0 && !restart; --lv) {
       const Level l(lv);
       const uint64_t index = IndexOf(f, va, l);
       const EntryPtr<F> ep = TablePtr<F>{table, l}.At(mem, index);
@@ -170,6 +177,21 @@ template <PageTableFormat F, typename R>
     }
     PTSIM_CHECK(restart, "%s: the rules treated a level-0 entry as a table", F::kName);
   }
+}
+
+// Walks `va` from the root table at `root` under `rules`: the input address
+// check, then the descent from the top level.
+template <PageTableFormat F, typename R>
+[[gnu::always_inline]] inline BasicWalkResult<typename R::Fault> Walk(const F& f, PhysMem* mem, Oa root, Va va,
+                                                                       const R& rules, WalkTrace* trace = nullptr,
+                                                                       bool write_back = true) {
+  if (!IsCanonical(f, va)) {
+    if (trace) trace->count = 0;
+    BasicWalkResult<typename R::Fault> res;
+    res.fault = rules.NonCanonical(f, va);
+    return res;
+  }
+  return WalkFrom(f, mem, WalkStart<typename R::Path>{root, f.TopLevel()}, va, rules, trace, write_back);
 }
 
 }  // namespace ptsim

@@ -18,6 +18,7 @@
 #include "src/formats/all_formats.h"
 #include "src/harness/executor.h"
 #include "src/hw/invalidate.h"
+#include "src/hw/cached_mmu.h"
 #include "src/hw/tlb.h"
 #include "src/ops/space.h"
 
