@@ -14,8 +14,9 @@
 
 namespace ptsim {
 
+// No invalidator is modelled (TLBIMVA and friends are future work).
 template <>
-struct HwRules<fmt::ArmV7Short> {
+struct HwRules<fmt::ArmV7Short> : NoInvalidator {
   using F = fmt::ArmV7Short;
   static constexpr std::array<ConfigKnob, 3> kModeKnobs = {{
       {"pl", 0, 1, 1, "privilege level of the access: 0 (PL0, user) or 1 (PL1)"},
@@ -24,13 +25,6 @@ struct HwRules<fmt::ArmV7Short> {
   }};
   static constexpr std::string_view kUserSetting = "pl=0";
   static constexpr bool kHasExec = true;
-  // No invalidator modelled: TLBIMVA and friends are future work.
-  static constexpr bool kHasInvalidator = false;
-  static constexpr bool kTaggedTlb = false;
-  static std::unique_ptr<hw::ArchInvalidator> MakeInvalidator(hw::Tlb*, hw::Asid, unsigned,
-                                                              const hw::InvalidatorOptions&) {
-    return nullptr;
-  }
   static constexpr QemuTarget kQemu = {QemuMachine::kArmV7, 0};
 
   static hw::armv7::Rules Make(const F&, const FormatConfig& m, AccessType t) {

@@ -49,7 +49,7 @@ inline std::string DescribeFault(const Fault& x) {
 }  // namespace hw::armv8
 
 template <fmt::Granule G>
-struct HwRules<fmt::ArmV8S1<G>> {
+struct HwRules<fmt::ArmV8S1<G>> : WithInvalidator<hw::ArmInvalidator, true> {
   using F = fmt::ArmV8S1<G>;
   static constexpr std::array<ConfigKnob, 6> kModeKnobs = {{
       {"el", 0, 1, 1, "exception level of the access: 0 (EL0, user) or 1 (EL1, kernel)"},
@@ -61,12 +61,6 @@ struct HwRules<fmt::ArmV8S1<G>> {
   }};
   static constexpr std::string_view kUserSetting = "el=0";
   static constexpr bool kHasExec = true;
-  static constexpr bool kHasInvalidator = true;
-  static constexpr bool kTaggedTlb = true;
-  static std::unique_ptr<hw::ArchInvalidator> MakeInvalidator(hw::Tlb* t, hw::Asid asid, unsigned page_lg2,
-                                                              const hw::InvalidatorOptions& o) {
-    return std::make_unique<hw::ArmInvalidator>(t, asid, page_lg2, o);
-  }
   static constexpr QemuTarget kQemu = {QemuMachine::kArmV8, G == fmt::Granule::k4K    ? 4
                                                             : G == fmt::Granule::k16K ? 16
                                                                                        : 64};
@@ -87,8 +81,10 @@ struct HwRules<fmt::ArmV8S1<G>> {
   static std::string Describe(const F&, const hw::armv8::Fault& x) { return hw::armv8::DescribeFault(x); }
 };
 
+// Stage 2 invalidation (TLBI IPAS2E1 and friends, VMIDs) is not modelled,
+// and QEMU's debug walk has no stage 2 view.
 template <fmt::Granule G>
-struct HwRules<fmt::ArmV8S2<G>> {
+struct HwRules<fmt::ArmV8S2<G>> : NoInvalidator {
   using F = fmt::ArmV8S2<G>;
   static constexpr std::array<ConfigKnob, 2> kModeKnobs = {{
       {"el", 0, 1, 1, "exception level of the stage 1 access (decides XN[1:0] with FEAT_XNX)"},
@@ -96,14 +92,6 @@ struct HwRules<fmt::ArmV8S2<G>> {
   }};
   static constexpr std::string_view kUserSetting = "el=0";
   static constexpr bool kHasExec = true;
-  // Stage 2 invalidation (TLBI IPAS2E1 and friends, VMIDs) is not modelled,
-  // and QEMU's debug walk has no stage 2 view.
-  static constexpr bool kHasInvalidator = false;
-  static constexpr bool kTaggedTlb = false;
-  static std::unique_ptr<hw::ArchInvalidator> MakeInvalidator(hw::Tlb*, hw::Asid, unsigned,
-                                                              const hw::InvalidatorOptions&) {
-    return nullptr;
-  }
   static constexpr QemuTarget kQemu = {};
 
   static hw::armv8::Rules<F, true> Make(const F& f, const FormatConfig& m, AccessType t) {

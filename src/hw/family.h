@@ -33,11 +33,32 @@ struct QemuTarget {
   int variant = 0;
 };
 
+// The TLB invalidation pieces of HwRules<F>, for a family to inherit: none,
+// or the architecture's invalidator (src/hw/invalidate.h) and whether its
+// TLB entries carry an ASID / PCID / domain tag.
+struct NoInvalidator {
+  static constexpr bool kHasInvalidator = false;
+  static constexpr bool kTaggedTlb = false;
+  static std::unique_ptr<hw::ArchInvalidator> MakeInvalidator(hw::Tlb*, hw::Asid, unsigned,
+                                                              const hw::InvalidatorOptions&) {
+    return nullptr;
+  }
+};
+template <typename Inv, bool kTagged>
+struct WithInvalidator {
+  static constexpr bool kHasInvalidator = true;
+  static constexpr bool kTaggedTlb = kTagged;
+  static std::unique_ptr<hw::ArchInvalidator> MakeInvalidator(hw::Tlb* t, hw::Asid asid, unsigned page_lg2,
+                                                              const hw::InvalidatorOptions& o) {
+    return std::make_unique<Inv>(t, asid, page_lg2, o);
+  }
+};
+
 // The pieces a family declares, one specialisation of HwRules<F> each
 // (src/hw/*_mode.h): the mode knobs, the rules, the fault in neutral and
 // architectural words, the TLB invalidation instructions, the QEMU machine.
 template <typename F>
-struct HwRules {
+struct HwRules : NoInvalidator {
   static constexpr std::array<ConfigKnob, 1> kModeKnobs = {{
       {"user", 0, 1, 0, "1: an unprivileged (user-mode) access"},
   }};
@@ -49,13 +70,6 @@ struct HwRules {
   }
   static ptsim::Fault Neutral(const F&, Va, const ptsim::Fault& x) { return x; }
   static std::string Describe(const F&, const ptsim::Fault& x) { return FaultKindName(x.kind); }
-  // The architecture's TLB invalidations (src/hw/invalidate.h), or none.
-  static constexpr bool kHasInvalidator = false;
-  static constexpr bool kTaggedTlb = false;  // TLB entries carry an ASID / PCID / domain tag
-  static std::unique_ptr<hw::ArchInvalidator> MakeInvalidator(hw::Tlb*, hw::Asid, unsigned,
-                                                              const hw::InvalidatorOptions&) {
-    return nullptr;
-  }
   static constexpr QemuTarget kQemu = {};
 };
 

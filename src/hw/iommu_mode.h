@@ -1,7 +1,7 @@
 // The IOMMU families as the rest of ptsim sees them (src/hw/family.h): a
 // DMA request has no privilege and no instruction fetch, so the mode is
 // empty; the fault is the VT-d fault reason (VT-d spec §7.1.3) or the AMD
-// IOMMU event (AMD IOMMU spec §2.5).
+// IOMMU event (AMD IOMMU spec §2.5). IOTLB entries are tagged by domain ID.
 #ifndef PTSIM_HW_IOMMU_MODE_H_
 #define PTSIM_HW_IOMMU_MODE_H_
 
@@ -15,17 +15,11 @@
 namespace ptsim {
 
 template <int kLevels>
-struct HwRules<fmt::VtdSs<kLevels>> {
+struct HwRules<fmt::VtdSs<kLevels>> : WithInvalidator<hw::VtdInvalidator, true> {
   using F = fmt::VtdSs<kLevels>;
   static constexpr std::array<ConfigKnob, 0> kModeKnobs = {};
   static constexpr std::string_view kUserSetting = "";
   static constexpr bool kHasExec = false;
-  static constexpr bool kHasInvalidator = true;
-  static constexpr bool kTaggedTlb = true;  // domain IDs
-  static std::unique_ptr<hw::ArchInvalidator> MakeInvalidator(hw::Tlb* t, hw::Asid asid, unsigned page_lg2,
-                                                              const hw::InvalidatorOptions& o) {
-    return std::make_unique<hw::VtdInvalidator>(t, asid, page_lg2, o);
-  }
   static constexpr QemuTarget kQemu = {};  // QEMU's IOMMUs have no debug walk to compare with
 
   static hw::vtd::Rules<kLevels> Make(const F&, const FormatConfig&, AccessType t) {
@@ -53,17 +47,11 @@ struct HwRules<fmt::VtdSs<kLevels>> {
 };
 
 template <>
-struct HwRules<fmt::AmdIommuV1> {
+struct HwRules<fmt::AmdIommuV1> : WithInvalidator<hw::AmdInvalidator, true> {
   using F = fmt::AmdIommuV1;
   static constexpr std::array<ConfigKnob, 0> kModeKnobs = {};
   static constexpr std::string_view kUserSetting = "";
   static constexpr bool kHasExec = false;
-  static constexpr bool kHasInvalidator = true;
-  static constexpr bool kTaggedTlb = true;  // domain IDs
-  static std::unique_ptr<hw::ArchInvalidator> MakeInvalidator(hw::Tlb* t, hw::Asid asid, unsigned page_lg2,
-                                                              const hw::InvalidatorOptions& o) {
-    return std::make_unique<hw::AmdInvalidator>(t, asid, page_lg2, o);
-  }
   static constexpr QemuTarget kQemu = {};  // QEMU's IOMMUs have no debug walk to compare with
 
   static hw::amd::Rules Make(const F&, const FormatConfig&, AccessType t) {

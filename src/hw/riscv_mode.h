@@ -16,7 +16,7 @@
 namespace ptsim {
 
 template <int kLevels, typename RawT>
-struct HwRules<fmt::RiscvSv<kLevels, RawT>> {
+struct HwRules<fmt::RiscvSv<kLevels, RawT>> : WithInvalidator<hw::RiscvInvalidator, true> {
   using F = fmt::RiscvSv<kLevels, RawT>;
   static constexpr std::array<ConfigKnob, 4> kModeKnobs = {{
       {"priv", 0, 1, 1, "privilege of the access: 0 (U-mode) or 1 (S-mode)"},
@@ -27,12 +27,6 @@ struct HwRules<fmt::RiscvSv<kLevels, RawT>> {
   }};
   static constexpr std::string_view kUserSetting = "priv=0";
   static constexpr bool kHasExec = true;
-  static constexpr bool kHasInvalidator = true;
-  static constexpr bool kTaggedTlb = true;
-  static std::unique_ptr<hw::ArchInvalidator> MakeInvalidator(hw::Tlb* t, hw::Asid asid, unsigned page_lg2,
-                                                              const hw::InvalidatorOptions& o) {
-    return std::make_unique<hw::RiscvInvalidator>(t, asid, page_lg2, o);
-  }
   static constexpr QemuTarget kQemu = {QemuMachine::kRiscv, kLevels == 2 ? 1 : kLevels + 5};
 
   static hw::riscv::Rules<F> Make(const F& f, const FormatConfig& m, AccessType t) {

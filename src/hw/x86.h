@@ -55,6 +55,11 @@ constexpr std::optional<Paging> PagingOf() {
   return kPagingOf<F>;
 }
 
+// IA-32e paging (4-level and 5-level): CR4.PCIDE and protection keys exist
+// only there (SDM §4.10.1, §4.6.2).
+template <typename F>
+constexpr bool kIa32e = kPagingOf<F> == Paging::k4Level || kPagingOf<F> == Paging::k5Level;
+
 // A format this layer knows how to walk.
 template <typename F>
 concept X86Format = PageTableFormat<F> && PagingOf<F>().has_value();

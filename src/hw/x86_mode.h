@@ -13,9 +13,10 @@
 
 namespace ptsim {
 
+// PCIDs tag TLB entries only in IA-32e mode (SDM §4.10.1).
 template <typename F>
   requires hw::x86::X86Format<F>
-struct HwRules<F> {
+struct HwRules<F> : WithInvalidator<hw::X86Invalidator, hw::x86::kIa32e<F>> {
   // EFER.NXE, CR4.PSE, MAXPHYADDR and 1-GByte pages are the formats' knobs.
   static constexpr std::array<ConfigKnob, 10> kModeKnobs = {{
       {"cpl", 0, 3, 0, "current privilege level; 3 is user mode (SDM 3A 4.6)"},
@@ -31,13 +32,6 @@ struct HwRules<F> {
   }};
   static constexpr std::string_view kUserSetting = "cpl=3";
   static constexpr bool kHasExec = true;
-  static constexpr bool kHasInvalidator = true;
-  // x86 CR4.PCIDE exists only in IA-32e mode (SDM §4.10.1).
-  static constexpr bool kTaggedTlb = hw::x86::PagingOf<F>() == hw::x86::Paging::k4Level || hw::x86::PagingOf<F>() == hw::x86::Paging::k5Level;
-  static std::unique_ptr<hw::ArchInvalidator> MakeInvalidator(hw::Tlb* t, hw::Asid asid, unsigned page_lg2,
-                                                              const hw::InvalidatorOptions& o) {
-    return std::make_unique<hw::X86Invalidator>(t, asid, page_lg2, o);
-  }
   static constexpr QemuTarget kQemu = {QemuMachine::kX86, static_cast<int>(*hw::x86::PagingOf<F>())};
 
   static hw::x86::Rules<F> Make(const F& f, const FormatConfig& m, AccessType t) {
