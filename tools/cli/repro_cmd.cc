@@ -125,11 +125,16 @@ model expected and what the tables did, the MMU walk of that address with the
 raw bytes of every entry read, and the 'Assertion failure: ...' line that
 crash triage groups by. Then the commands that minimise and decode the file.
 
-A race program (text with a 'race' line, or a binary starting with 'R') runs
+A race program (text with a 'race' line, or a binary starting with 'S') runs
 on the deterministic scheduler instead: the report shows the interleaving
 actually taken (which CPU ran which steps of which operation), each
 operation's result, and the first violation with the walk of the failing
-address. Give it the --inject/--free/--shootdown options the fuzzer ran with.
+address. The file carries every setting it ran with (freeing scheme,
+shootdown style, injected bugs), so no option is needed to reproduce it;
+--inject/--free/--shootdown replace the file's settings for this run, e.g.
+--inject=none to see a finding go away without its bug. The environment
+(PTSIM_INJECT, ...) is race_fuzzer's and is ignored here. A version 1 race
+binary (first byte 'R') did not carry its settings and is refused.
 
 Exit status: 0 every check held, 1 a divergence, 2 unreadable or malformed file.
 
@@ -138,9 +143,9 @@ Examples:
   ptsim repro corpus/ops_fuzzer/seeds/split.txt
   for f in crash-*; do ptsim repro --quiet "$f"; done
   ptsim repro --json crash-0123abcd | python3 -m json.tool
-  ptsim repro corpus/race_fuzzer/seed004_broadcast_immediate.txt
+  ptsim repro corpus/race_fuzzer/bugs/seed004-broadcast-immediate.txt
   ptsim repro --check-determinism corpus/race_fuzzer/populate_vs_remove.txt
-  ptsim repro --inject=reclaim-no-recheck crash-race-5678)");
+  ptsim repro --inject=none corpus/race_fuzzer/bugs/reclaim-no-recheck.txt)");
   sub->callback([o, exit_code] { *exit_code = RunRepro(*o); });
 }
 
