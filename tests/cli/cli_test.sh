@@ -313,6 +313,27 @@ while IFS= read -r name; do
   expect "the binary of $name without its bug is silent" 0 --out '^ok: '
 done < <("$PTSIM" bugs --json | python3 -c 'import json, sys; [print(b["name"]) for b in json.load(sys.stdin)]')
 ((nbugs >= 7)) && pass "$nbugs catalogued bugs replayed" || fail "catalogued bugs replayed" "only $nbugs"
+# The follow-up commands repro prints work pasted anywhere: absolute paths,
+# no options (the file carries its settings).
+mkdir -p sub/dir
+rc=0
+(cd sub/dir && "$PTSIM" repro ../../gup-double-read.bin) >out 2>err || rc=$?
+expect "repro prints absolute follow-up commands" 1 \
+  --out "^  /[^ ]*/race_fuzzer -minimize_crash=1 -runs=10000 $WORK/gup-double-read.bin\$" \
+  --out "^  /[^ ]*/ptsim decode $WORK/gup-double-read.bin\$"
+if grep -q -- '^  .*--inject' out; then
+  fail "the printed commands need no options" "$(grep -- '--inject' out)"
+else
+  pass "the printed commands need no options"
+fi
+decode_cmd=$(sed -n 's/^  \(\/.* decode .*\)$/\1/p' out)
+rc=0
+(cd / && bash -c "$decode_cmd") >out 2>err || rc=$?
+expect "the printed decode command works from /" 0 --out '^race .* inject=gup-double-read$'
+rc=0
+(cd sub && "$PTSIM" repro "$RACE/bugs/gup-double-read.txt") >out 2>err || rc=$?
+expect "a text finding's commands encode it first" 1 \
+  --out "^  /[^ ]*/ptsim encode $RACE/bugs/gup-double-read.txt -o gup-double-read.bin && /[^ ]*/race_fuzzer -minimize_crash=1"
 run encode "$RACE/bugs/seed004-broadcast-immediate.txt" -o seed004.bin
 expect "encode seed 004" 0
 run repro --quiet seed004.bin

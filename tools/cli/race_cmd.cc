@@ -13,6 +13,7 @@
 #include "src/harness/race_runner.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/common.h"
+#include "tools/cli/printed_commands.h"
 #include "tools/cli/race_cli.h"
 
 namespace ptsim::cli {
@@ -123,8 +124,13 @@ int RunRaceRepro(const std::string& file, const std::vector<uint8_t>& bytes, con
     std::fputs(FormatRaceReport(*p, *r).c_str(), stdout);
     if (!r->ok()) {
       std::printf("Assertion failure: %s\n=== to minimise and read it\n", r->Signature(*p).c_str());
-      std::printf("  build/fuzz/fuzz/race_fuzzer -minimize_crash=1 -runs=10000 %s\n", ShellQuote(file).c_str());
-      std::printf("  %s decode %s\n", ShellQuote(InvokedAs()).c_str(), ShellQuote(file).c_str());
+      // No options: the file carries its settings (overrides given here
+      // are not in it, so say so).
+      const bool text = bytes[0] != kRaceTag;
+      for (const std::string& c : MinimiseCommands("race_fuzzer", file, text)) std::printf("  %s\n", c.c_str());
+      if (overrides->bugs || overrides->free || overrides->shootdown) {
+        std::printf("  (the file itself does not have this run's --inject/--free/--shootdown)\n");
+      }
     }
   }
   return r->ok() ? kExitOk : kExitFinding;

@@ -11,6 +11,7 @@
 #include "src/harness/program.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/common.h"
+#include "tools/cli/printed_commands.h"
 #include "tools/cli/race_cli.h"
 
 namespace ptsim::cli {
@@ -25,12 +26,9 @@ struct ReproOptions {
   bool check_determinism = false;
 };
 
-std::vector<std::string> MinimiseCommands(const std::string& file) {
-  return {
-      absl::StrFormat("build/fuzz/fuzz/ops_fuzzer -minimize_crash=1 -runs=10000 %s", ShellQuote(file)),
-      absl::StrFormat("%s decode %s", ShellQuote(InvokedAs()), ShellQuote(file)),
-  };
-}
+// Binary ops programs start with their version byte; anything else that
+// parses is text.
+bool IsText(const std::vector<uint8_t>& bytes) { return bytes.empty() || bytes[0] != kProgramVersion; }
 
 Json DivergenceJson(const Program& p, const Divergence& d) {
   Json j;
@@ -45,7 +43,7 @@ Json DivergenceJson(const Program& p, const Divergence& d) {
   return j;
 }
 
-Json ResultJson(const Program& p, const ExecResult& r, const std::string& file) {
+Json ResultJson(const Program& p, const ExecResult& r, const std::string& file, bool is_text) {
   Json j;
   j["format"] = p.format;
   j["config"] = Json::array();
@@ -58,7 +56,7 @@ Json ResultJson(const Program& p, const ExecResult& r, const std::string& file) 
   j["divergence"] = r.divergence ? DivergenceJson(p, *r.divergence) : Json(nullptr);
   j["trace_hash"] = absl::StrFormat("0x%016x", r.trace_hash);
   j["translations_checked"] = r.translations_checked;
-  if (!r.ok()) j["minimize"] = MinimiseCommands(file);
+  if (!r.ok()) j["minimize"] = MinimiseCommands("ops_fuzzer", file, is_text);
   return j;
 }
 
@@ -77,7 +75,7 @@ int RunRepro(const ReproOptions& o) {
   const ExecResult r = Execute(*program, arena, opt);
 
   if (o.json) {
-    PrintJson(ResultJson(*program, r, o.file));
+    PrintJson(ResultJson(*program, r, o.file, IsText(*bytes)));
   } else if (o.quiet) {
     if (r.ok()) {
       std::printf("ok: %s: every check held (%zu steps)\n", o.file.c_str(), r.steps.size());
@@ -89,7 +87,9 @@ int RunRepro(const ReproOptions& o) {
     std::fputs(FormatReport(*program, r).c_str(), stdout);
     if (!r.ok()) {
       std::printf("=== to minimise and read it\n");
-      for (const std::string& c : MinimiseCommands(o.file)) std::printf("  %s\n", c.c_str());
+      for (const std::string& c : MinimiseCommands("ops_fuzzer", o.file, IsText(*bytes))) {
+        std::printf("  %s\n", c.c_str());
+      }
     }
   }
   return r.ok() ? kExitOk : kExitFinding;
