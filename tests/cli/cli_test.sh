@@ -376,6 +376,46 @@ run stress --format x86_64_4level --threads 9
 expect "stress with too many threads" 2 --err 'threads'
 run bugs --json
 expect "bugs --json" 0 --out '"name": "gup-no-fork-seq"' --out '"mirrors"'
+# --- programs with caches attached (tlb_fuzzer's) ---------------------------
+# Each planted-bug program carries its invalidator bug in its caches line:
+# plain repro reports it from the text and from the binary; without the bug
+# it is silent.
+TLB=$SRC/corpus/tlb_fuzzer
+ntlb=0
+for f in "$TLB"/bugs/*.txt; do
+  ntlb=$((ntlb + 1))
+  name=$(basename "$f" .txt)
+  run repro --quiet "$f"
+  expect "tlb bugs/$name.txt reports with no options" 1 --out 'Assertion failure: .*-stale-tlb$'
+  run encode "$f" -o "tlb_$name.bin"
+  expect "encode tlb bugs/$name.txt" 0
+  if [[ $(head -c 1 "tlb_$name.bin" | od -An -tu1 | tr -d ' ') == 2 ]]; then
+    pass "a program with caches encodes as version 2"
+  else
+    fail "a program with caches encodes as version 2" "first byte of tlb_$name.bin"
+  fi
+  run decode "tlb_$name.bin"
+  expect "the binary of tlb $name names its bug" 0 --out "^caches tlb noncoherent bug=$name\$"
+  run repro --quiet "tlb_$name.bin"
+  expect "the binary of tlb $name reports with no options" 1 --out 'Assertion failure: .*-stale-tlb$'
+  sed 's/ bug=[a-z_]*//' "$f" >"tlb_${name}_fixed.txt"
+  run repro --quiet "tlb_${name}_fixed.txt"
+  expect "tlb $name without the bug is silent" 0 --out '^ok: '
+done
+((ntlb >= 3)) && pass "$ntlb planted invalidator bugs replayed" || fail "planted invalidator bugs replayed" "only $ntlb"
+run repro tlb_leaf_only.bin
+expect "repro of a tlb finding prints tlb_fuzzer's minimise command" 1 --out '=== after op [0-9]+ .*: stale-tlb' \
+  --out "^  /[^ ]*/tlb_fuzzer -minimize_crash=1 -runs=10000 $WORK/tlb_leaf_only.bin\$"
+run repro --json tlb_leaf_only.bin
+json_check "repro --json of a tlb finding" \
+  "j['kind'] == 'caches' and j['invalidator_bug'] == 'leaf_only' and j['finding']['check'] == 'stale-tlb'"
+for f in "$TLB"/*.txt; do
+  run repro --quiet "$f"
+  expect "tlb seed ${f#"$SRC"/} is silent" 0 --out '^ok: '
+done
+printf 'format x86_64_4level\ncaches noncoherent bug=leaf_only\n' >bad_caches.txt
+run repro bad_caches.txt
+expect "a planted bug without the TLB" 2 --err 'line 2' --err 'needs the TLB'
 # --- diff ------------------------------------------------------------------
 run diff --formats x86_64_4level,riscv_sv39 prog.txt
 expect "diff of two agreeing formats" 0 --out 'x86_64_4level +compared 2/2 ops' --out 'riscv_sv39 +compared 2/2 ops' \

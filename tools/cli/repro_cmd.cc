@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "src/harness/executor.h"
 #include "src/harness/program.h"
+#include "src/harness/tlb_runner.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/common.h"
 #include "tools/cli/printed_commands.h"
@@ -28,7 +29,9 @@ struct ReproOptions {
 
 // Binary ops programs start with their version byte; anything else that
 // parses is text.
-bool IsText(const std::vector<uint8_t>& bytes) { return bytes.empty() || bytes[0] != kProgramVersion; }
+bool IsText(const std::vector<uint8_t>& bytes) {
+  return bytes.empty() || (bytes[0] != kProgramVersion && bytes[0] != kProgramVersionSettings);
+}
 
 Json DivergenceJson(const Program& p, const Divergence& d) {
   Json j;
@@ -60,6 +63,45 @@ Json ResultJson(const Program& p, const ExecResult& r, const std::string& file, 
   return j;
 }
 
+// A program with caches attached (a tlb_fuzzer input) runs as tlb_fuzzer
+// runs it.
+int RunTlbRepro(const ReproOptions& o, const Program& p, bool is_text) {
+  Arena arena;
+  const TlbRunReport r = RunWithCaches(p, arena);
+  if (o.json) {
+    Json j;
+    j["format"] = p.format;
+    j["kind"] = "caches";
+    j["tlb"] = p.run.tlb;
+    j["noncoherent"] = p.run.noncoherent;
+    j["invalidator_bug"] = InvalidatorBugName(p.run.invalidator_bug);
+    j["ran"] = r.ran;
+    j["ops_run"] = r.ops_run;
+    j["ok"] = r.ok();
+    j["finding"] = r.ok() ? Json(nullptr)
+                          : Json({{"op_index", r.failing_op},
+                                  {"op", OpToText(p.ops[r.failing_op])},
+                                  {"check", r.check},
+                                  {"message", r.message},
+                                  {"signature", r.Signature(p)}});
+    if (!r.ok()) j["minimize"] = MinimiseCommands("tlb_fuzzer", o.file, is_text);
+    PrintJson(j);
+  } else if (o.quiet) {
+    if (r.ok()) {
+      std::printf("ok: %s: every check held (%d ops%s)\n", o.file.c_str(), r.ops_run, r.ran ? "" : ", not run");
+    } else {
+      std::printf("DIVERGENCE: %s: Assertion failure: %s\n", o.file.c_str(), r.Signature(p).c_str());
+    }
+  } else {
+    std::fputs(FormatTlbReport(p, r).c_str(), stdout);
+    if (!r.ok()) {
+      std::printf("Assertion failure: %s\n=== to minimise and read it\n", r.Signature(p).c_str());
+      for (const std::string& c : MinimiseCommands("tlb_fuzzer", o.file, is_text)) std::printf("  %s\n", c.c_str());
+    }
+  }
+  return r.ok() ? kExitOk : kExitFinding;
+}
+
 int RunRepro(const ReproOptions& o) {
   auto bytes = ReadFileBytes(o.file);
   if (!bytes.ok()) return Fail(bytes.status());
@@ -68,6 +110,8 @@ int RunRepro(const ReproOptions& o) {
   }
   auto program = ParseAny(*bytes);
   if (!program.ok()) return Fail(absl::StrFormat("%s: %s", o.file, program.status().message()));
+
+  if (program->run.Any()) return RunTlbRepro(o, *program, IsText(*bytes));
 
   ExecOptions opt;
   opt.max_leaves_per_op = o.max_leaves_per_op;
@@ -124,6 +168,11 @@ first divergence: the check that failed, the operation, the address, what the
 model expected and what the tables did, the MMU walk of that address with the
 raw bytes of every entry read, and the 'Assertion failure: ...' line that
 crash triage groups by. Then the commands that minimise and decode the file.
+
+A program with a 'caches' line (a tlb_fuzzer input: version 2 binaries) runs
+as tlb_fuzzer runs it instead: with the TLB and/or a non-coherent walker
+attached and the invalidator bug it names, reporting the first stale cache
+entry or unflushed line.
 
 A race program (text with a 'race' line, or a binary starting with 'S') runs
 on the deterministic scheduler instead: the report shows the interleaving
