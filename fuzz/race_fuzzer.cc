@@ -4,14 +4,25 @@
 // safe freeing scheme. Any input is accepted; a violation prints the report
 // (with the interleaving taken) and the one-line signature, then aborts.
 //
+// An input carries every setting it runs with (race_program.h: the known
+// bugs switched on, the freeing scheme, the shootdown style, the unsafe
+// pairing) and always runs exactly as its bytes say, so a crash file
+// replays with plain `race_fuzzer FILE` and `ptsim repro FILE`, and
+// `-minimize_crash=1` needs no options either.
+//
 // Options (after libFuzzer's own; libFuzzer ignores flags that start with
-// "--"), or the same in the environment:
-//   --inject=NAME[,NAME]   switch known bugs back on   (PTSIM_INJECT)
+// "--"), or the same in the environment, restrict the search: the custom
+// mutator writes them into every mutant (race_mutator.h, StampSettings).
+// Seeds run as written; without options the search keeps the seeds' own
+// settings (the seed corpus is bug-free and safe).
+//   --inject=NAME[,NAME]|none  mutants have exactly these known bugs on   (PTSIM_INJECT)
 //   --free=ipi|rcu|immediate, --shootdown=ipi|broadcast
-//                          force the configuration     (PTSIM_FREE, PTSIM_SHOOTDOWN)
-//   --allow-unsafe         honour the unsafe-pairing bit of the input
-// `ptsim repro` takes the same options, so a crash file found with them
-// replays with them.
+//                              mutants use this configuration             (PTSIM_FREE, PTSIM_SHOOTDOWN)
+//   --allow-unsafe             mutants may pair broadcast shootdowns with
+//                              immediate freeing (the seed 004 bug); naming
+//                              both with --free/--shootdown implies it     (PTSIM_ALLOW_UNSAFE)
+// AFL++ does not call the custom mutator, so its build instead skips inputs
+// outside the restriction (no bugs and no unsafe pairing by default).
 //
 // Mutations: a structure-aware custom mutator (harness/race_mutator.h) aims
 // ops at each other's addresses, moves preemptions by a few points, and,
@@ -34,7 +45,7 @@
 
 namespace {
 
-ptsim::RaceCliOptions g_opts;
+ptsim::RaceSettingFlags g_flags;
 
 #if defined(__clang__) && defined(__linux__)
 __attribute__((used, section("__libfuzzer_extra_counters")))
@@ -53,12 +64,23 @@ ptsim::Arena& SharedArena() {
   return *arena;
 }
 
+#ifdef __AFL_COMPILER
+// Whether a program's settings are ones the flags let the search make: its
+// bugs exactly the flags' (none by default), the flags' scheme and style
+// when given, and no unsafe pairing unless asked for.
+bool WithinSearch(const ptsim::RaceProgram& p) {
+  if (p.bugs != g_flags.bugs.value_or(0)) return false;
+  if (g_flags.free && p.free != *g_flags.free) return false;
+  if (g_flags.shootdown && p.shootdown != *g_flags.shootdown) return false;
+  return !p.Unsafe() || g_flags.UnsafeAsked();
+}
+#endif
+
 // The custom mutator's probe: runs an input exactly as TestOneInput does
-// (same options, so the same scheduling points), keeping the trace.
+// (so the same scheduling points), keeping the trace.
 bool Probe(absl::Span<const uint8_t> data, ptsim::ScheduleLog* log) {
-  ptsim::RaceProgram p = ptsim::DecodeRace(data, g_opts.decode);
-  g_opts.Apply(&p);
-  ptsim::RaceRunOptions ro = g_opts.run;
+  const ptsim::RaceProgram p = ptsim::DecodeRace(data);
+  ptsim::RaceRunOptions ro;
   ro.keep_trace = true;
   absl::StatusOr<ptsim::RaceReport> r = ptsim::RunRace(p, SharedArena(), ro);
   if (!r.ok()) return false;
@@ -77,13 +99,13 @@ bool Probe(absl::Span<const uint8_t> data, ptsim::ScheduleLog* log) {
 extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned int seed) {
   ptsim::ByteMutator fallback;
   if (LLVMFuzzerMutate != nullptr) fallback = LLVMFuzzerMutate;
-  return ptsim::MutateRace(data, size, max_size, seed, fallback, Probe);
+  return ptsim::MutateRace(data, size, max_size, seed, fallback, Probe, g_flags);
 }
 
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
   std::vector<std::string> args;
   for (int i = 1; i < *argc; ++i) args.emplace_back((*argv)[i]);
-  if (absl::Status st = ptsim::ParseRaceCliOptions(args, &g_opts); !st.ok()) {
+  if (absl::Status st = ptsim::ParseRaceSettingFlags(args, /*read_env=*/true, &g_flags); !st.ok()) {
     std::fprintf(stderr, "race_fuzzer: %s\n", std::string(st.message()).c_str());
     std::exit(2);
   }
@@ -92,18 +114,21 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ptsim::Arena* arena = &SharedArena();
-  // Only 'R'-tagged inputs: `ptsim repro` recognises a race program by its
-  // tag, so every crash file this writes replays there.
+  // Only version 2 programs: `ptsim repro` recognises a race program by
+  // its tag and refuses version 1, so every crash file this writes replays
+  // there. The mutator turns anything else into one.
   if (size == 0 || data[0] != ptsim::kRaceTag) return 0;
-  ptsim::RaceProgram p = ptsim::DecodeRace(absl::MakeConstSpan(data, size), g_opts.decode);
-  g_opts.Apply(&p);
+  const ptsim::RaceProgram p = ptsim::DecodeRace(absl::MakeConstSpan(data, size));
+#ifdef __AFL_COMPILER
+  if (!WithinSearch(p)) return 0;
+#endif
   auto text = ptsim::ParseRaceText(ptsim::ToRaceText(p));
   if (!text.ok() || !(*text == p)) {
     std::fprintf(stderr, "text form does not round-trip:\n%s\n", ptsim::ToRaceText(p).c_str());
     std::fprintf(stderr, "Assertion failure: %s-race-codec-text\n", p.format.c_str());
     std::abort();
   }
-  ptsim::RaceRunOptions ro = g_opts.run;
+  ptsim::RaceRunOptions ro;
   ro.keep_trace = false;
   ro.coverage = g_interleavings;
   ro.coverage_size = sizeof(g_interleavings);

@@ -4,12 +4,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "absl/strings/str_cat.h"
 #include "src/harness/codec.h"
 #include "src/harness/race_mutator.h"
 #include "src/harness/race_options.h"
@@ -27,9 +29,9 @@ RaceProgram MustParse(const std::string& text) {
   return *p;
 }
 
-RaceReport MustRun(const RaceProgram& p, uint32_t bugs = 0) {
+RaceReport MustRun(const RaceProgram& p) {
   Arena arena;
-  absl::StatusOr<RaceReport> r = RunRace(p, arena, RaceRunOptions{.bugs = bugs});
+  absl::StatusOr<RaceReport> r = RunRace(p, arena);
   EXPECT_TRUE(r.ok()) << r.status();
   return *r;
 }
@@ -55,6 +57,7 @@ std::vector<uint8_t> RandomProgram(const FormatEntry& e, uint64_t seed, uint8_t 
   PutLe(&b, e.id, 4);
   for (size_t i = 0; i < e.knobs.size(); ++i) b.push_back(noise[i]);
   b.push_back(setup);
+  PutLe(&b, 0, 2);  // no bugs
   b.push_back(12);
   for (size_t i = 0; i < 12 * 8; ++i) {
     uint8_t v = noise[16 + i];
@@ -102,10 +105,57 @@ TEST(RaceProgram, ErrorsNameTheLine) {
               HasSubstr("expected cpuN:POINTS"));
 }
 
-TEST(RaceProgram, BroadcastWithImmediateFreeingNeedsExplicitPermission) {
-  std::vector<uint8_t> b = RandomProgram(Registry()[0], 1, 0x2b | 0x10);  // immediate + broadcast + unsafe bit
+// The bytes decide: broadcast + immediate is honoured only with the unsafe
+// bit, so random setup bytes rarely make the seed 004 bug.
+TEST(RaceProgram, BroadcastWithImmediateFreeingNeedsTheUnsafeBit) {
+  std::vector<uint8_t> b = RandomProgram(Registry()[0], 1, 0x0b | 0x10);  // immediate + broadcast
   EXPECT_EQ(DecodeRace(b).free, FreeScheme::kIpi);
-  EXPECT_EQ(DecodeRace(b, {.allow_unsafe = true}).free, FreeScheme::kImmediate);
+  b = RandomProgram(Registry()[0], 1, 0x2b | 0x10);  // ... + the unsafe bit
+  EXPECT_EQ(DecodeRace(b).free, FreeScheme::kImmediate);
+}
+
+// The settings a run depends on (the injected bugs, the freeing scheme and
+// shootdown style, the unsafe pairing) survive text and binary.
+TEST(RaceProgram, SettingsRoundTripInTextAndBinary) {
+  for (const char* race : {"race cpus=2 free=immediate shootdown=broadcast inject=free-before-flush,gup-no-fork-seq",
+                           "race cpus=4 free=rcu shootdown=ipi inject=gup-double-read",
+                           "race cpus=3 free=immediate shootdown=ipi", "race cpus=2 free=ipi shootdown=broadcast"}) {
+    SCOPED_TRACE(race);
+    const RaceProgram p =
+        MustParse(absl::StrCat("format x86_64_4level\n", race, "\ncpu0 remove s0 0x0 0xfff\nschedule cpu1:3\n"));
+    EXPECT_THAT(ToRaceText(p), HasSubstr(absl::StrCat(race, "\n")));
+    EXPECT_EQ(MustParse(ToRaceText(p)), p);
+    absl::StatusOr<std::vector<uint8_t>> bin = EncodeRace(p);
+    ASSERT_TRUE(bin.ok()) << bin.status();
+    EXPECT_EQ((*bin)[0], kRaceTag);
+    EXPECT_EQ(DecodeRace(*bin), p);
+    absl::StatusOr<RaceProgram> any = ParseAnyRace(*bin);
+    ASSERT_TRUE(any.ok()) << any.status();
+    EXPECT_EQ(*any, p);
+  }
+  const RaceProgram p = MustParse("format x86_64_4level\nrace inject=gup-no-fork-seq,free-before-flush\n");
+  EXPECT_EQ(p.bugs, (1u << static_cast<int>(Bug::kGupNoForkSeq)) | (1u << static_cast<int>(Bug::kFreeBeforeFlush)));
+  // Printed in catalogue order, whatever order the text had.
+  EXPECT_EQ(InjectListText(p.bugs), "free-before-flush,gup-no-fork-seq");
+  EXPECT_EQ(InjectListText(0), "none");
+  EXPECT_EQ(MustParse("format x86_64_4level\nrace inject=none\n").bugs, 0u);
+  EXPECT_THAT(std::string(ParseRaceText("format x86_64_4level\nrace inject=nope\n").status().message()),
+              HasSubstr("line 2: unknown bug 'nope' (known: publish-before-zero"));
+}
+
+// Version 1 binaries ('R') did not record the bugs or the unsafe pairing:
+// replaying one would guess, so the strict reader refuses it by version;
+// the fuzzer's decoder still turns any bytes into a runnable program.
+TEST(RaceProgram, Version1BinaryIsAnErrorNamingTheVersion) {
+  std::vector<uint8_t> v1 = RandomProgram(Registry()[0], 2, 0x05);
+  v1[0] = kRaceTagV1;
+  EXPECT_TRUE(LooksLikeRace(v1));
+  const absl::StatusOr<RaceProgram> p = ParseAnyRace(v1);
+  ASSERT_FALSE(p.ok());
+  EXPECT_THAT(std::string(p.status().message()), HasSubstr("version 1 race binary"));
+  EXPECT_THAT(std::string(p.status().message()), HasSubstr("version 2"));
+  Arena arena;
+  EXPECT_TRUE(RunRace(DecodeRace(v1), arena).ok());
 }
 
 TEST(RaceMutator, SplitAndJoinAreInverse) {
@@ -119,6 +169,87 @@ TEST(RaceMutator, SplitAndJoinAreInverse) {
   RaceBytes r;
   EXPECT_FALSE(SplitRace(std::vector<uint8_t>{'x', 1, 2}, &r));
   EXPECT_FALSE(SplitRace(std::vector<uint8_t>{kRaceTag}, &r));
+}
+
+// A version 1 input still seeds the search: it splits as the version 2
+// program it ran as (no bugs, the unsafe pairing not honoured).
+TEST(RaceMutator, SplitReadsVersion1AsTheProgramItRanAs) {
+  std::vector<uint8_t> v2 = RandomProgram(Registry()[0], 4, 0x2b | 0x10);
+  std::vector<uint8_t> v1 = v2;
+  v1[0] = kRaceTagV1;
+  const size_t setup_at = 5 + Registry()[0].knobs.size();
+  v1.erase(v1.begin() + static_cast<ptrdiff_t>(setup_at) + 1, v1.begin() + static_cast<ptrdiff_t>(setup_at) + 3);
+  RaceBytes r;
+  ASSERT_TRUE(SplitRace(v1, &r));
+  EXPECT_EQ(r.bugs, 0);
+  EXPECT_EQ(r.setup, 0x0b | 0x10);
+  v2[setup_at] = 0x0b | 0x10;
+  EXPECT_EQ(JoinRace(r), v2);
+}
+
+// Stands in for libFuzzer's own mutations: rewrites bytes anywhere,
+// the settings included.
+size_t Scribble(uint8_t* data, size_t size, size_t max_size) {
+  for (size_t i = 0; i < size; ++i) data[i] = static_cast<uint8_t>(data[i] * 37 + i);
+  return std::min(size, max_size);
+}
+
+// race_fuzzer's flags restrict the search: every mutant carries them, and
+// what no flag names is inherited from the input, so a bug-free safe seed
+// only ever yields bug-free safe mutants and a crash file being minimised
+// keeps its settings.
+TEST(RaceMutator, StampsTheFlagsIntoEveryMutant) {
+  const RaceProgram clean = MustParse(
+      "format x86_64_4level\nrace cpus=2 free=ipi shootdown=broadcast\ncpu0 populate s0 0x0 0xfff oa=0x40000000 "
+      "attrs=rw-u size_lg2=12\ncpu0 remove s0 0x0 0xfff\ncpu1 gup s0 0x0\nschedule cpu0:9 cpu1:4 cpu0:*\n");
+  RaceProgram buggy = clean;
+  buggy.bugs = 1u << static_cast<int>(Bug::kGupDoubleRead);
+  RaceProgram unsafe = clean;
+  unsafe.free = FreeScheme::kImmediate;
+  const uint32_t reclaim = 1u << static_cast<int>(Bug::kReclaimNoRecheck);
+  struct Case {
+    const char* what;
+    RaceProgram start;
+    RaceSettingFlags flags;
+    std::function<bool(const RaceProgram&)> holds;
+  };
+  const std::vector<Case> cases = {
+      {"no flags: a clean seed stays clean and safe", clean, {},
+       [](const RaceProgram& p) { return p.bugs == 0 && !p.Unsafe(); }},
+      {"no flags: a crash keeps its bug", buggy, {}, [&](const RaceProgram& p) { return p.bugs == buggy.bugs; }},
+      {"no flags: an unsafe crash stays decodable as unsafe", unsafe, {}, [](const RaceProgram& p) {
+         return p.bugs == 0;
+       }},
+      {"--inject", clean, {.bugs = reclaim}, [&](const RaceProgram& p) { return p.bugs == reclaim && !p.Unsafe(); }},
+      {"--inject=none", buggy, {.bugs = 0u}, [](const RaceProgram& p) { return p.bugs == 0; }},
+      {"--free --shootdown", clean, {.free = FreeScheme::kRcu, .shootdown = ShootdownStyle::kIpi},
+       [](const RaceProgram& p) { return p.free == FreeScheme::kRcu && p.shootdown == ShootdownStyle::kIpi; }},
+      {"the unsafe pairing named", clean,
+       {.free = FreeScheme::kImmediate, .shootdown = ShootdownStyle::kBroadcast},
+       [](const RaceProgram& p) { return p.Unsafe(); }},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    absl::StatusOr<std::vector<uint8_t>> start = EncodeRace(c.start);
+    ASSERT_TRUE(start.ok()) << start.status();
+    int unsafe_seen = 0;
+    for (uint32_t seed = 0; seed < 300; ++seed) {
+      for (const ByteMutator& fallback : {ByteMutator{}, ByteMutator{Scribble}}) {
+        std::vector<uint8_t> a = *start;
+        a.resize(320);
+        a.resize(MutateRace(a.data(), start->size(), 320, seed, fallback, {}, c.flags));
+        ASSERT_FALSE(a.empty());
+        ASSERT_EQ(a[0], kRaceTag) << "seed " << seed;
+        const RaceProgram p = DecodeRace(a);
+        ASSERT_TRUE(c.holds(p)) << "seed " << seed << "\n" << ToRaceText(p);
+        unsafe_seen += p.Unsafe();
+      }
+    }
+    // The setup mutation varies the scheme; an unsafe start keeps the pairing reachable.
+    if (c.start.Unsafe()) {
+      EXPECT_GT(unsafe_seen, 0);
+    }
+  }
 }
 
 // Whatever it starts from, the mutator returns a bounded race program, the
@@ -215,13 +346,13 @@ TEST(RaceRunner, EveryFormatAndSafeSchemeRunsCleanAndDeterministically) {
 // Every text program under corpus/race_fuzzer/ runs twice with the same
 // trace. A file may say what it must report:
 //   # expect: CHECK           the run must end with this check failing
-//   # inject: NAME            ... with this known bug switched on; and
-//                             without it the same program must pass
+// and a program whose `race` line switches known bugs on (inject=NAME)
+// must pass without them.
 struct CorpusCase {
   std::string path;
   std::string text;
   std::string expect;  // empty: every check holds
-  std::string inject;
+  std::string inject;  // the program's inject= list, empty for none
 };
 
 std::vector<CorpusCase> RaceCorpus() {
@@ -236,8 +367,8 @@ std::vector<CorpusCase> RaceCorpus() {
     std::istringstream lines(c.text);
     for (std::string line; std::getline(lines, line);) {
       if (line.rfind("# expect: ", 0) == 0) c.expect = line.substr(10);
-      if (line.rfind("# inject: ", 0) == 0) c.inject = line.substr(10);
     }
+    if (const RaceProgram p = MustParse(c.text); p.bugs != 0) c.inject = InjectListText(p.bugs);
     out.push_back(c);
   }
   std::sort(out.begin(), out.end(), [](const CorpusCase& a, const CorpusCase& b) { return a.path < b.path; });
@@ -250,14 +381,14 @@ TEST(RaceCorpus, EveryProgramIsDeterministicAndReportsWhatItSays) {
   for (const CorpusCase& c : corpus) {
     SCOPED_TRACE(c.path);
     const RaceProgram p = MustParse(c.text);
-    uint32_t bugs = 0;
-    ASSERT_TRUE(ParseInjectList(c.inject, &bugs).ok());
-    const RaceReport a = MustRun(p, bugs);
-    const RaceReport b = MustRun(p, bugs);
+    const RaceReport a = MustRun(p);
+    const RaceReport b = MustRun(p);
     EXPECT_EQ(a.trace_hash, b.trace_hash);
     EXPECT_EQ(a.check, c.expect) << FormatRaceReport(p, a);
-    if (bugs != 0) {
-      const RaceReport clean = MustRun(p);
+    if (p.bugs != 0) {
+      RaceProgram without = p;
+      without.bugs = 0;
+      const RaceReport clean = MustRun(without);
       EXPECT_TRUE(clean.ok()) << "without the bug:\n" << FormatRaceReport(p, clean);
     }
   }
@@ -280,6 +411,37 @@ TEST(RaceCorpus, Seed004IsReportedAndEverySafeSchemeSurvivesTheSameInterleaving)
     const RaceReport r = MustRun(p);
     EXPECT_TRUE(r.ok()) << FreeSchemeName(free) << "/" << ShootdownStyleName(shootdown) << "\n"
                         << FormatRaceReport(p, r);
+  }
+}
+
+// Each catalogued bug's program names its bug in the file: it reports its
+// finding from the text and from the binary compiled from it, with nothing
+// else given, and the same program with the bug set empty is silent.
+TEST(RaceCorpus, EveryCataloguedBugReplaysFromItsOwnSettings) {
+  for (const BugInfo& b : KnownBugs()) {
+    SCOPED_TRACE(std::string(b.name));
+    const std::vector<CorpusCase> corpus = RaceCorpus();
+    const auto it = std::find_if(corpus.begin(), corpus.end(), [&](const CorpusCase& c) {
+      return std::filesystem::path(c.path).filename() == std::string(b.name) + ".txt";
+    });
+    ASSERT_NE(it, corpus.end()) << "no corpus/race_fuzzer/bugs/" << b.name << ".txt";
+    ASSERT_FALSE(it->expect.empty());
+    const RaceProgram p = MustParse(it->text);
+    EXPECT_EQ(p.bugs, 1u << static_cast<int>(b.bug));
+    absl::StatusOr<std::vector<uint8_t>> bin = EncodeRace(p);
+    ASSERT_TRUE(bin.ok()) << bin.status();
+    absl::StatusOr<RaceProgram> q = ParseAnyRace(*bin);
+    ASSERT_TRUE(q.ok()) << q.status();
+    EXPECT_EQ(*q, p);
+    const RaceReport from_text = MustRun(p);
+    const RaceReport from_binary = MustRun(*q);
+    EXPECT_EQ(from_text.check, it->expect) << FormatRaceReport(p, from_text);
+    EXPECT_EQ(from_binary.check, it->expect) << FormatRaceReport(*q, from_binary);
+    EXPECT_EQ(from_binary.trace_hash, from_text.trace_hash);
+    RaceProgram without = *q;
+    without.bugs = 0;
+    const RaceReport clean = MustRun(without);
+    EXPECT_TRUE(clean.ok()) << FormatRaceReport(without, clean);
   }
 }
 
@@ -377,9 +539,7 @@ TEST(RaceMutator, EveryCataloguedBugIsOnePreemptionFromItsProgram) {
     SCOPED_TRACE(c.path);
     RaceProgram p = MustParse(c.text);
     p.schedule.clear();
-    uint32_t bugs = 0;
-    ASSERT_TRUE(ParseInjectList(c.inject, &bugs).ok());
-    const RaceReport base = MustRun(p, bugs);
+    const RaceReport base = MustRun(p);
     if (base.check == c.expect) continue;  // found in program order
     const ScheduleLog log = LogOf(base);
     const std::vector<uint64_t> points = PreemptionPoints(log);
@@ -391,7 +551,7 @@ TEST(RaceMutator, EveryCataloguedBugIsOnePreemptionFromItsProgram) {
           RaceProgram q = p;
           q.schedule = PreemptAt(p.schedule, log, step, to, run);
           ++tries;
-          hits += MustRun(q, bugs).check == c.expect;
+          hits += MustRun(q).check == c.expect;
         }
       }
     }
@@ -413,12 +573,13 @@ TEST(RaceOracle, PinCoherenceIsCheckedWhenThePinIsReleased) {
   ASSERT_NE(at, std::string::npos);
   text.insert(at, "cpu1 unpin\n");
   const RaceProgram p = MustParse(text);
-  uint32_t bugs = 0;
-  ASSERT_TRUE(ParseInjectList("gup-no-fork-seq", &bugs).ok());
-  const RaceReport bad = MustRun(p, bugs);
+  ASSERT_EQ(InjectListText(p.bugs), "gup-no-fork-seq");
+  const RaceReport bad = MustRun(p);
   EXPECT_EQ(bad.check, "pin-coherence") << FormatRaceReport(p, bad);
   EXPECT_THAT(bad.message, HasSubstr("while it held the pin"));
-  const RaceReport clean = MustRun(p);
+  RaceProgram without = p;
+  without.bugs = 0;
+  const RaceReport clean = MustRun(without);
   EXPECT_TRUE(clean.ok()) << FormatRaceReport(p, clean);
 }
 

@@ -16,6 +16,11 @@
 # the same budget and must report nothing. --only runs one bug, or only the
 # controls (--only controls); --empty fuzzes the bugs from an empty corpus
 # as well as seed 004.
+#
+# The options restrict race_fuzzer's search (fuzz/race_fuzzer.cc): with
+# --inject=NAME every mutant carries the bug, so each crash file names it
+# and replays with plain `ptsim repro FILE`. The seeds themselves stay
+# bug-free and safe.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source tools/lib.sh
@@ -34,7 +39,7 @@ while (($#)); do
     --empty) empty=1; shift ;;
     --json) json=1; shift ;;
     --no-build) build=0; shift ;;
-    -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "bugs.sh: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -95,6 +100,13 @@ fuzz_once() {  # dir, seed, from (empty|seeds), options... -> prints "seconds si
     -artifact_prefix="$dir/" "$dir/corpus" >"$dir/log" 2>&1 || true
   end=$(date +%s.%N)
   sig=$(grep -m1 -o 'Assertion failure: .*' "$dir/log" | sed 's/Assertion failure: //' || true)
+  # The crash file must replay with no options: it carries its settings.
+  local crash replay
+  crash=$(find "$dir" -maxdepth 1 -name 'crash-*' -print -quit)
+  if [[ -n "$sig" && -n "$crash" ]]; then
+    replay=$("$ptsim" repro --quiet "$crash" 2>&1 || true)
+    [[ "$replay" == *"Assertion failure: $sig"* ]] || sig="not-replayed-by-plain-repro:$sig"
+  fi
   printf '%s %s\n' "$(python3 -c "print(f'{$end-$start:.1f}')")" "${sig:--}"
 }
 

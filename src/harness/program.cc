@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -39,6 +40,24 @@ const char* OpKindName(OpKind k) {
   return "?";
 }
 
+namespace {
+// Index = the binary field; names as hw::BugName (src/hw/invalidate.h)
+// spells them, which tlb_runner.cc checks.
+constexpr std::string_view kInvalidatorBugNames[kInvalidatorBugCount] = {"none", "leaf_only", "forget_global",
+                                                                         "wrong_asid"};
+}  // namespace
+
+std::string_view InvalidatorBugName(uint8_t bug) {
+  return bug < kInvalidatorBugCount ? kInvalidatorBugNames[bug] : "?";
+}
+
+std::optional<uint8_t> InvalidatorBugFromName(std::string_view name) {
+  for (uint8_t b = 0; b < kInvalidatorBugCount; ++b) {
+    if (kInvalidatorBugNames[b] == name) return b;
+  }
+  return std::nullopt;
+}
+
 bool Op::operator==(const Op& o) const {
   if (kind != o.kind) return false;
   switch (kind) {
@@ -59,12 +78,21 @@ Program DecodeBinary(absl::Span<const uint8_t> bytes, std::string* why) {
   Program p;
   ByteReader r(bytes);
   uint8_t version = 0;
-  if (!r.U8(&version) || version != kProgramVersion) {
-    if (why) *why = absl::StrFormat("not a v%d binary program (first byte %d)", kProgramVersion, version);
+  const bool known = r.U8(&version) && (version == kProgramVersion || version == kProgramVersionSettings);
+  if (!known && why) {
+    *why = absl::StrFormat("not a v%d or v%d binary program (first byte %d)", kProgramVersion,
+                           kProgramVersionSettings, version);
   }
   const FormatEntry& e = ReadFormatHeader(r, &p.config);
   p.format = std::string(e.name);
-  if (version != kProgramVersion) return p;
+  if (!known) return p;
+  if (version == kProgramVersionSettings) {
+    uint8_t run = 0;
+    if (!r.U8(&run)) return p;
+    p.run.tlb = (run & 1) != 0;
+    p.run.noncoherent = (run & 2) != 0;
+    p.run.invalidator_bug = p.run.tlb ? static_cast<uint8_t>((run >> 2) & 3) : 0;
+  }
   const std::unique_ptr<AnyFormat> f = e.make(p.config);
   const FormatInfo& info = f->Info();
   const unsigned pg = info.min_page_lg2;
@@ -116,9 +144,15 @@ absl::StatusOr<std::vector<uint8_t>> EncodeBinary(const Program& p) {
   if (e == nullptr) return absl::NotFoundError(absl::StrFormat("unknown format '%s'", p.format));
   const FormatInfo& info = InfoOf(p, &holder);
   const unsigned pg = info.min_page_lg2;
+  if (p.run.invalidator_bug >= kInvalidatorBugCount || (p.run.invalidator_bug != 0 && !p.run.tlb)) {
+    return absl::InvalidArgumentError("an invalidator bug needs the TLB attached");
+  }
   std::vector<uint8_t> out;
-  out.push_back(kProgramVersion);
+  out.push_back(p.run.Any() ? kProgramVersionSettings : kProgramVersion);
   WriteFormatHeader(*e, p.config, &out);
+  if (p.run.Any()) {
+    out.push_back(static_cast<uint8_t>((p.run.tlb ? 1 : 0) | (p.run.noncoherent ? 2 : 0) | p.run.invalidator_bug << 2));
+  }
   for (size_t i = 0; i < p.ops.size(); ++i) {
     const Op& op = p.ops[i];
     auto bad = [&](const std::string& why) {
@@ -185,9 +219,15 @@ std::string OpToText(const Op& op) {
 }
 
 std::string ToText(const Program& p) {
-  std::string s = absl::StrCat("# ptsim program v", kProgramVersion, "\nformat ", p.format, "\n");
+  std::string s = absl::StrCat("# ptsim program v", p.run.Any() ? kProgramVersionSettings : kProgramVersion,
+                               "\nformat ", p.format, "\n");
   if (const FormatEntry* e = FindFormat(p.format); e != nullptr && !e->knobs.empty()) {
     absl::StrAppend(&s, "config ", ConfigToString(e->knobs, p.config), "\n");
+  }
+  if (p.run.Any()) {
+    absl::StrAppend(&s, "caches", p.run.tlb ? " tlb" : "", p.run.noncoherent ? " noncoherent" : "");
+    if (p.run.invalidator_bug != 0) absl::StrAppend(&s, " bug=", Sv(InvalidatorBugName(p.run.invalidator_bug)));
+    absl::StrAppend(&s, "\n");
   }
   for (const Op& op : p.ops) absl::StrAppend(&s, OpToText(op), "\n");
   return s;
@@ -215,6 +255,23 @@ absl::StatusOr<Program> ParseText(std::string_view text) {
           return err(std::string(st.message()));
         }
       }
+      continue;
+    }
+    if (w[0] == "caches") {
+      for (size_t i = 1; i < w.size(); ++i) {
+        if (w[i] == "tlb") {
+          p.run.tlb = true;
+        } else if (w[i] == "noncoherent") {
+          p.run.noncoherent = true;
+        } else if (absl::StartsWith(w[i], "bug=") && InvalidatorBugFromName(StdSv(w[i].substr(4)))) {
+          p.run.invalidator_bug = *InvalidatorBugFromName(StdSv(w[i].substr(4)));
+        } else {
+          return err(absl::StrCat("bad word '", w[i],
+                                  "' (caches tlb noncoherent [bug=none|leaf_only|forget_global|wrong_asid])"));
+        }
+      }
+      if (!p.run.Any()) return err("expected tlb and/or noncoherent");
+      if (p.run.invalidator_bug != 0 && !p.run.tlb) return err("an invalidator bug needs the TLB: 'caches tlb ...'");
       continue;
     }
     Op op;
@@ -279,7 +336,7 @@ absl::StatusOr<Program> ParseText(std::string_view text) {
       }
       if (!have_type) return err("missing read|write|exec");
     } else {
-      return err("unknown statement (format, config, map, unmap, protect, access)");
+      return err("unknown statement (format, config, caches, map, unmap, protect, access)");
     }
     p.ops.push_back(op);
   }
@@ -297,10 +354,11 @@ absl::StatusOr<Program> ParseAny(absl::Span<const uint8_t> bytes) {
   }
   if (text) return ParseText(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   if (bytes.empty()) return absl::InvalidArgumentError("empty input");
-  if (bytes[0] != kProgramVersion) {
+  if (bytes[0] != kProgramVersion && bytes[0] != kProgramVersionSettings) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "not a ptsim program: binary programs start with version byte %d, this one with %d, and it is not text",
-        kProgramVersion, bytes[0]));
+        "not a ptsim program: binary programs start with version byte %d or %d, this one with %d, and it is not "
+        "text",
+        kProgramVersion, kProgramVersionSettings, bytes[0]));
   }
   return DecodeBinary(bytes);
 }

@@ -2,10 +2,20 @@
 // versioned binary encoding, which fuzzers mutate, and a text form that
 // round-trips, which people read and write.
 //
-// Binary v1 (all integers little-endian):
-//   u8  version (= 1)
+// A program may also say how it runs beyond its operations (RunSettings:
+// caches attached to the walker and a planted invalidator bug, what
+// tlb_fuzzer checks), so that its file replays the same with no options.
+// Text: a line `caches tlb noncoherent [bug=leaf_only|forget_global|wrong_asid]`
+// after the format (either word alone attaches only that one).
+//
+// Binary v1 and v2 (all integers little-endian):
+//   u8  version: 1 without run settings, 2 with them (EncodeBinary writes
+//       the smallest that holds the program; both are read)
 //   u32 format id (FormatIdOf(name); an unknown id picks registry[id % n])
 //   u8  one byte per configuration knob of that format: min + b % (max-min+1)
+//   v2 only: u8 run settings: bit 0 TLB, bit 1 non-coherent walker view,
+//       bits 3:2 invalidator bug (none, leaf_only, forget_global,
+//       wrong_asid; read only with the TLB), bits 7:4 ignored
 //   ops until the bytes run out (a truncated op is dropped; that is a
 //   normal end, not an error):
 //     u8 opcode: low two bits = kind (0 map, 1 unmap, 2 protect, 3 access)
@@ -22,7 +32,9 @@
 #define PTSIM_HARNESS_PROGRAM_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -45,20 +57,42 @@ struct Op {
   bool operator==(const Op& o) const;
 };
 
+// How a program runs besides its operations. The default (nothing
+// attached) is how ops_fuzzer and diff_fuzzer run every program.
+struct RunSettings {
+  // The TLB and paging-structure caches of src/hw/tlb.h, kept by the
+  // architecture's invalidator (src/hw/invalidate.h).
+  bool tlb = false;
+  // A non-coherent walker's device view (src/hw/noncoherent.h).
+  bool noncoherent = false;
+  // hw::Bug planted in the invalidator: 0 none, 1 leaf_only,
+  // 2 forget_global, 3 wrong_asid. Only with the TLB.
+  uint8_t invalidator_bug = 0;
+  bool Any() const { return tlb || noncoherent; }
+  bool operator==(const RunSettings&) const = default;
+};
+
+// "none", "leaf_only", ... and back (nullopt for an unknown name).
+std::string_view InvalidatorBugName(uint8_t bug);
+std::optional<uint8_t> InvalidatorBugFromName(std::string_view name);
+inline constexpr uint8_t kInvalidatorBugCount = 4;
+
 struct Program {
   std::string format;  // registered name
   FormatConfig config;
+  RunSettings run;
   std::vector<Op> ops;
   bool operator==(const Program&) const = default;
 };
 
-inline constexpr uint8_t kProgramVersion = 1;
+inline constexpr uint8_t kProgramVersion = 1;          // no run settings
+inline constexpr uint8_t kProgramVersionSettings = 2;  // with run settings
 // Limits applied when decoding binary programs, so one fuzz input stays
 // cheap; a text program may ask for more and gets it.
 inline constexpr size_t kMaxBinaryOps = 64;
 
 // Never fails: any bytes decode to some program (possibly with no ops).
-// An empty or wrong-version input decodes to a program with no ops; `why`
+// An empty or unknown-version input decodes to a program with no ops; `why`
 // (when given) says so.
 Program DecodeBinary(absl::Span<const uint8_t> bytes, std::string* why = nullptr);
 // Fails when a value cannot be represented (unaligned or non-canonical

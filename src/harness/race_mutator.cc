@@ -11,17 +11,24 @@
 namespace ptsim {
 
 bool SplitRace(absl::Span<const uint8_t> bytes, RaceBytes* out) {
-  if (bytes.empty() || bytes[0] != kRaceTag) return false;
+  if (bytes.empty() || (bytes[0] != kRaceTag && bytes[0] != kRaceTagV1)) return false;
+  const bool v1 = bytes[0] == kRaceTagV1;
   ByteReader r(bytes);
   uint8_t u8 = 0;
   r.U8(&u8);
   FormatConfig cfg;
   ReadFormatHeader(r, &cfg);
-  uint8_t nops = 0;
-  if (!r.U8(&u8) || !r.U8(&nops)) return false;  // setup, op count
-  const size_t header = bytes.size() - r.Rest().size() - 1;
+  const size_t header = bytes.size() - r.Rest().size();
+  uint8_t setup = 0, nops = 0;
+  uint64_t bugs = 0;
+  if (!r.U8(&setup) || (!v1 && !r.Le(2, &bugs)) || !r.U8(&nops)) return false;
   *out = RaceBytes{};
   out->header.assign(bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(header));
+  out->header[0] = kRaceTag;
+  // Version 1 decoders honoured bit 5 only when told to, which the fuzzer
+  // was not by default.
+  out->setup = v1 ? static_cast<uint8_t>(setup & ~kSetupUnsafeBit) : setup;
+  out->bugs = static_cast<uint16_t>(bugs);
   absl::Span<const uint8_t> rest = r.Rest();
   for (size_t i = 0; i < std::min<size_t>(nops, kMaxRaceOps) && rest.size() >= 8; ++i) {
     std::array<uint8_t, 8> op;
@@ -35,15 +42,29 @@ bool SplitRace(absl::Span<const uint8_t> bytes, RaceBytes* out) {
 
 std::vector<uint8_t> JoinRace(const RaceBytes& r) {
   std::vector<uint8_t> b = r.header;
+  b.push_back(r.setup);
+  PutLe(&b, r.bugs, 2);
   b.push_back(static_cast<uint8_t>(r.ops.size()));
   for (const auto& op : r.ops) b.insert(b.end(), op.begin(), op.end());
   b.insert(b.end(), r.tape.begin(), r.tape.end());
   return b;
 }
 
+void StampSettings(RaceBytes* r, const RaceSettingFlags& flags, uint8_t parent_setup, uint16_t parent_bugs) {
+  r->bugs = flags.bugs ? static_cast<uint16_t>(*flags.bugs) : parent_bugs;
+  uint8_t s = r->setup;
+  if (flags.free) {
+    const uint8_t code = *flags.free == FreeScheme::kIpi ? 0 : *flags.free == FreeScheme::kRcu ? 1 : 2;
+    s = static_cast<uint8_t>((s & ~0x0c) | code << 2);
+  }
+  if (flags.shootdown) s = static_cast<uint8_t>((s & ~0x10) | (*flags.shootdown == ShootdownStyle::kBroadcast ? 0x10 : 0));
+  const bool unsafe = flags.UnsafeAsked() || (parent_setup & kSetupUnsafeBit) != 0;
+  r->setup = static_cast<uint8_t>((s & ~kSetupUnsafeBit) | (unsafe ? kSetupUnsafeBit : 0));
+}
+
 namespace {
 
-// Field offsets in an op (race_program.h, "Binary v1").
+// Field offsets in an op (race_program.h, "Binary v2").
 constexpr size_t kHead = 0, kUnit = 1, kIndexLo = 2, kIndexHi = 3, kCount = 4;
 constexpr uint8_t kSpaceBit = 0x20;
 
@@ -152,7 +173,7 @@ bool MutateStructure(RaceBytes& r, Mutation m, Rng& rng) {
       r.tape.resize(rng.Below(r.tape.size()));
       return true;
     case kSetup:
-      r.header.back() = rng.Byte();
+      r.setup = rng.Byte();  // StampSettings then restores what it must
       return true;
     case kPreempt:
       return false;  // MutateSchedule: it needs the whole input
@@ -253,29 +274,45 @@ std::vector<uint8_t> PreemptAt(absl::Span<const uint8_t> tape, const ScheduleLog
 }
 
 size_t MutateRace(uint8_t* data, size_t size, size_t max_size, uint32_t seed, const ByteMutator& fallback,
-                  const ScheduleProbe& probe) {
+                  const ScheduleProbe& probe, const RaceSettingFlags& flags) {
   Rng rng(seed);
   RaceBytes r;
   if (max_size == 0) return 0;
   if (!SplitRace(absl::MakeConstSpan(data, size), &r)) {
     // Not a race program yet: a random one, so no execution is spent on
-    // inputs the fuzzer ignores.
+    // inputs the fuzzer ignores; with no bugs and the unsafe pairing not
+    // honoured unless the flags say otherwise.
     std::vector<uint8_t> b(std::min<size_t>(max_size, 64));
     for (uint8_t& x : b) x = rng.Byte();
     b[0] = kRaceTag;
+    if (SplitRace(b, &r)) {
+      StampSettings(&r, flags, 0, 0);
+      b = JoinRace(r);
+    }
     return Store(b, data, max_size);
   }
+  const uint8_t parent_setup = r.setup;
+  const uint16_t parent_bugs = r.bugs;
+  StampSettings(&r, flags, parent_setup, parent_bugs);
+  const std::vector<uint8_t> stamped = JoinRace(r);
   const Mutation m = rng.Pick();
-  const bool done = m == kPreempt ? MutateSchedule(absl::MakeConstSpan(data, size), r, rng, probe)
-                                  : MutateStructure(r, m, rng);
+  const bool done = m == kPreempt ? MutateSchedule(stamped, r, rng, probe) : MutateStructure(r, m, rng);
   if (!done) {
     if (fallback) {
-      size_t n = fallback(data, size, max_size);
-      if (n > 0) data[0] = kRaceTag;  // stay a race program
+      size_t n = fallback(data, Store(stamped, data, max_size), max_size);
+      if (n == 0) return 0;
+      data[0] = kRaceTag;  // stay a race program
+      // libFuzzer's byte edits may land on the settings: stamp them again.
+      RaceBytes f;
+      if (SplitRace(absl::MakeConstSpan(data, n), &f)) {
+        StampSettings(&f, flags, parent_setup, parent_bugs);
+        n = Store(JoinRace(f), data, max_size);
+      }
       return n;
     }
     r.tape.push_back(rng.Byte());
   }
+  StampSettings(&r, flags, parent_setup, parent_bugs);
   return Store(JoinRace(r), data, max_size);
 }
 

@@ -20,8 +20,19 @@
 //     points into a run needs two bytes (48 + 1), and the bugs that need a
 //     CPU stopped between two adjacent points of an operation (fork between
 //     its pin check and its write-protect) sit behind exactly such a point.
-// Every result is an 'R'-tagged program no longer than max_size; the same
+// Every result is a v2 race program no longer than max_size; the same
 // input and seed give the same result.
+//
+// Settings (the known bugs, the unsafe pairing, the freeing scheme and the
+// shootdown style) are part of the input, and the mutator keeps the search
+// inside what race_fuzzer's flags allow by writing them into every mutant
+// (StampSettings): a flag that is given is stamped; a setting no flag names
+// is inherited from the input being mutated, except the freeing scheme and
+// shootdown style, which the setup mutation varies (the unsafe pairing stays
+// undecodable unless the input had it or --allow-unsafe asks for it). So
+// without flags a search that starts from bug-free, safe seeds stays
+// bug-free and safe, and minimising a crash file keeps its settings; the
+// input is always run exactly as its bytes say.
 #ifndef PTSIM_HARNESS_RACE_MUTATOR_H_
 #define PTSIM_HARNESS_RACE_MUTATOR_H_
 
@@ -32,20 +43,32 @@
 #include <vector>
 
 #include "absl/types/span.h"
+#include "src/harness/race_options.h"
 #include "src/sched/scheduler.h"
 
 namespace ptsim {
 
-// An 'R' program split at its field boundaries.
+// A race program split at its field boundaries.
 struct RaceBytes {
-  std::vector<uint8_t> header;                // tag, format id, knobs, setup
+  std::vector<uint8_t> header;                // tag, format id, knobs
+  uint8_t setup = 0;
+  uint16_t bugs = 0;
   std::vector<std::array<uint8_t, 8>> ops;    // the op count is ops.size()
   std::vector<uint8_t> tape;
 };
 
-// False when `bytes` is not an 'R' program with a complete header.
+// False when `bytes` is not a race program with a complete header. A
+// version 1 program (no bugs field) is read as the version 2 program it
+// ran as: no bugs, and the unsafe pairing not honoured; so old corpora
+// still seed the search.
 bool SplitRace(absl::Span<const uint8_t> bytes, RaceBytes* out);
+// Always version 2.
 std::vector<uint8_t> JoinRace(const RaceBytes& r);
+
+// Writes the flags' settings into `r` (see above): bugs and the unsafe bit
+// from the flags when given, else from `parent_setup` / `parent_bugs`; the
+// freeing scheme and shootdown style from the flags when given.
+void StampSettings(RaceBytes* r, const RaceSettingFlags& flags, uint8_t parent_setup, uint16_t parent_bugs);
 
 // libFuzzer's own mutation of a buffer (LLVMFuzzerMutate's signature).
 using ByteMutator = std::function<size_t(uint8_t* data, size_t size, size_t max_size)>;
@@ -79,8 +102,10 @@ std::vector<uint8_t> PreemptAt(absl::Span<const uint8_t> tape, const ScheduleLog
 
 // Mutates data[0, size) in place into at most max_size bytes; returns the
 // new size. `fallback` is used for some mutations and may be empty.
+// The probe runs the input with the flags' settings already stamped in, so
+// its scheduling points are the mutant's.
 size_t MutateRace(uint8_t* data, size_t size, size_t max_size, uint32_t seed, const ByteMutator& fallback,
-                  const ScheduleProbe& probe = {});
+                  const ScheduleProbe& probe = {}, const RaceSettingFlags& flags = {});
 
 }  // namespace ptsim
 

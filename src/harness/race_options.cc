@@ -4,30 +4,18 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "src/base/strings.h"
 
 namespace ptsim {
-
-absl::Status ParseInjectList(std::string_view list, uint32_t* bugs) {
-  for (absl::string_view name : absl::StrSplit(Sv(list), ',', absl::SkipEmpty())) {
-    const BugInfo* b = FindBug(StdSv(name));
-    if (b == nullptr) {
-      std::vector<std::string> known;
-      for (const BugInfo& k : KnownBugs()) known.emplace_back(k.name);
-      return absl::InvalidArgumentError(
-          absl::StrCat("unknown bug '", name, "' (known: ", absl::StrJoin(known, ", "), ")"));
-    }
-    *bugs |= 1u << static_cast<int>(b->bug);
-  }
-  return absl::OkStatus();
-}
-
 namespace {
 
-absl::Status Apply(std::string_view key, std::string_view value, RaceCliOptions* out) {
-  if (key == "inject") return ParseInjectList(value, &out->run.bugs);
+absl::Status Apply(std::string_view key, std::string_view value, RaceSettingFlags* out) {
+  if (key == "inject") {
+    uint32_t bugs = 0;
+    if (absl::Status st = ParseInjectList(value, &bugs); !st.ok()) return st;
+    out->bugs = bugs;
+    return absl::OkStatus();
+  }
   if (key == "free") {
     out->free = FreeSchemeFromName(value);
     if (!out->free) return absl::InvalidArgumentError(absl::StrCat("--free=", Sv(value), ": expected ipi, rcu or immediate"));
@@ -39,7 +27,7 @@ absl::Status Apply(std::string_view key, std::string_view value, RaceCliOptions*
     return absl::OkStatus();
   }
   if (key == "allow-unsafe") {
-    out->decode.allow_unsafe = value != "0";
+    out->allow_unsafe = value != "0";
     return absl::OkStatus();
   }
   return absl::OkStatus();
@@ -47,11 +35,14 @@ absl::Status Apply(std::string_view key, std::string_view value, RaceCliOptions*
 
 }  // namespace
 
-absl::Status ParseRaceCliOptions(const std::vector<std::string>& args, RaceCliOptions* out) {
-  for (const auto& [env, key] : {std::pair{"PTSIM_INJECT", "inject"}, std::pair{"PTSIM_FREE", "free"},
-                                 std::pair{"PTSIM_SHOOTDOWN", "shootdown"}, std::pair{"PTSIM_ALLOW_UNSAFE", "allow-unsafe"}}) {
-    if (const char* v = std::getenv(env); v != nullptr && *v != '\0') {
-      if (absl::Status st = Apply(key, v, out); !st.ok()) return st;
+absl::Status ParseRaceSettingFlags(const std::vector<std::string>& args, bool read_env, RaceSettingFlags* out) {
+  if (read_env) {
+    for (const auto& [env, key] : {std::pair{"PTSIM_INJECT", "inject"}, std::pair{"PTSIM_FREE", "free"},
+                                   std::pair{"PTSIM_SHOOTDOWN", "shootdown"},
+                                   std::pair{"PTSIM_ALLOW_UNSAFE", "allow-unsafe"}}) {
+      if (const char* v = std::getenv(env); v != nullptr && *v != '\0') {
+        if (absl::Status st = Apply(key, v, out); !st.ok()) return st;
+      }
     }
   }
   for (const std::string& a : args) {

@@ -1,18 +1,16 @@
 #include "src/harness/race_program.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/str_format.h"
 #include "src/base/check.h"
 #include "src/base/log2.h"
 #include "src/base/strings.h"
 #include "src/harness/codec.h"
-#include "src/sched/scheduler.h"
 
 namespace ptsim {
 namespace {
@@ -116,8 +114,6 @@ RaceOp DecodeOp(const RawOp& r, int ncpus, const AnyFormat& f, const Layout& l) 
   return op;
 }
 
-std::string Hex(uint64_t v) { return absl::StrFormat("0x%x", v); }
-
 }  // namespace
 
 const char* RaceOpKindName(RaceOpKind k) {
@@ -151,7 +147,7 @@ bool RaceOp::operator==(const RaceOp& o) const {
   return false;
 }
 
-RaceProgram DecodeRace(absl::Span<const uint8_t> bytes, const RaceDecodeOptions& opt) {
+RaceProgram DecodeRace(absl::Span<const uint8_t> bytes) {
   RaceProgram p;
   ByteReader r(bytes);
   uint8_t tag = 0;
@@ -159,15 +155,15 @@ RaceProgram DecodeRace(absl::Span<const uint8_t> bytes, const RaceDecodeOptions&
   const FormatEntry& e = ReadFormatHeader(r, &p.config);
   p.format = std::string(e.name);
   uint8_t setup = 0, nops = 0;
+  uint64_t bugs = 0;
   r.U8(&setup);
   p.ncpus = (setup & 3) == 3 ? 2 : 2 + (setup & 3);
   constexpr FreeScheme kSchemes[4] = {FreeScheme::kIpi, FreeScheme::kRcu, FreeScheme::kImmediate, FreeScheme::kRcu};
   p.free = kSchemes[(setup >> 2) & 3];
   p.shootdown = (setup & 0x10) ? ShootdownStyle::kBroadcast : ShootdownStyle::kIpi;
-  if (p.free == FreeScheme::kImmediate && p.shootdown == ShootdownStyle::kBroadcast &&
-      !((setup & 0x20) && opt.allow_unsafe)) {
-    p.free = FreeScheme::kIpi;
-  }
+  if (p.Unsafe() && !(setup & kSetupUnsafeBit)) p.free = FreeScheme::kIpi;
+  if (!r.Le(2, &bugs)) return p;
+  p.bugs = static_cast<uint32_t>(bugs) & ((1u << kBugCount) - 1);
   if (!r.U8(&nops)) return p;
   const std::unique_ptr<AnyFormat> f = e.make(p.config);
   const Layout l = LayoutOf(*f);
@@ -201,7 +197,8 @@ absl::StatusOr<std::vector<uint8_t>> EncodeRace(const RaceProgram& p) {
   const uint8_t scheme = p.free == FreeScheme::kIpi ? 0 : p.free == FreeScheme::kRcu ? 1 : 2;
   out.push_back(static_cast<uint8_t>((p.ncpus - 2) | scheme << 2 |
                                      (p.shootdown == ShootdownStyle::kBroadcast ? 0x10 : 0) |
-                                     (p.free == FreeScheme::kImmediate ? 0x20 : 0)));
+                                     (p.Unsafe() ? kSetupUnsafeBit : 0)));
+  PutLe(&out, p.bugs, 2);
   out.push_back(static_cast<uint8_t>(p.ops.size()));
   const uint64_t covered_mask = LowMask(l.covered_lg2);
   for (size_t n = 0; n < p.ops.size(); ++n) {
@@ -260,213 +257,48 @@ absl::StatusOr<std::vector<uint8_t>> EncodeRace(const RaceProgram& p) {
   return out;
 }
 
-std::string RaceOpToText(const RaceOp& op) {
-  std::string s = absl::StrCat("cpu", op.cpu, " ", RaceOpKindName(op.kind));
-  const std::string sp = absl::StrCat(" s", op.space, " ");
-  switch (op.kind) {
-    case RaceOpKind::kPopulate:
-      absl::StrAppend(&s, sp, Hex(op.first.value()), " ", Hex(op.last.value()), " oa=", Hex(op.oa.value()),
-                      " attrs=", AttrsToString(op.attrs), " size_lg2=", op.size_lg2);
-      break;
-    case RaceOpKind::kRemove:
-    case RaceOpKind::kCopy:
-      absl::StrAppend(&s, sp, Hex(op.first.value()), " ", Hex(op.last.value()));
-      break;
-    case RaceOpKind::kGup:
-      absl::StrAppend(&s, sp, Hex(op.va.value()), op.write ? " write" : "", op.pin ? " pin" : "");
-      break;
-    case RaceOpKind::kAccess:
-      absl::StrAppend(&s, sp, Hex(op.va.value()), " ", AccessTypeName(op.access.type), op.access.user ? " user" : "");
-      break;
-    case RaceOpKind::kUnpin:
-      break;
+std::string InjectListText(uint32_t bugs) {
+  std::string s;
+  for (const BugInfo& b : KnownBugs()) {
+    if ((bugs >> static_cast<int>(b.bug)) & 1) absl::StrAppend(&s, s.empty() ? "" : ",", Sv(b.name));
   }
-  return s;
+  return s.empty() ? "none" : s;
 }
 
-std::string ScheduleTokenOf(uint8_t b) {
-  const unsigned k = b >> 2;
-  return k == 63 ? absl::StrCat("cpu", b & 3, ":*") : absl::StrCat("cpu", b & 3, ":", RunLength(k));
-}
-
-absl::StatusOr<uint8_t> ParseScheduleToken(std::string_view token) {
-  const absl::string_view t = Sv(token);
-  const auto bad = [&](std::string_view why) {
-    return absl::InvalidArgumentError(absl::StrCat("bad schedule entry '", t, "': ", Sv(why)));
-  };
-  uint64_t cpu = 0, points = 0;
-  const size_t colon = t.find(':');
-  if (!absl::StartsWith(t, "cpu") || colon == absl::string_view::npos) {
-    // A raw tape byte, in hex.
-    if (t.size() == 2 && absl::SimpleHexAtoi(t, &points)) return static_cast<uint8_t>(points);
-    return bad("expected cpuN:POINTS, cpuN:* or a hex byte");
+absl::Status ParseInjectList(std::string_view list, uint32_t* bugs) {
+  for (absl::string_view name : absl::StrSplit(Sv(list), ',', absl::SkipEmpty())) {
+    if (name == "none") continue;
+    const BugInfo* b = FindBug(StdSv(name));
+    if (b == nullptr) {
+      std::vector<std::string> known;
+      for (const BugInfo& k : KnownBugs()) known.emplace_back(k.name);
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown bug '", name, "' (known: ", absl::StrJoin(known, ", "), ", or none)"));
+    }
+    *bugs |= 1u << static_cast<int>(b->bug);
   }
-  if (!absl::SimpleAtoi(t.substr(3, colon - 3), &cpu) || cpu >= kMaxCpus) return bad("the CPU must be 0 to 3");
-  const absl::string_view run = t.substr(colon + 1);
-  if (run == "*") return TapeByte(static_cast<unsigned>(cpu), 63);
-  int k = -1;
-  if (absl::SimpleAtoi(run, &points)) k = RunFieldFor(points);
-  if (k < 0) return bad("run lengths are 1..32, 40..224 in steps of 8, 256..16384 doubling, or *");
-  return TapeByte(static_cast<unsigned>(cpu), static_cast<unsigned>(k));
-}
-
-std::string ToRaceText(const RaceProgram& p) {
-  std::string s = absl::StrCat("# ptsim race program\nformat ", p.format, "\n");
-  if (const FormatEntry* e = FindFormat(p.format); e != nullptr && !e->knobs.empty()) {
-    absl::StrAppend(&s, "config ", ConfigToString(e->knobs, p.config), "\n");
-  }
-  absl::StrAppend(&s, "race cpus=", p.ncpus, " free=", FreeSchemeName(p.free),
-                  " shootdown=", ShootdownStyleName(p.shootdown), "\n");
-  for (const RaceOp& op : p.ops) absl::StrAppend(&s, RaceOpToText(op), "\n");
-  for (size_t i = 0; i < p.schedule.size(); i += 12) {
-    absl::StrAppend(&s, "schedule");
-    for (size_t j = i; j < std::min(p.schedule.size(), i + 12); ++j)
-      absl::StrAppend(&s, " ", ScheduleTokenOf(p.schedule[j]));
-    absl::StrAppend(&s, "\n");
-  }
-  return s;
-}
-
-absl::StatusOr<RaceProgram> ParseRaceText(std::string_view text) {
-  RaceProgram p;
-  const FormatEntry* e = nullptr;
-  bool have_race = false;
-  for (const TextLine& t : TextLines(Sv(text))) {
-    const std::vector<absl::string_view>& w = t.words;
-    auto err = [&](const std::string& what) { return t.Error(what); };
-    if (w[0] == "format") {
-      if (w.size() != 2 || e != nullptr) return err("expected one 'format NAME'");
-      e = FindFormat(StdSv(w[1]));
-      if (e == nullptr) return err(absl::StrCat("unknown format (known: ", KnownFormatNames(), ")"));
-      p.format = std::string(w[1]);
-      p.config = FormatConfig::Defaults(e->knobs);
-      continue;
-    }
-    if (e == nullptr) return err("the first statement must be 'format NAME'");
-    if (w[0] == "config") {
-      for (size_t i = 1; i < w.size(); ++i) {
-        if (auto st = ApplyConfigSetting(e->knobs, StdSv(w[i]), &p.config); !st.ok()) return err(std::string(st.message()));
-      }
-      continue;
-    }
-    if (w[0] == "race") {
-      have_race = true;
-      for (size_t i = 1; i < w.size(); ++i) {
-        std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(w[i], absl::MaxSplits('=', 1));
-        uint64_t v = 0;
-        if (kv.first == "cpus" && absl::SimpleAtoi(kv.second, &v) && v >= 2 && v <= kMaxCpus) {
-          p.ncpus = static_cast<int>(v);
-        } else if (kv.first == "free" && FreeSchemeFromName(StdSv(kv.second))) {
-          p.free = *FreeSchemeFromName(StdSv(kv.second));
-        } else if (kv.first == "shootdown" && ShootdownStyleFromName(StdSv(kv.second))) {
-          p.shootdown = *ShootdownStyleFromName(StdSv(kv.second));
-        } else {
-          return err(absl::StrCat("bad setting '", w[i], "' (cpus=2..4 free=ipi|rcu|immediate shootdown=ipi|broadcast)"));
-        }
-      }
-      continue;
-    }
-    if (w[0] == "schedule") {
-      for (size_t i = 1; i < w.size(); ++i) {
-        absl::StatusOr<uint8_t> b = ParseScheduleToken(StdSv(w[i]));
-        if (!b.ok()) return err(std::string(b.status().message()));
-        p.schedule.push_back(*b);
-      }
-      continue;
-    }
-    uint64_t cpu = 0;
-    if (!absl::StartsWith(w[0], "cpu") || !absl::SimpleAtoi(w[0].substr(3), &cpu) || cpu >= kMaxCpus) {
-      return err("unknown statement (format, config, race, cpuN OP ..., schedule)");
-    }
-    if (w.size() < 2) return err("expected an operation after the CPU");
-    RaceOp op;
-    op.cpu = static_cast<int>(cpu);
-    std::vector<uint64_t> nums;
-    std::vector<absl::string_view> words;
-    for (size_t i = 2; i < w.size(); ++i) {
-      uint64_t v = 0;
-      if (w[i].size() == 2 && w[i][0] == 's' && (w[i][1] == '0' || w[i][1] == '1')) {
-        op.space = w[i][1] - '0';
-      } else if (w[i].find('=') == absl::string_view::npos && ParseU64(w[i], &v)) {
-        nums.push_back(v);
-      } else {
-        words.push_back(w[i]);
-      }
-    }
-    const absl::string_view kind = w[1];
-    if (kind == "populate" || kind == "remove" || kind == "copy") {
-      if (nums.size() != 2) return err("expected FIRST LAST addresses");
-      op.first = Va(nums[0]);
-      op.last = Va(nums[1]);
-      op.kind = kind == "populate" ? RaceOpKind::kPopulate : kind == "remove" ? RaceOpKind::kRemove : RaceOpKind::kCopy;
-      bool have_oa = false, have_attrs = false, have_size = false;
-      for (absl::string_view o : words) {
-        std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(o, absl::MaxSplits('=', 1));
-        uint64_t v = 0;
-        if (op.kind != RaceOpKind::kPopulate) return err(absl::StrCat("bad option '", o, "'"));
-        if (kv.first == "oa" && ParseU64(kv.second, &v)) {
-          op.oa = Oa(v);
-          have_oa = true;
-        } else if (kv.first == "attrs" && AttrsFromString(StdSv(kv.second), &op.attrs)) {
-          have_attrs = true;
-        } else if (kv.first == "size_lg2" && ParseU64(kv.second, &v) && v > 0 && v < 64) {
-          op.size_lg2 = static_cast<unsigned>(v);
-          have_size = true;
-        } else {
-          return err(absl::StrCat("bad option '", o, "'"));
-        }
-      }
-      if (op.kind == RaceOpKind::kPopulate && !(have_oa && have_attrs && have_size)) {
-        return err("populate needs oa=ADDR attrs=LETTERS size_lg2=N");
-      }
-    } else if (kind == "gup" || kind == "access") {
-      if (nums.size() != 1) return err("expected one address");
-      op.va = Va(nums[0]);
-      op.kind = kind == "gup" ? RaceOpKind::kGup : RaceOpKind::kAccess;
-      bool have_type = op.kind == RaceOpKind::kGup;
-      for (absl::string_view o : words) {
-        if (op.kind == RaceOpKind::kGup && o == "write") {
-          op.write = true;
-        } else if (op.kind == RaceOpKind::kGup && o == "pin") {
-          op.pin = true;
-        } else if (op.kind == RaceOpKind::kAccess && o == "user") {
-          op.access.user = true;
-        } else if (op.kind == RaceOpKind::kAccess && (o == "read" || o == "write" || o == "exec")) {
-          op.access.type = o == "read" ? AccessType::kRead : o == "write" ? AccessType::kWrite : AccessType::kExec;
-          have_type = true;
-        } else {
-          return err(absl::StrCat("bad word '", o, "'"));
-        }
-      }
-      if (!have_type) return err("missing read|write|exec");
-    } else if (kind == "unpin") {
-      op.kind = RaceOpKind::kUnpin;
-    } else {
-      return err("unknown operation (populate, remove, gup, access, copy, unpin)");
-    }
-    p.ops.push_back(op);
-  }
-  if (e == nullptr) return absl::InvalidArgumentError("no 'format NAME' line: not a ptsim race program");
-  if (!have_race) return absl::InvalidArgumentError("no 'race ...' line: not a race program");
-  for (const RaceOp& op : p.ops) {
-    if (op.cpu >= p.ncpus) {
-      return absl::InvalidArgumentError(absl::StrFormat("'%s' names cpu%d, but the race has %d CPUs",
-                                                        RaceOpToText(op), op.cpu, p.ncpus));
-    }
-  }
-  return p;
+  return absl::OkStatus();
 }
 
 bool LooksLikeRace(absl::Span<const uint8_t> bytes) {
   if (bytes.empty()) return false;
-  if (bytes[0] == kRaceTag) return true;
+  if (bytes[0] == kRaceTag || bytes[0] == kRaceTagV1) return true;
   const std::string_view s(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   return absl::StartsWith(Sv(s), "race ") || s.find("\nrace ") != std::string_view::npos;
 }
 
-absl::StatusOr<RaceProgram> ParseAnyRace(absl::Span<const uint8_t> bytes, const RaceDecodeOptions& opt) {
+absl::StatusOr<RaceProgram> ParseAnyRace(absl::Span<const uint8_t> bytes) {
   if (bytes.empty()) return absl::InvalidArgumentError("empty input");
-  if (bytes[0] == kRaceTag) return DecodeRace(bytes, opt);
+  if (bytes[0] == kRaceTag) return DecodeRace(bytes);
+  if (bytes[0] == kRaceTagV1) {
+    // Version 1 did not record the injected bugs and left the unsafe
+    // pairing to a decoder option, so its bytes alone do not say how it
+    // ran: guessing would replay something else.
+    return absl::InvalidArgumentError(
+        "a version 1 race binary (first byte 'R'); this ptsim reads version 2 (first byte 'S'), which records the "
+        "injected bugs and the unsafe pairing in the file. Decode it to text with a ptsim from before version 2, "
+        "add the settings it ran with to its 'race' line (free=, shootdown=, inject=), and encode it with this one");
+  }
   return ParseRaceText(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }
 

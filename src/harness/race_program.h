@@ -5,6 +5,7 @@
 //   format x86_64_4level
 //   config nxe=1                               # optional
 //   race cpus=3 free=rcu shootdown=ipi         # free: ipi|rcu|immediate; shootdown: ipi|broadcast
+//                                              # inject=NAME[,NAME]: known bugs on (ptsim bugs)
 //   cpu0 populate s0 0x200000 0x3fffff oa=0x40000000 attrs=rw-u size_lg2=12
 //   cpu1 remove s0 0x200000 0x3fffff
 //   cpu2 gup s0 0x201000 write pin             # [write] [pin]
@@ -20,13 +21,20 @@
 // 1..32, 40..224 by 8, 256..16384 doubling. A two-digit hex byte is read as
 // the raw tape byte.
 //
-// Binary v1 (what race_fuzzer mutates; any bytes decode):
-//   u8  'R' (0x52), version tag
+// The program carries every setting its run depends on (free scheme,
+// shootdown style, the known bugs switched on), so a file replays the same
+// with no options anywhere.
+//
+// Binary v2 (what race_fuzzer mutates; any bytes with the v2 tag decode):
+//   u8  'S' (0x53), version tag (version 1 was 'R' and did not carry the
+//       bugs; ParseAnyRace refuses it, naming the version)
 //   u32 format id; u8 per knob (as in ops programs)
 //   u8  setup: bits 1:0 CPUs-2 (3 reads as 2), bits 3:2 free scheme
-//       (ipi, rcu, immediate, rcu), bit 4 broadcast shootdowns, bit 5 honour
-//       the unsafe pairing of broadcast + immediate (decoded as ipi freeing
-//       unless the decoder is told to allow it: see RaceDecodeOptions)
+//       (ipi, rcu, immediate, rcu), bit 4 broadcast shootdowns, bit 5 the
+//       unsafe pairing is meant: broadcast + immediate decodes as such only
+//       with bit 5 set, as ipi freeing without it (so that random setup
+//       bytes rarely make the seed 004 bug), bits 7:6 ignored
+//   u16 bugs: bit n switches Bug(n) on (conc/config.h); unknown bits ignored
 //   u8  number of ops (at most kMaxRaceOps)
 //   ops, 8 bytes each:
 //     u8  bits 1:0 CPU (mod CPUs), bits 4:2 kind (populate, remove, gup,
@@ -46,6 +54,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "src/any/any_format.h"
@@ -77,6 +86,7 @@ struct RaceProgram {
   int ncpus = 2;
   FreeScheme free = FreeScheme::kRcu;
   ShootdownStyle shootdown = ShootdownStyle::kIpi;
+  uint32_t bugs = 0;  // bit n = Bug(n): known bugs switched on for this run
   std::vector<RaceOp> ops;
   std::vector<uint8_t> schedule;
   bool operator==(const RaceProgram&) const = default;
@@ -84,28 +94,33 @@ struct RaceProgram {
   bool Unsafe() const { return shootdown == ShootdownStyle::kBroadcast && free == FreeScheme::kImmediate; }
 };
 
-inline constexpr uint8_t kRaceTag = 'R';
+inline constexpr uint8_t kRaceTag = 'S';    // binary version 2
+inline constexpr uint8_t kRaceTagV1 = 'R';  // binary version 1: refused
 inline constexpr size_t kMaxRaceOps = 24;
+// Setup byte bit 5 and the bugs field: the settings part of a binary.
+inline constexpr uint8_t kSetupUnsafeBit = 0x20;
 
-struct RaceDecodeOptions {
-  // Honour setup bit 5 (broadcast shootdowns with immediate freeing, the
-  // seed 004 bug). Off in normal fuzzing, so that campaign reports real
-  // bugs rather than the known-unsafe pairing.
-  bool allow_unsafe = false;
-};
-
-RaceProgram DecodeRace(absl::Span<const uint8_t> bytes, const RaceDecodeOptions& opt = {});
+// Never fails: any bytes decode (the first byte is taken to be the tag,
+// whatever it is).
+RaceProgram DecodeRace(absl::Span<const uint8_t> bytes);
 // Fails when a value has no binary form (addresses off the layout's grid).
 absl::StatusOr<std::vector<uint8_t>> EncodeRace(const RaceProgram& p);
+// "name,name" for a bug mask (KnownBugs order); "none" when empty.
+std::string InjectListText(uint32_t bugs);
+// "name,name" (or "none") into *bugs (added to what is there); unknown
+// names are errors listing the known ones.
+absl::Status ParseInjectList(std::string_view list, uint32_t* bugs);
 std::string ToRaceText(const RaceProgram& p);
 std::string RaceOpToText(const RaceOp& op);
 // One schedule entry in text ("cpu1:8", "cpu0:*") and back.
 std::string ScheduleTokenOf(uint8_t b);
 absl::StatusOr<uint8_t> ParseScheduleToken(std::string_view token);
 absl::StatusOr<RaceProgram> ParseRaceText(std::string_view text);
-// True for 'R'-tagged binaries and for text with a `race` line.
+// True for race binaries of either version and for text with a `race`
+// line.
 bool LooksLikeRace(absl::Span<const uint8_t> bytes);
-absl::StatusOr<RaceProgram> ParseAnyRace(absl::Span<const uint8_t> bytes, const RaceDecodeOptions& opt = {});
+// A v2 binary or text; a version 1 binary is an error that says so.
+absl::StatusOr<RaceProgram> ParseAnyRace(absl::Span<const uint8_t> bytes);
 
 }  // namespace ptsim
 

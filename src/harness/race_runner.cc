@@ -134,7 +134,7 @@ absl::StatusOr<RaceReport> RunRaceWith(const FormatConfig& cfg, const RaceProgra
   arena.Reset();
   Scheduler sched(p.ncpus, p.schedule, SchedOptions{.step_budget = opt.step_budget, .keep_trace = opt.keep_trace});
   Machine m(&sched, p.ncpus);
-  const ConcConfig cc{.ncpus = p.ncpus, .free = p.free, .shootdown = p.shootdown, .bugs = opt.bugs};
+  const ConcConfig cc{.ncpus = p.ncpus, .free = p.free, .shootdown = p.shootdown, .bugs = p.bugs};
   RaceReport rep;
   // Set before `w` exists, read by the failure callback once it does.
   World<F>* world = nullptr;
@@ -238,7 +238,8 @@ absl::StatusOr<StressResult> StressWith(const FormatConfig& cfg, const StressOpt
       // A batch: random bytes decoded as a race program of this format.
       std::vector<uint8_t> bytes = {kRaceTag};
       WriteFormatHeader(*e, cfg, &bytes);
-      bytes.push_back(0);
+      bytes.push_back(0);  // setup: the stress options decide instead
+      PutLe(&bytes, 0, 2);  // bugs: likewise
       bytes.push_back(static_cast<uint8_t>(kMaxRaceOps));
       for (size_t i = 0; i < kMaxRaceOps * 8; ++i) {
         uint8_t b = static_cast<uint8_t>(rng());

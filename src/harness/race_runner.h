@@ -15,8 +15,9 @@
 
 namespace ptsim {
 
+// How to run, not what: everything the outcome depends on is in the
+// RaceProgram (its bugs, freeing scheme and shootdown style included).
 struct RaceRunOptions {
-  uint32_t bugs = 0;  // bit n = Bug(n), switched on for this run
   bool keep_trace = true;
   uint64_t step_budget = 200'000;
   // Interleaving coverage (libFuzzer extra counters); may be null.

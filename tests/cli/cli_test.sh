@@ -372,19 +372,81 @@ expect "dump without --format" 2 --err 'format'
 
 # --- race programs, stress, the bug catalogue --------------------------------
 RACE=$SRC/corpus/race_fuzzer
-run repro "$RACE/seed004_broadcast_immediate.txt"
+run repro "$RACE/bugs/seed004-broadcast-immediate.txt"
 expect "repro reports seed 004" 1 --out 'Assertion failure: x86_64_4level-gup-freed-table' \
   --out '=== interleaving' --out 'steps .* cpu1 .*gup' --out 'level 3 PML4'
-run repro --quiet --free rcu "$RACE/seed004_broadcast_immediate.txt"
+run repro --quiet --free rcu "$RACE/bugs/seed004-broadcast-immediate.txt"
 expect "seed 004 with RCU freeing is safe" 0 --out '^ok: '
-run repro --json "$RACE/seed004_broadcast_immediate.txt"
+run repro --json "$RACE/bugs/seed004-broadcast-immediate.txt"
 expect "race repro --json" 1 --out '"kind": "race"' --out '"check": "freed-table"'
 run repro --quiet --inject=reclaim-no-recheck "$RACE/bugs/reclaim-no-recheck.txt"
 expect "an injected bug is reported" 1 --out 'quiescence-leaves'
-run repro --quiet "$RACE/bugs/reclaim-no-recheck.txt"
+run repro --quiet --inject=none "$RACE/bugs/reclaim-no-recheck.txt"
 expect "the same program without the bug passes" 0 --out '^ok: '
 run repro --inject=no-such-bug "$RACE/bugs/reclaim-no-recheck.txt"
 expect "an unknown bug name is a usage error" 2 --err "unknown bug 'no-such-bug'" --err 'reclaim-no-recheck'
+# Every catalogued bug's program carries its bug: plain `repro` reports it,
+# from the text and from the binary compiled from it, with no options and
+# with PTSIM_INJECT set (the environment is the fuzzer's, never repro's);
+# with the bug set emptied, the same program is silent.
+nbugs=0
+while IFS= read -r name; do
+  nbugs=$((nbugs + 1))
+  f="$RACE/bugs/$name.txt"
+  want=$(sed -n 's/^# expect: //p' "$f")
+  run repro --quiet "$f"
+  expect "bugs/$name.txt reports $want with no options" 1 --out "Assertion failure: .*-$want\$"
+  run encode "$f" -o "$name.bin"
+  expect "encode bugs/$name.txt" 0
+  run decode "$name.bin"
+  expect "the binary of $name names its bug" 0 --out "^race .* inject=$name\$"
+  run repro --quiet "$name.bin"
+  expect "the binary of $name reports $want with no options" 1 --out "Assertion failure: .*-$want\$"
+  rc=0
+  PTSIM_INJECT=none "$PTSIM" repro --quiet "$name.bin" >out 2>err || rc=$?
+  expect "repro of $name ignores PTSIM_INJECT" 1 --out "Assertion failure: .*-$want\$"
+  run repro --quiet --inject=none "$name.bin"
+  expect "the binary of $name without its bug is silent" 0 --out '^ok: '
+done < <("$PTSIM" bugs --json | python3 -c 'import json, sys; [print(b["name"]) for b in json.load(sys.stdin)]')
+((nbugs >= 7)) && pass "$nbugs catalogued bugs replayed" || fail "catalogued bugs replayed" "only $nbugs"
+# The follow-up commands repro prints work pasted anywhere: absolute paths,
+# no options (the file carries its settings).
+mkdir -p sub/dir
+rc=0
+(cd sub/dir && "$PTSIM" repro ../../gup-double-read.bin) >out 2>err || rc=$?
+expect "repro prints absolute follow-up commands" 1 \
+  --out "^  /[^ ]*/race_fuzzer -minimize_crash=1 -runs=10000 $WORK/gup-double-read.bin\$" \
+  --out "^  /[^ ]*/ptsim decode $WORK/gup-double-read.bin\$"
+if grep -q -- '^  .*--inject' out; then
+  fail "the printed commands need no options" "$(grep -- '--inject' out)"
+else
+  pass "the printed commands need no options"
+fi
+decode_cmd=$(sed -n 's/^  \(\/.* decode .*\)$/\1/p' out)
+rc=0
+(cd / && bash -c "$decode_cmd") >out 2>err || rc=$?
+expect "the printed decode command works from /" 0 --out '^race .* inject=gup-double-read$'
+rc=0
+(cd sub && "$PTSIM" repro "$RACE/bugs/gup-double-read.txt") >out 2>err || rc=$?
+expect "a text finding's commands encode it first" 1 \
+  --out "^  /[^ ]*/ptsim encode $RACE/bugs/gup-double-read.txt -o gup-double-read.bin && /[^ ]*/race_fuzzer -minimize_crash=1"
+run encode "$RACE/bugs/seed004-broadcast-immediate.txt" -o seed004.bin
+expect "encode seed 004" 0
+run repro --quiet seed004.bin
+expect "the binary of seed 004 carries the unsafe pairing" 1 --out 'Assertion failure: x86_64_4level-gup-freed-table'
+run repro --quiet --free=rcu seed004.bin
+expect "seed 004's binary with RCU freeing is safe" 0 --out '^ok: '
+run repro --quiet --allow-unsafe seed004.bin
+expect "--allow-unsafe is accepted and says it is not needed" 1 --err 'no longer needed'
+# Version 1 race binaries ('R' first) did not carry their settings.
+printf 'R\x01\x02\x03\x04\x00\x00\x00\x00\x00' >v1.bin
+run repro v1.bin
+expect "repro of a version 1 race binary" 2 --err 'version 1 race binary' --err 'version 2'
+run decode v1.bin
+expect "decode of a version 1 race binary" 2 --err 'version 1 race binary'
+printf 'format x86_64_4level\nrace cpus=2 inject=no-such-bug\n' >bad_inject.txt
+run repro bad_inject.txt
+expect "a race line naming an unknown bug" 2 --err 'line 2' --err "unknown bug 'no-such-bug'"
 while IFS= read -r -d '' f; do
   run repro --check-determinism "$f"
   expect "determinism of ${f#"$SRC"/}" 0 --out '^deterministic: '
@@ -395,7 +457,7 @@ expect "a race program naming a missing CPU" 2 --err 'cpu5'
 printf 'format x86_64_4level\nrace cpus=2\ncpu0 populate s0 0x1000 0x1fff oa=0x1000 attrs=rw size_lg2=21\n' >off_grid.txt
 run repro off_grid.txt
 expect "a populate off the format's leaf sizes" 2 --err 'op 1'
-run encode "$RACE/seed004_broadcast_immediate.txt" -o race.bin
+run encode "$RACE/bugs/seed004-broadcast-immediate.txt" -o race.bin
 expect "encode a race program" 0
 run decode race.bin
 expect "decode a race program" 0 --out '^race cpus=2 free=immediate shootdown=broadcast'
@@ -410,6 +472,46 @@ run stress --format x86_64_4level --threads 9
 expect "stress with too many threads" 2 --err 'threads'
 run bugs --json
 expect "bugs --json" 0 --out '"name": "gup-no-fork-seq"' --out '"mirrors"'
+# --- programs with caches attached (tlb_fuzzer's) ---------------------------
+# Each planted-bug program carries its invalidator bug in its caches line:
+# plain repro reports it from the text and from the binary; without the bug
+# it is silent.
+TLB=$SRC/corpus/tlb_fuzzer
+ntlb=0
+for f in "$TLB"/bugs/*.txt; do
+  ntlb=$((ntlb + 1))
+  name=$(basename "$f" .txt)
+  run repro --quiet "$f"
+  expect "tlb bugs/$name.txt reports with no options" 1 --out 'Assertion failure: .*-stale-tlb$'
+  run encode "$f" -o "tlb_$name.bin"
+  expect "encode tlb bugs/$name.txt" 0
+  if [[ $(head -c 1 "tlb_$name.bin" | od -An -tu1 | tr -d ' ') == 2 ]]; then
+    pass "a program with caches encodes as version 2"
+  else
+    fail "a program with caches encodes as version 2" "first byte of tlb_$name.bin"
+  fi
+  run decode "tlb_$name.bin"
+  expect "the binary of tlb $name names its bug" 0 --out "^caches tlb noncoherent bug=$name\$"
+  run repro --quiet "tlb_$name.bin"
+  expect "the binary of tlb $name reports with no options" 1 --out 'Assertion failure: .*-stale-tlb$'
+  sed 's/ bug=[a-z_]*//' "$f" >"tlb_${name}_fixed.txt"
+  run repro --quiet "tlb_${name}_fixed.txt"
+  expect "tlb $name without the bug is silent" 0 --out '^ok: '
+done
+((ntlb >= 3)) && pass "$ntlb planted invalidator bugs replayed" || fail "planted invalidator bugs replayed" "only $ntlb"
+run repro tlb_leaf_only.bin
+expect "repro of a tlb finding prints tlb_fuzzer's minimise command" 1 --out '=== after op [0-9]+ .*: stale-tlb' \
+  --out "^  /[^ ]*/tlb_fuzzer -minimize_crash=1 -runs=10000 $WORK/tlb_leaf_only.bin\$"
+run repro --json tlb_leaf_only.bin
+json_check "repro --json of a tlb finding" \
+  "j['kind'] == 'caches' and j['invalidator_bug'] == 'leaf_only' and j['finding']['check'] == 'stale-tlb'"
+for f in "$TLB"/*.txt; do
+  run repro --quiet "$f"
+  expect "tlb seed ${f#"$SRC"/} is silent" 0 --out '^ok: '
+done
+printf 'format x86_64_4level\ncaches noncoherent bug=leaf_only\n' >bad_caches.txt
+run repro bad_caches.txt
+expect "a planted bug without the TLB" 2 --err 'line 2' --err 'needs the TLB'
 # --- diff ------------------------------------------------------------------
 run diff --formats x86_64_4level,riscv_sv39 prog.txt
 expect "diff of two agreeing formats" 0 --out 'x86_64_4level +compared 2/2 ops' --out 'riscv_sv39 +compared 2/2 ops' \

@@ -29,8 +29,9 @@ struct RaceReproFlags {
   bool quiet = false;
 };
 
+// `ptsim repro`'s overrides of a race program's own settings.
 void AddRaceOptions(CLI::App* sub, RaceCliArgs* a);
-absl::StatusOr<RaceCliOptions> ToRaceOptions(const RaceCliArgs& a);
+absl::StatusOr<RaceSettingFlags> ToRaceOverrides(const RaceCliArgs& a);
 
 int RunRaceRepro(const std::string& file, const std::vector<uint8_t>& bytes, const RaceReproFlags& flags);
 absl::StatusOr<std::string> DecodeRaceToText(const std::vector<uint8_t>& bytes);

@@ -13,29 +13,34 @@
 #include "src/harness/race_runner.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/common.h"
+#include "tools/cli/printed_commands.h"
 #include "tools/cli/race_cli.h"
 
 namespace ptsim::cli {
 
 void AddRaceOptions(CLI::App* sub, RaceCliArgs* a) {
-  sub->add_option("--inject", a->inject, "Switch known bugs back on: NAME[,NAME] (see 'ptsim bugs')")
+  sub->add_option("--inject", a->inject,
+                  "Race programs: replace the file's known bugs with NAME[,NAME], or none (see 'ptsim bugs')")
       ->type_name("LIST");
-  sub->add_option("--free", a->free, "Race programs: force the table freeing scheme")
+  sub->add_option("--free", a->free, "Race programs: replace the file's table freeing scheme")
       ->check(CLI::IsMember({"ipi", "rcu", "immediate"}));
-  sub->add_option("--shootdown", a->shootdown, "Race programs: force the shootdown style")
+  sub->add_option("--shootdown", a->shootdown, "Race programs: replace the file's shootdown style")
       ->check(CLI::IsMember({"ipi", "broadcast"}));
-  sub->add_flag("--allow-unsafe", a->allow_unsafe,
-                "Race binaries: honour the bit that pairs broadcast shootdowns with immediate freeing");
+  // Version 1 binaries needed it; version 2 ones say themselves whether
+  // they pair broadcast shootdowns with immediate freeing. Still accepted
+  // so that old command lines work; hidden from --help.
+  sub->add_flag("--allow-unsafe", a->allow_unsafe, "")->group("");
 }
 
-absl::StatusOr<RaceCliOptions> ToRaceOptions(const RaceCliArgs& a) {
+absl::StatusOr<RaceSettingFlags> ToRaceOverrides(const RaceCliArgs& a) {
   std::vector<std::string> args;
   if (!a.inject.empty()) args.push_back("--inject=" + a.inject);
   if (!a.free.empty()) args.push_back("--free=" + a.free);
   if (!a.shootdown.empty()) args.push_back("--shootdown=" + a.shootdown);
-  if (a.allow_unsafe) args.push_back("--allow-unsafe");
-  RaceCliOptions o;
-  if (absl::Status st = ParseRaceCliOptions(args, &o); !st.ok()) return st;
+  // Only what is on the command line: a PTSIM_INJECT exported for a fuzzing
+  // session must not change what a file replays.
+  RaceSettingFlags o;
+  if (absl::Status st = ParseRaceSettingFlags(args, /*read_env=*/false, &o); !st.ok()) return st;
   return o;
 }
 
@@ -48,6 +53,10 @@ Json RaceJson(const RaceProgram& p, const RaceReport& r) {
   j["cpus"] = p.ncpus;
   j["free"] = FreeSchemeName(p.free);
   j["shootdown"] = ShootdownStyleName(p.shootdown);
+  j["inject"] = Json::array();
+  for (const BugInfo& b : KnownBugs()) {
+    if ((p.bugs >> static_cast<int>(b.bug)) & 1) j["inject"].push_back(b.name);
+  }
   j["ok"] = r.ok();
   j["run"] = RunEndName(r.end);
   j["steps"] = r.steps;
@@ -73,16 +82,20 @@ Json RaceJson(const RaceProgram& p, const RaceReport& r) {
 }  // namespace
 
 int RunRaceRepro(const std::string& file, const std::vector<uint8_t>& bytes, const RaceReproFlags& flags) {
-  absl::StatusOr<RaceCliOptions> opts = ToRaceOptions(flags.race);
-  if (!opts.ok()) return Fail(opts.status());
-  absl::StatusOr<RaceProgram> p = ParseAnyRace(bytes, opts->decode);
+  absl::StatusOr<RaceSettingFlags> overrides = ToRaceOverrides(flags.race);
+  if (!overrides.ok()) return Fail(overrides.status());
+  if (flags.race.allow_unsafe) {
+    Note("--allow-unsafe is no longer needed: a race program says itself whether it pairs broadcast shootdowns "
+         "with immediate freeing");
+  }
+  absl::StatusOr<RaceProgram> p = ParseAnyRace(bytes);
   if (!p.ok()) return Fail(absl::StrFormat("%s: %s", file, p.status().message()));
-  opts->Apply(&*p);
+  overrides->Override(&*p);
   Arena arena;
-  absl::StatusOr<RaceReport> r = RunRace(*p, arena, opts->run);
+  absl::StatusOr<RaceReport> r = RunRace(*p, arena);
   if (!r.ok()) return Fail(absl::StrFormat("%s: %s", file, r.status().message()));
   if (flags.check_determinism) {
-    absl::StatusOr<RaceReport> again = RunRace(*p, arena, opts->run);
+    absl::StatusOr<RaceReport> again = RunRace(*p, arena);
     if (!again.ok()) return Fail(again.status());
     const bool same = again->trace_hash == r->trace_hash && again->check == r->check;
     if (flags.json) {
@@ -111,21 +124,26 @@ int RunRaceRepro(const std::string& file, const std::vector<uint8_t>& bytes, con
     std::fputs(FormatRaceReport(*p, *r).c_str(), stdout);
     if (!r->ok()) {
       std::printf("Assertion failure: %s\n=== to minimise and read it\n", r->Signature(*p).c_str());
-      std::printf("  build/fuzz/fuzz/race_fuzzer -minimize_crash=1 -runs=10000 %s\n", ShellQuote(file).c_str());
-      std::printf("  %s decode %s\n", ShellQuote(InvokedAs()).c_str(), ShellQuote(file).c_str());
+      // No options: the file carries its settings (overrides given here
+      // are not in it, so say so).
+      const bool text = bytes[0] != kRaceTag;
+      for (const std::string& c : MinimiseCommands("race_fuzzer", file, text)) std::printf("  %s\n", c.c_str());
+      if (overrides->bugs || overrides->free || overrides->shootdown) {
+        std::printf("  (the file itself does not have this run's --inject/--free/--shootdown)\n");
+      }
     }
   }
   return r->ok() ? kExitOk : kExitFinding;
 }
 
 absl::StatusOr<std::string> DecodeRaceToText(const std::vector<uint8_t>& bytes) {
-  absl::StatusOr<RaceProgram> p = ParseAnyRace(bytes, RaceDecodeOptions{.allow_unsafe = true});
+  absl::StatusOr<RaceProgram> p = ParseAnyRace(bytes);
   if (!p.ok()) return p.status();
   return ToRaceText(*p);
 }
 
 absl::StatusOr<std::vector<uint8_t>> EncodeRaceFromBytes(const std::vector<uint8_t>& bytes) {
-  absl::StatusOr<RaceProgram> p = ParseAnyRace(bytes, RaceDecodeOptions{.allow_unsafe = true});
+  absl::StatusOr<RaceProgram> p = ParseAnyRace(bytes);
   if (!p.ok()) return p.status();
   return EncodeRace(*p);
 }
@@ -214,13 +232,18 @@ void AddBugsCommand(CLI::App& app, int* exit_code) {
   CLI::App* sub = app.add_subcommand("bugs", "List the known historical bugs that --inject can switch back on");
   sub->add_flag("--json", *json, "Print [{name, mirrors, effect}]");
   SetHelp(sub, R"(Each entry makes one protocol step of the concurrent operations wrong, the way
-a real kernel bug did. They are off unless named with --inject (race_fuzzer,
-ptsim repro, ptsim stress). The seed 004 bug is a configuration rather than a
-code change: --shootdown=broadcast --free=immediate. tools/bugs.sh measures
-how long race_fuzzer takes to find each one.
+a real kernel bug did. They are off unless a race program switches them on
+('race ... inject=NAME[,NAME]', kept in the binary form too, so a crash file
+replays with them), or an option names them: race_fuzzer --inject (every
+mutant it writes has them), ptsim repro --inject (replaces the file's set for
+one run), ptsim stress --inject. The seed 004 bug is a configuration rather
+than a code change: free=immediate shootdown=broadcast.
+corpus/race_fuzzer/bugs/NAME.txt reports each one; tools/bugs.sh measures how
+long race_fuzzer takes to find each one.
 
 Examples:
   ptsim bugs
+  ptsim repro corpus/race_fuzzer/bugs/reclaim-no-recheck.txt
   build/fuzz/fuzz/race_fuzzer --inject=reclaim-no-recheck -max_total_time=60)");
   sub->callback([json, exit_code] {
     if (*json) {

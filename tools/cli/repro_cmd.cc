@@ -9,8 +9,10 @@
 #include "absl/strings/str_format.h"
 #include "src/harness/executor.h"
 #include "src/harness/program.h"
+#include "src/harness/tlb_runner.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/common.h"
+#include "tools/cli/printed_commands.h"
 #include "tools/cli/race_cli.h"
 
 namespace ptsim::cli {
@@ -25,11 +27,10 @@ struct ReproOptions {
   bool check_determinism = false;
 };
 
-std::vector<std::string> MinimiseCommands(const std::string& file) {
-  return {
-      absl::StrFormat("build/fuzz/fuzz/ops_fuzzer -minimize_crash=1 -runs=10000 %s", ShellQuote(file)),
-      absl::StrFormat("%s decode %s", ShellQuote(InvokedAs()), ShellQuote(file)),
-  };
+// Binary ops programs start with their version byte; anything else that
+// parses is text.
+bool IsText(const std::vector<uint8_t>& bytes) {
+  return bytes.empty() || (bytes[0] != kProgramVersion && bytes[0] != kProgramVersionSettings);
 }
 
 Json DivergenceJson(const Program& p, const Divergence& d) {
@@ -45,7 +46,7 @@ Json DivergenceJson(const Program& p, const Divergence& d) {
   return j;
 }
 
-Json ResultJson(const Program& p, const ExecResult& r, const std::string& file) {
+Json ResultJson(const Program& p, const ExecResult& r, const std::string& file, bool is_text) {
   Json j;
   j["format"] = p.format;
   j["config"] = Json::array();
@@ -58,8 +59,47 @@ Json ResultJson(const Program& p, const ExecResult& r, const std::string& file) 
   j["divergence"] = r.divergence ? DivergenceJson(p, *r.divergence) : Json(nullptr);
   j["trace_hash"] = absl::StrFormat("0x%016x", r.trace_hash);
   j["translations_checked"] = r.translations_checked;
-  if (!r.ok()) j["minimize"] = MinimiseCommands(file);
+  if (!r.ok()) j["minimize"] = MinimiseCommands("ops_fuzzer", file, is_text);
   return j;
+}
+
+// A program with caches attached (a tlb_fuzzer input) runs as tlb_fuzzer
+// runs it.
+int RunTlbRepro(const ReproOptions& o, const Program& p, bool is_text) {
+  Arena arena;
+  const TlbRunReport r = RunWithCaches(p, arena);
+  if (o.json) {
+    Json j;
+    j["format"] = p.format;
+    j["kind"] = "caches";
+    j["tlb"] = p.run.tlb;
+    j["noncoherent"] = p.run.noncoherent;
+    j["invalidator_bug"] = InvalidatorBugName(p.run.invalidator_bug);
+    j["ran"] = r.ran;
+    j["ops_run"] = r.ops_run;
+    j["ok"] = r.ok();
+    j["finding"] = r.ok() ? Json(nullptr)
+                          : Json({{"op_index", r.failing_op},
+                                  {"op", OpToText(p.ops[r.failing_op])},
+                                  {"check", r.check},
+                                  {"message", r.message},
+                                  {"signature", r.Signature(p)}});
+    if (!r.ok()) j["minimize"] = MinimiseCommands("tlb_fuzzer", o.file, is_text);
+    PrintJson(j);
+  } else if (o.quiet) {
+    if (r.ok()) {
+      std::printf("ok: %s: every check held (%d ops%s)\n", o.file.c_str(), r.ops_run, r.ran ? "" : ", not run");
+    } else {
+      std::printf("DIVERGENCE: %s: Assertion failure: %s\n", o.file.c_str(), r.Signature(p).c_str());
+    }
+  } else {
+    std::fputs(FormatTlbReport(p, r).c_str(), stdout);
+    if (!r.ok()) {
+      std::printf("Assertion failure: %s\n=== to minimise and read it\n", r.Signature(p).c_str());
+      for (const std::string& c : MinimiseCommands("tlb_fuzzer", o.file, is_text)) std::printf("  %s\n", c.c_str());
+    }
+  }
+  return r.ok() ? kExitOk : kExitFinding;
 }
 
 int RunRepro(const ReproOptions& o) {
@@ -71,13 +111,15 @@ int RunRepro(const ReproOptions& o) {
   auto program = ParseAny(*bytes);
   if (!program.ok()) return Fail(absl::StrFormat("%s: %s", o.file, program.status().message()));
 
+  if (program->run.Any()) return RunTlbRepro(o, *program, IsText(*bytes));
+
   ExecOptions opt;
   opt.max_leaves_per_op = o.max_leaves_per_op;
   Arena arena;
   const ExecResult r = Execute(*program, arena, opt);
 
   if (o.json) {
-    PrintJson(ResultJson(*program, r, o.file));
+    PrintJson(ResultJson(*program, r, o.file, IsText(*bytes)));
   } else if (o.quiet) {
     if (r.ok()) {
       std::printf("ok: %s: every check held (%zu steps)\n", o.file.c_str(), r.steps.size());
@@ -89,7 +131,9 @@ int RunRepro(const ReproOptions& o) {
     std::fputs(FormatReport(*program, r).c_str(), stdout);
     if (!r.ok()) {
       std::printf("=== to minimise and read it\n");
-      for (const std::string& c : MinimiseCommands(o.file)) std::printf("  %s\n", c.c_str());
+      for (const std::string& c : MinimiseCommands("ops_fuzzer", o.file, IsText(*bytes))) {
+        std::printf("  %s\n", c.c_str());
+      }
     }
   }
   return r.ok() ? kExitOk : kExitFinding;
@@ -125,11 +169,21 @@ model expected and what the tables did, the MMU walk of that address with the
 raw bytes of every entry read, and the 'Assertion failure: ...' line that
 crash triage groups by. Then the commands that minimise and decode the file.
 
-A race program (text with a 'race' line, or a binary starting with 'R') runs
+A program with a 'caches' line (a tlb_fuzzer input: version 2 binaries) runs
+as tlb_fuzzer runs it instead: with the TLB and/or a non-coherent walker
+attached and the invalidator bug it names, reporting the first stale cache
+entry or unflushed line.
+
+A race program (text with a 'race' line, or a binary starting with 'S') runs
 on the deterministic scheduler instead: the report shows the interleaving
 actually taken (which CPU ran which steps of which operation), each
 operation's result, and the first violation with the walk of the failing
-address. Give it the --inject/--free/--shootdown options the fuzzer ran with.
+address. The file carries every setting it ran with (freeing scheme,
+shootdown style, injected bugs), so no option is needed to reproduce it;
+--inject/--free/--shootdown replace the file's settings for this run, e.g.
+--inject=none to see a finding go away without its bug. The environment
+(PTSIM_INJECT, ...) is race_fuzzer's and is ignored here. A version 1 race
+binary (first byte 'R') did not carry its settings and is refused.
 
 Exit status: 0 every check held, 1 a divergence, 2 unreadable or malformed file.
 
@@ -138,9 +192,9 @@ Examples:
   ptsim repro corpus/ops_fuzzer/seeds/split.txt
   for f in crash-*; do ptsim repro --quiet "$f"; done
   ptsim repro --json crash-0123abcd | python3 -m json.tool
-  ptsim repro corpus/race_fuzzer/seed004_broadcast_immediate.txt
+  ptsim repro corpus/race_fuzzer/bugs/seed004-broadcast-immediate.txt
   ptsim repro --check-determinism corpus/race_fuzzer/populate_vs_remove.txt
-  ptsim repro --inject=reclaim-no-recheck crash-race-5678)");
+  ptsim repro --inject=none corpus/race_fuzzer/bugs/reclaim-no-recheck.txt)");
   sub->callback([o, exit_code] { *exit_code = RunRepro(*o); });
 }
 
