@@ -47,7 +47,9 @@ class ArmV7Target final : public Target {
   }
   uint64_t TableBase() const override { return kRamBase + 16 * kMiB; }
   std::vector<Mode> Modes() const override {
-    return {{"pl1", {AccessType::kRead, false}}, {"pl0", {AccessType::kRead, true}}};
+    // DACR all Client, as Enter() writes it; SCTLR.AFE stays 0.
+    return {{"pl1", {AccessType::kRead, false}, "pl=1,dacr=0x55555555"},
+            {"pl0", {AccessType::kRead, true}, "pl=0,dacr=0x55555555"}};
   }
   uint8_t PermMask() const override { return 0; }
   bool ReservedUnchecked() const override { return false; }

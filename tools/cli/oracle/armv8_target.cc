@@ -70,7 +70,7 @@ class ArmV8Target final : public Target {
   }
   uint64_t TableBase() const override { return kRamBase + 16 * kMiB; }
   std::vector<Mode> Modes() const override {
-    return {{"el1", {AccessType::kRead, false}}, {"el0", {AccessType::kRead, true}}};
+    return {{"el1", {AccessType::kRead, false}, "el=1"}, {"el0", {AccessType::kRead, true}, "el=0"}};
   }
   uint8_t PermMask() const override { return 0; }
   bool ReservedUnchecked() const override { return false; }

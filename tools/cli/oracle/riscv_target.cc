@@ -36,7 +36,11 @@ class RiscvTarget final : public Target {
   }
   uint64_t TableBase() const override { return 0x80000000 + 16 * kMiB; }
   std::vector<Mode> Modes() const override {
-    return {{"supervisor", {AccessType::kRead, false}}, {"user", {AccessType::kRead, true}}};
+    // S-mode runs with sstatus.SUM = 1 (Enter() sets it), so that S-mode
+    // loads of U pages translate; QEMU 7.2 always sets A and D itself, which
+    // is Svadu whatever the format's svadu knob says.
+    return {{"supervisor", {AccessType::kRead, false}, "priv=1,sum=1,svadu=1"},
+            {"user", {AccessType::kRead, true}, "priv=0,svadu=1"}};
   }
   uint8_t PermMask() const override {
     return Bit(Attr::kRead) | Bit(Attr::kWrite) | Bit(Attr::kExec) | Bit(Attr::kUser);
@@ -68,6 +72,11 @@ class RiscvTarget final : public Target {
     if (*got != satp) {
       return absl::InternalError(absl::StrFormat("QEMU kept satp = 0x%x after writing 0x%x", *got, satp));
     }
+    // sstatus.SUM (bit 18, "Memory Privilege in sstatus") for S-mode loads
+    // of U pages, as Modes() says.
+    auto sstatus = g.ReadRegister("sstatus");
+    if (!sstatus.ok()) return sstatus.status();
+    if (auto st = g.WriteRegister("sstatus", *sstatus | uint64_t{1} << 18); !st.ok()) return st;
     return g.WriteRegister("priv", mode == 0 ? 1 : 0);
   }
 

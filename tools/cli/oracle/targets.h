@@ -35,11 +35,14 @@
 
 namespace ptsim::oracle {
 
-// One privilege mode the oracle translates in, and the ptsim access that
-// QEMU's debug translation in that mode corresponds to.
+// One privilege mode the oracle translates in: the ptsim access that QEMU's
+// debug translation in that mode corresponds to, and the CPU mode it is in,
+// in the family's own mode keys (`ptsim formats NAME`), for the walk under
+// the architecture's rules.
 struct Mode {
   std::string name;  // "supervisor", "user"
   Access access;
+  std::string hw_mode;  // e.g. "priv=0,svadu=1"
 };
 
 // A run of VAs with the permissions QEMU's monitor shows for it.

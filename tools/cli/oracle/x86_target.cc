@@ -34,7 +34,7 @@ class X86Target final : public Target {
     return l;
   }
   uint64_t TableBase() const override { return 16 * kMiB; }
-  std::vector<Mode> Modes() const override { return {{"supervisor", {AccessType::kRead, false}}}; }
+  std::vector<Mode> Modes() const override { return {{"supervisor", {AccessType::kRead, false}, "cpl=0"}}; }
   // Not with 5-level paging: QEMU 7.2's mem_info_la57 tests the PDPTE and
   // PDE present bits inverted (it skips present entries and descends into
   // empty ones), so it omits every mapping below a PML4E and takes tens of
