@@ -31,6 +31,13 @@ class Run {
     PTSIM_CHECK(e != nullptr, "program names unregistered format %s", p_.format);
     f_ = e->make(p_.config);
     const FormatInfo& info = f_->Info();
+    // The architecture's rules walk in the family's default CPU mode, and
+    // with its user setting for a user access.
+    priv_mode_ = user_mode_ = FormatConfig::Defaults(info.mode_knobs);
+    if (!info.user_mode.empty()) {
+      PTSIM_CHECK(ApplySettingList("mode", info.mode_knobs, info.user_mode, &user_mode_).ok(), "%s: bad user mode",
+                  info.name);
+    }
     model_.emplace(info, [this](LeafAttrs a) { return f_->Canonical(a); },
                    [this](Va va) { return f_->IsCanonical(va); });
     SpaceEnv env{&arena_.mem(), &arena_.alloc(), &arena_.frames(), nullptr, 1};
@@ -115,6 +122,7 @@ class Run {
   }
 
   void DoAccess(int i, const Op& op, const std::string& text) {
+    if (!CheckArchStructure(i, text, op)) return;
     const WalkResult w = f_->Translate(&arena_.mem(), space_->root(), op.va, op.access, MmuOptions{}, nullptr);
     res_.steps.push_back({text, DescribeTranslation(w)});
     hash_.Add(w.ok ? w.t.oa.value() : 0xfa000000u + static_cast<uint64_t>(w.fault.kind));
@@ -130,6 +138,36 @@ class Run {
       Diverge(i, "ad", text, op.va, "accessed (and dirty after a write) set by the walk",
               absl::StrFormat("leaf entry %#x", leaf.raw), op.access);
     }
+  }
+
+  // The architecture's rules (src/hw/family.h) against the neutral ones, on
+  // the tables the operations built: they may refuse what the neutral rules
+  // allow (that is what they are for), never disagree on structure. Where
+  // both translate, the output address, size and level agree; a not-present
+  // or non-canonical fault is the same fault at the same level; and no
+  // entry the operations wrote is a reserved encoding to them.
+  bool CheckArchStructure(int i, const std::string& text, const Op& op) {
+    const FormatInfo& info = f_->Info();
+    if (op.access.type == AccessType::kExec && !info.has_exec) return true;
+    const FormatConfig& mode = op.access.user && !info.user_mode.empty() ? user_mode_ : priv_mode_;
+    const HwWalkResult h =
+        f_->HwTranslate(&arena_.mem(), space_->root(), op.va, op.access.type, mode, nullptr, /*write_back=*/false);
+    const WalkResult n =
+        f_->Translate(&arena_.mem(), space_->root(), op.va, op.access, MmuOptions{.update_ad = false}, nullptr);
+    bool match = h.fault.kind != FaultKind::kReserved && h.fault.kind != FaultKind::kOutsideMemory;
+    if (h.ok && n.ok) {
+      match = h.t.oa == n.t.oa && h.t.size_lg2 == n.t.size_lg2 && h.t.level == n.t.level;
+    } else if (!n.ok && (n.fault.kind == FaultKind::kNotPresent || n.fault.kind == FaultKind::kNonCanonical)) {
+      match = !h.ok && h.fault.kind == n.fault.kind && h.fault.level == n.fault.level;
+    }
+    if (match) return true;
+    const std::string arch = h.ok ? absl::StrFormat("oa %#x size 2^%d level %d", h.t.oa.value(), h.t.size_lg2,
+                                                    h.t.level.value())
+                                  : absl::StrFormat("fault %s at level %d: %s", FaultKindName(h.fault.kind),
+                                                    h.fault.level.value(), h.detail);
+    Diverge(i, "arch-structure", text, op.va, "the architecture's rules as the neutral: " + DescribeTranslation(n),
+            arch, op.access);
+    return false;
   }
 
   // The MMU's answer for `va` against the model's.
@@ -260,6 +298,7 @@ class Run {
   Arena& arena_;
   const ExecOptions& opt_;
   std::unique_ptr<AnyFormat> f_;
+  FormatConfig priv_mode_, user_mode_;
   std::optional<RefModel> model_;
   std::unique_ptr<AnySpace> space_;
   ExecResult res_;
