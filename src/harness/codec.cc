@@ -4,6 +4,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/str_cat.h"
+#include "src/base/strings.h"
 
 namespace ptsim {
 
@@ -51,6 +53,28 @@ void WriteFormatHeader(const FormatEntry& e, const FormatConfig& cfg, std::vecto
   for (size_t i = 0; i < e.knobs.size(); ++i) {
     out->push_back(static_cast<uint8_t>(cfg.Get(static_cast<int>(i)) - e.knobs[i].min));
   }
+}
+
+absl::StatusOr<bool> ParseHeaderLine(const TextLine& t, const FormatEntry** e, std::string* format,
+                                     FormatConfig* config) {
+  const std::vector<absl::string_view>& w = t.words;
+  if (w[0] == "format") {
+    if (w.size() != 2) return t.Error("expected 'format NAME'");
+    if (*e != nullptr) return t.Error("format given twice");
+    *e = FindFormat(StdSv(w[1]));
+    if (*e == nullptr) return t.Error(absl::StrCat("unknown format (known: ", KnownFormatNames(), ")"));
+    *format = std::string(w[1]);
+    *config = FormatConfig::Defaults((*e)->knobs);
+    return true;
+  }
+  if (*e == nullptr) return t.Error("the first statement must be 'format NAME'");
+  if (w[0] != "config") return false;
+  for (size_t i = 1; i < w.size(); ++i) {
+    if (auto st = ApplyConfigSetting((*e)->knobs, StdSv(w[i]), config); !st.ok()) {
+      return t.Error(std::string(st.message()));
+    }
+  }
+  return true;
 }
 
 }  // namespace ptsim

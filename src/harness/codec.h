@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "src/any/any_format.h"
@@ -50,6 +51,14 @@ struct TextLine {
 };
 // The non-blank lines of `text` (views into it).
 std::vector<TextLine> TextLines(absl::string_view text);
+
+// The statements every program text starts with: `format NAME`, once and
+// before anything else, then `config K=V ...`. True when `t` is one of them
+// (applied to *e, *format and *config); false when it is another statement
+// and the format is known; an error for a bad header line, or for any other
+// statement before the format.
+absl::StatusOr<bool> ParseHeaderLine(const TextLine& t, const FormatEntry** e, std::string* format,
+                                     FormatConfig* config);
 
 // Hex with 0x, or decimal.
 bool ParseU64(absl::string_view t, uint64_t* v);

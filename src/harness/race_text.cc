@@ -95,21 +95,9 @@ absl::StatusOr<RaceProgram> ParseRaceText(std::string_view text) {
   for (const TextLine& t : TextLines(Sv(text))) {
     const std::vector<absl::string_view>& w = t.words;
     auto err = [&](const std::string& what) { return t.Error(what); };
-    if (w[0] == "format") {
-      if (w.size() != 2 || e != nullptr) return err("expected one 'format NAME'");
-      e = FindFormat(StdSv(w[1]));
-      if (e == nullptr) return err(absl::StrCat("unknown format (known: ", KnownFormatNames(), ")"));
-      p.format = std::string(w[1]);
-      p.config = FormatConfig::Defaults(e->knobs);
-      continue;
-    }
-    if (e == nullptr) return err("the first statement must be 'format NAME'");
-    if (w[0] == "config") {
-      for (size_t i = 1; i < w.size(); ++i) {
-        if (auto st = ApplyConfigSetting(e->knobs, StdSv(w[i]), &p.config); !st.ok()) return err(std::string(st.message()));
-      }
-      continue;
-    }
+    auto header = ParseHeaderLine(t, &e, &p.format, &p.config);
+    if (!header.ok()) return header.status();
+    if (*header) continue;
     if (w[0] == "race") {
       have_race = true;
       for (size_t i = 1; i < w.size(); ++i) {
