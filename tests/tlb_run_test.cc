@@ -73,10 +73,10 @@ TEST(RunSettings, BadInputsAreClearErrors) {
   EXPECT_THAT(message("format x86_64_4level\ncaches\n"), HasSubstr("expected tlb and/or noncoherent"));
   EXPECT_THAT(message("format x86_64_4level\ncaches noncoherent bug=leaf_only\n"), HasSubstr("needs the TLB"));
   std::string why;
-  const std::vector<uint8_t> v3 = {3, 0, 0, 0, 0};
-  EXPECT_TRUE(DecodeBinary(v3, &why).ops.empty());
-  EXPECT_THAT(why, HasSubstr("not a v1 or v2 binary program (first byte 3)"));
-  EXPECT_THAT(std::string(ParseAny(v3).status().message()), HasSubstr("version byte 1 or 2"));
+  const std::vector<uint8_t> v4 = {4, 0, 0, 0, 0};
+  EXPECT_TRUE(DecodeBinary(v4, &why).ops.empty());
+  EXPECT_THAT(why, HasSubstr("not a v1 to v3 binary program (first byte 4)"));
+  EXPECT_THAT(std::string(ParseAny(v4).status().message()), HasSubstr("version byte 1 to 3"));
 }
 
 // tlb_fuzzer's mutator writes both caches and the restricted bug into every

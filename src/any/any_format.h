@@ -91,6 +91,9 @@ class AnyFormat {
   // "rwx" with '-' for each access the architecture's rules refuse at `va`
   // in `mode` (HwPermsAt in src/hw/family.h). Reads only.
   virtual std::string HwPerms(PhysMem* mem, Oa root, Va va, const FormatConfig& mode) const = 0;
+  // The family's verdict on neutral leaf attributes (HwRules<F>::Verdict):
+  // nullopt when an access of type `t` in `mode` goes through.
+  virtual std::optional<FaultKind> HwVerdict(LeafAttrs a, AccessType t, const FormatConfig& mode) const = 0;
   virtual void ForEachLeaf(PhysMem* mem, Oa root, const std::function<bool(const LeafInfo&)>& on_leaf,
                            const std::function<bool(const TreeProblem&)>& on_problem) const = 0;
   virtual absl::StatusOr<TreeStats> CheckTree(PhysMem* mem, const TableAllocator& alloc, Oa root,
@@ -113,6 +116,7 @@ struct FormatEntry {
   std::string_view name;
   uint32_t id;
   std::span<const ConfigKnob> knobs;
+  std::span<const ConfigKnob> mode_knobs;  // the family's CPU mode (src/hw/family.h)
   std::unique_ptr<AnyFormat> (*make)(const FormatConfig& cfg);
 };
 

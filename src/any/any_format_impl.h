@@ -78,6 +78,9 @@ class FormatImpl final : public AnyFormat {
   std::string HwPerms(PhysMem* mem, Oa root, Va va, const FormatConfig& mode) const override {
     return HwPermsAt(f_, mem, root, va, mode);
   }
+  std::optional<FaultKind> HwVerdict(LeafAttrs a, AccessType t, const FormatConfig& mode) const override {
+    return HwRules<F>::Verdict(f_, a, t, mode);
+  }
   void ForEachLeaf(PhysMem* mem, Oa root, const std::function<bool(const LeafInfo&)>& on_leaf,
                    const std::function<bool(const TreeProblem&)>& on_problem) const override {
     ptsim::ForEachLeaf(f_, mem, root, on_leaf, on_problem);

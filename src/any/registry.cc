@@ -14,7 +14,8 @@ struct RegistryTable;
 template <PageTableFormat... Fs>
 struct RegistryTable<FormatList<Fs...>> {
   static constexpr std::array<FormatEntry, sizeof...(Fs)> kEntries = {
-      FormatEntry{Fs::kName, FormatIdOf(Fs::kName), std::span<const ConfigKnob>(Fs::kKnobs), &MakeFormatImpl<Fs>}...};
+      FormatEntry{Fs::kName, FormatIdOf(Fs::kName), std::span<const ConfigKnob>(Fs::kKnobs),
+                  std::span<const ConfigKnob>(HwRules<Fs>::kModeKnobs), &MakeFormatImpl<Fs>}...};
 };
 
 constexpr bool UniqueIds() {

@@ -59,24 +59,26 @@
 // is a user (PL0) section. EncodeLeaf writes PXN = 0. A page table
 // descriptor's PXN forbids PL1 execution below it; TablePerms has one exec
 // bit, so it forbids exec below for everyone (never more than hardware).
-// global: nG clear. No accessed/dirty: the Access flag (SCTLR.AFE) and its
-// hardware management are not modelled, so MarkAccessed changes nothing.
+// global: nG clear. No accessed/dirty in the neutral walk: with SCTLR.AFE
+// = 0 there is no Access flag, so MarkAccessed changes nothing.
 // Memory attributes are written as Normal, Write-Back Write-Allocate (TEX
 // 001, C = 1, B = 1), shareable (S = 1), and ignored on decode.
 //
-// Not modelled (for the hardware-faithful issue):
-//   * domains: every descriptor is written with domain 0 and the walk
-//     treats every domain as Client (DACR = 01: permissions checked). A
-//     No-access domain (domain fault) and a Manager domain (no permission
+// Left to the architecture's rules (src/hw/armv7.h, with the CPU mode of
+// src/hw/armv7_mode.h), not to the format and its neutral walk:
+//   * domains: every descriptor is written with domain 0 and the neutral
+//     walk treats every domain as Client (DACR = 01: permissions checked).
+//     A No-access domain (domain fault) and a Manager domain (no permission
 //     checks at all) cannot be expressed as monotone allow/deny masks over
 //     the descriptor bits, because the outcome depends on DACR, not on the
 //     tables; the domain field is ignored on decode;
+//   * SCTLR.AFE = 1 (the simplified AP model and the Access flag).
+// Not modelled at all:
 //   * the supersection extended base address (PA[39:32] in bits 23:20 and
 //     8:5): OaBits() is 32 and nonzero extension bits classify as kInvalid
 //     (as on a core without the optional 40-bit supersection support);
-//   * TTBCR.N > 0 and TTBR1, SCTLR.AFE = 1 (simplified AP model, Access
-//     flag), TEX remap (SCTLR.TRE), NS, and the Large Physical Address
-//     Extension (that is the long-descriptor format).
+//   * TTBCR.N > 0 and TTBR1, TEX remap (SCTLR.TRE), NS, and the Large
+//     Physical Address Extension (that is the long-descriptor format).
 #ifndef PTSIM_FORMATS_ARMV7_SHORT_H_
 #define PTSIM_FORMATS_ARMV7_SHORT_H_
 

@@ -76,8 +76,9 @@
 //
 // The Contiguous bit (knob `contig`) is described in armv8_tables.h.
 //
-// Not yet modelled: DBM and the dirty state, the
-// Access flag fault (ha = 0 with AF = 0), PAN, WXN, TBI, HPD (hierarchical
+// The Access flag fault (ha = 0 with AF = 0), PAN, WXN, EPAN and DBM with
+// hardware dirty state are the architecture's rules (src/hw/armv8.h), not
+// the neutral walk's. Not modelled at all: TBI, HPD (hierarchical
 // permission disable), memory types (AttrIndx/MAIR) and shareability.
 #ifndef PTSIM_FORMATS_ARMV8_H_
 #define PTSIM_FORMATS_ARMV8_H_

@@ -173,7 +173,12 @@ int DiffResult::FirstDivergentRun() const {
 Program ProgramFor(const Program& frame, const FormatEntry& e) {
   Program p = frame;
   p.format = std::string(e.name);
-  if (e.name != frame.format) p.config = FormatConfig::Defaults(e.knobs);
+  // Configuration and CPU mode are the frame format's own knobs; other
+  // formats run with their defaults.
+  if (e.name != frame.format) {
+    p.config = FormatConfig::Defaults(e.knobs);
+    p.mode.reset();
+  }
   return p;
 }
 

@@ -31,9 +31,9 @@ class Run {
     PTSIM_CHECK(e != nullptr, "program names unregistered format %s", p_.format);
     f_ = e->make(p_.config);
     const FormatInfo& info = f_->Info();
-    // The architecture's rules walk in the family's default CPU mode, and
-    // with its user setting for a user access.
-    priv_mode_ = user_mode_ = FormatConfig::Defaults(info.mode_knobs);
+    // The architecture's rules walk in the program's CPU mode, and with the
+    // family's user setting on top of it for a user access.
+    priv_mode_ = user_mode_ = ModeOf(p_, *e);
     if (!info.user_mode.empty()) {
       PTSIM_CHECK(ApplySettingList("mode", info.mode_knobs, info.user_mode, &user_mode_).ok(), "%s: bad user mode",
                   info.name);
@@ -122,9 +122,11 @@ class Run {
   }
 
   void DoAccess(int i, const Op& op, const std::string& text) {
-    if (!CheckArchStructure(i, text, op)) return;
+    std::string arch_note;
+    if (!CheckArchRules(i, text, op, &arch_note)) return;
     const WalkResult w = f_->Translate(&arena_.mem(), space_->root(), op.va, op.access, MmuOptions{}, nullptr);
     res_.steps.push_back({text, DescribeTranslation(w)});
+    res_.steps.back().architecture = std::move(arch_note);
     hash_.Add(w.ok ? w.t.oa.value() : 0xfa000000u + static_cast<uint64_t>(w.fault.kind));
     ++res_.translations_checked;
     if (!Compare(i, text, op.va, op.access, w)) return;
@@ -140,34 +142,59 @@ class Run {
     }
   }
 
-  // The architecture's rules (src/hw/family.h) against the neutral ones, on
-  // the tables the operations built: they may refuse what the neutral rules
-  // allow (that is what they are for), never disagree on structure. Where
-  // both translate, the output address, size and level agree; a not-present
-  // or non-canonical fault is the same fault at the same level; and no
-  // entry the operations wrote is a reserved encoding to them.
-  bool CheckArchStructure(int i, const std::string& text, const Op& op) {
+  // The architecture's rules (src/hw/family.h) in the program's CPU mode
+  // against the family's verdict on the leaf the neutral walk finds. Where
+  // the verdict lets the access through, both translate to the same output
+  // address, size and level; where it refuses, the rules fault the same
+  // way (permission, or accessed/dirty left to software) at the leaf's
+  // level; a not-present or non-canonical fault is the same fault at the
+  // same level; and no entry the operations wrote is a reserved encoding to
+  // the rules.
+  // `note` receives the architecture's answer when it differs from the
+  // neutral one, for the step's line in the report.
+  bool CheckArchRules(int i, const std::string& text, const Op& op, std::string* note) {
     const FormatInfo& info = f_->Info();
     if (op.access.type == AccessType::kExec && !info.has_exec) return true;
     const FormatConfig& mode = op.access.user && !info.user_mode.empty() ? user_mode_ : priv_mode_;
     const HwWalkResult h =
         f_->HwTranslate(&arena_.mem(), space_->root(), op.va, op.access.type, mode, nullptr, /*write_back=*/false);
-    const WalkResult n =
-        f_->Translate(&arena_.mem(), space_->root(), op.va, op.access, MmuOptions{.update_ad = false}, nullptr);
+    const WalkResult n = f_->Translate(&arena_.mem(), space_->root(), op.va, op.access,
+                                       MmuOptions{.update_ad = false, .check_permissions = false}, nullptr);
     bool match = h.fault.kind != FaultKind::kReserved && h.fault.kind != FaultKind::kOutsideMemory;
-    if (h.ok && n.ok) {
-      match = h.t.oa == n.t.oa && h.t.size_lg2 == n.t.size_lg2 && h.t.level == n.t.level;
-    } else if (!n.ok && (n.fault.kind == FaultKind::kNotPresent || n.fault.kind == FaultKind::kNonCanonical)) {
+    std::string want = "the neutral walk's " + DescribeTranslation(n);
+    if (n.ok) {
+      const std::optional<FaultKind> verdict = f_->HwVerdict(n.t.attrs, op.access.type, mode);
+      if (verdict) {
+        want = absl::StrFormat("fault %s at level %d (the manual's verdict on leaf attrs %s)", FaultKindName(*verdict),
+                               n.t.level.value(), AttrsToString(n.t.attrs));
+        match = !h.ok && h.fault.kind == *verdict && h.fault.level == n.t.level;
+      } else {
+        want = absl::StrFormat("%s (the manual's verdict on leaf attrs %s: allowed)", DescribeTranslation(n),
+                               AttrsToString(n.t.attrs));
+        match = h.ok && h.t.oa == n.t.oa && h.t.size_lg2 == n.t.size_lg2 && h.t.level == n.t.level;
+      }
+    } else if (n.fault.kind == FaultKind::kNotPresent || n.fault.kind == FaultKind::kNonCanonical) {
       match = !h.ok && h.fault.kind == n.fault.kind && h.fault.level == n.fault.level;
     }
-    if (match) return true;
+    if (match) {
+      const WalkResult neutral = f_->Translate(&arena_.mem(), space_->root(), op.va, op.access,
+                                               MmuOptions{.update_ad = false}, nullptr);
+      if (h.ok != neutral.ok || (!h.ok && h.fault.kind != neutral.fault.kind)) {
+        *note = h.ok ? "ok" : absl::StrFormat("fault %s (%s)", FaultKindName(h.fault.kind), h.detail);
+      }
+      return true;
+    }
     const std::string arch = h.ok ? absl::StrFormat("oa %#x size 2^%d level %d", h.t.oa.value(), h.t.size_lg2,
                                                     h.t.level.value())
                                   : absl::StrFormat("fault %s at level %d: %s", FaultKindName(h.fault.kind),
                                                     h.fault.level.value(), h.detail);
-    Diverge(i, "arch-structure", text, op.va, "the architecture's rules as the neutral: " + DescribeTranslation(n),
-            arch, op.access);
+    Diverge(i, "arch-rules", text, op.va, want, absl::StrCat(arch, " in mode ", ModeText(mode)), op.access);
     return false;
+  }
+
+  std::string ModeText(const FormatConfig& mode) const {
+    const std::string diff = SettingsDiff(f_->Info().mode_knobs, mode);
+    return diff.empty() ? "default" : diff;
   }
 
   // The MMU's answer for `va` against the model's.
@@ -344,7 +371,9 @@ std::string FormatWalk(const AnyFormat& f, PhysMem* mem, Oa root, Va va, Access 
 std::string FormatReport(const Program& p, const ExecResult& r) {
   std::string s = "=== program\n" + ToText(p) + "=== steps\n";
   for (size_t i = 0; i < r.steps.size(); ++i) {
-    absl::StrAppend(&s, absl::StrFormat("%3d  %-60s -> %s\n", i + 1, r.steps[i].op_text, r.steps[i].outcome));
+    const StepRecord& st = r.steps[i];
+    absl::StrAppend(&s, absl::StrFormat("%3d  %-60s -> %s%s\n", i + 1, st.op_text, st.outcome,
+                                        st.architecture.empty() ? "" : "; architecture: " + st.architecture));
   }
   if (!r.divergence) {
     absl::StrAppend(&s, absl::StrFormat("=== result: every check held (%d translations checked, trace %016x)\n",

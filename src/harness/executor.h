@@ -7,6 +7,8 @@
 //   * the leaves in the tables are exactly the model's leaves;
 //   * the MMU translates the addresses the operation touched, and a sample
 //     of others, as the model says;
+//   * at each access, the architecture's rules in the program's CPU mode do
+//     what the family's verdict on the leaf says (check "arch-rules");
 // and at the end that tearing the space down leaks no table.
 #ifndef PTSIM_HARNESS_EXECUTOR_H_
 #define PTSIM_HARNESS_EXECUTOR_H_
@@ -70,6 +72,10 @@ struct StepRecord {
   // per-op leaf limit, or stopped by exhausted table memory. The run's state
   // then follows no program another run could follow.
   bool applied = true;
+  // access: the architecture's answer in the program's CPU mode where it
+  // differs from the neutral one (e.g. "fault permission (#PF error code
+  // 0x11 [P I/D])"), else empty.
+  std::string architecture;
 };
 
 // The tables as they are after an operation, for whoever watches a run.

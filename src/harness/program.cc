@@ -2,12 +2,7 @@
 
 #include <cctype>
 
-#include "absl/strings/match.h"
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "src/base/strings.h"
 #include "src/harness/codec.h"
 
@@ -21,8 +16,6 @@ const FormatInfo& InfoOf(const Program& p, std::unique_ptr<AnyFormat>* holder) {
   *holder = e->make(p.config);
   return (*holder)->Info();
 }
-
-std::string Hex(uint64_t v) { return absl::StrFormat("0x%x", v); }
 
 }  // namespace
 
@@ -74,24 +67,44 @@ bool Op::operator==(const Op& o) const {
   return false;
 }
 
+FormatConfig ModeOf(const Program& p, const FormatEntry& e) {
+  return p.mode.value_or(FormatConfig::Defaults(e.mode_knobs));
+}
+
+namespace {
+// A mode knob takes one byte in a binary program, or four when its range is
+// wider than a byte (PKRU, DACR).
+int ModeKnobBytes(const ConfigKnob& k) { return k.max - k.min < 256 ? 1 : 4; }
+}  // namespace
+
 Program DecodeBinary(absl::Span<const uint8_t> bytes, std::string* why) {
   Program p;
   ByteReader r(bytes);
   uint8_t version = 0;
-  const bool known = r.U8(&version) && (version == kProgramVersion || version == kProgramVersionSettings);
+  const bool known = r.U8(&version) && IsProgramVersion(version);
   if (!known && why) {
-    *why = absl::StrFormat("not a v%d or v%d binary program (first byte %d)", kProgramVersion,
-                           kProgramVersionSettings, version);
+    *why = absl::StrFormat("not a v%d to v%d binary program (first byte %d)", kProgramVersion, kProgramVersionMode,
+                           version);
   }
   const FormatEntry& e = ReadFormatHeader(r, &p.config);
   p.format = std::string(e.name);
   if (!known) return p;
-  if (version == kProgramVersionSettings) {
+  if (version >= kProgramVersionSettings) {
     uint8_t run = 0;
     if (!r.U8(&run)) return p;
     p.run.tlb = (run & 1) != 0;
     p.run.noncoherent = (run & 2) != 0;
     p.run.invalidator_bug = p.run.tlb ? static_cast<uint8_t>((run >> 2) & 3) : 0;
+  }
+  if (version == kProgramVersionMode) {
+    FormatConfig mode = FormatConfig::Defaults(e.mode_knobs);
+    for (size_t i = 0; i < e.mode_knobs.size(); ++i) {
+      const ConfigKnob& k = e.mode_knobs[i];
+      uint64_t v = 0;
+      if (!r.Le(ModeKnobBytes(k), &v)) break;
+      mode.Set(static_cast<int>(i), k.min + v % (k.max - k.min + 1));
+    }
+    p.mode = mode;
   }
   const std::unique_ptr<AnyFormat> f = e.make(p.config);
   const FormatInfo& info = f->Info();
@@ -148,10 +161,21 @@ absl::StatusOr<std::vector<uint8_t>> EncodeBinary(const Program& p) {
     return absl::InvalidArgumentError("an invalidator bug needs the TLB attached");
   }
   std::vector<uint8_t> out;
-  out.push_back(p.run.Any() ? kProgramVersionSettings : kProgramVersion);
+  const uint8_t version = p.mode ? kProgramVersionMode : p.run.Any() ? kProgramVersionSettings : kProgramVersion;
+  out.push_back(version);
   WriteFormatHeader(*e, p.config, &out);
-  if (p.run.Any()) {
+  if (version >= kProgramVersionSettings) {
     out.push_back(static_cast<uint8_t>((p.run.tlb ? 1 : 0) | (p.run.noncoherent ? 2 : 0) | p.run.invalidator_bug << 2));
+  }
+  if (version == kProgramVersionMode) {
+    for (size_t i = 0; i < e->mode_knobs.size(); ++i) {
+      const ConfigKnob& k = e->mode_knobs[i];
+      const uint64_t v = p.mode->Get(static_cast<int>(i));
+      if (v < k.min || v > k.max) {
+        return absl::InvalidArgumentError(absl::StrFormat("mode %s=%d is outside %d..%d", k.name, v, k.min, k.max));
+      }
+      PutLe(&out, v - k.min, ModeKnobBytes(k));
+    }
   }
   for (size_t i = 0; i < p.ops.size(); ++i) {
     const Op& op = p.ops[i];
@@ -200,135 +224,6 @@ absl::StatusOr<std::vector<uint8_t>> EncodeBinary(const Program& p) {
   return out;
 }
 
-std::string OpToText(const Op& op) {
-  switch (op.kind) {
-    case OpKind::kMap:
-      return absl::StrCat("map ", Hex(op.range.first.value()), " ", Hex(op.range.last.value()), " oa=",
-                          Hex(op.oa.value()), " attrs=", AttrsToString(op.attrs),
-                          op.force_lg2 ? absl::StrCat(" size_lg2=", op.force_lg2) : "");
-    case OpKind::kUnmap:
-      return absl::StrCat("unmap ", Hex(op.range.first.value()), " ", Hex(op.range.last.value()));
-    case OpKind::kProtect:
-      return absl::StrCat("protect ", Hex(op.range.first.value()), " ", Hex(op.range.last.value()),
-                          " attrs=", AttrsToString(op.attrs));
-    case OpKind::kAccess:
-      return absl::StrCat("access ", Hex(op.va.value()), " ", AccessTypeName(op.access.type),
-                          op.access.user ? " user" : "");
-  }
-  return "?";
-}
-
-std::string ToText(const Program& p) {
-  std::string s = absl::StrCat("# ptsim program v", p.run.Any() ? kProgramVersionSettings : kProgramVersion,
-                               "\nformat ", p.format, "\n");
-  if (const FormatEntry* e = FindFormat(p.format); e != nullptr && !e->knobs.empty()) {
-    absl::StrAppend(&s, "config ", ConfigToString(e->knobs, p.config), "\n");
-  }
-  if (p.run.Any()) {
-    absl::StrAppend(&s, "caches", p.run.tlb ? " tlb" : "", p.run.noncoherent ? " noncoherent" : "");
-    if (p.run.invalidator_bug != 0) absl::StrAppend(&s, " bug=", Sv(InvalidatorBugName(p.run.invalidator_bug)));
-    absl::StrAppend(&s, "\n");
-  }
-  for (const Op& op : p.ops) absl::StrAppend(&s, OpToText(op), "\n");
-  return s;
-}
-
-absl::StatusOr<Program> ParseText(std::string_view text) {
-  Program p;
-  const FormatEntry* e = nullptr;
-  for (const TextLine& t : TextLines(Sv(text))) {
-    const std::vector<absl::string_view>& w = t.words;
-    auto err = [&](const std::string& what) { return t.Error(what); };
-    auto header = ParseHeaderLine(t, &e, &p.format, &p.config);
-    if (!header.ok()) return header.status();
-    if (*header) continue;
-    if (w[0] == "caches") {
-      for (size_t i = 1; i < w.size(); ++i) {
-        if (w[i] == "tlb") {
-          p.run.tlb = true;
-        } else if (w[i] == "noncoherent") {
-          p.run.noncoherent = true;
-        } else if (absl::StartsWith(w[i], "bug=") && InvalidatorBugFromName(StdSv(w[i].substr(4)))) {
-          p.run.invalidator_bug = *InvalidatorBugFromName(StdSv(w[i].substr(4)));
-        } else {
-          return err(absl::StrCat("bad word '", w[i],
-                                  "' (caches tlb noncoherent [bug=none|leaf_only|forget_global|wrong_asid])"));
-        }
-      }
-      if (!p.run.Any()) return err("expected tlb and/or noncoherent");
-      if (p.run.invalidator_bug != 0 && !p.run.tlb) return err("an invalidator bug needs the TLB: 'caches tlb ...'");
-      continue;
-    }
-    Op op;
-    // Positional numbers first, then key=value options.
-    std::vector<uint64_t> nums;
-    std::vector<absl::string_view> opts;
-    for (size_t i = 1; i < w.size(); ++i) {
-      uint64_t v;
-      if (w[i].find('=') == absl::string_view::npos && ParseU64(w[i], &v)) {
-        nums.push_back(v);
-      } else {
-        opts.push_back(w[i]);
-      }
-    }
-    auto take_opts = [&](bool want_oa, bool want_attrs, bool want_size) -> absl::Status {
-      bool have_oa = false, have_attrs = false;
-      for (absl::string_view o : opts) {
-        std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(o, absl::MaxSplits('=', 1));
-        uint64_t v = 0;
-        if (want_oa && kv.first == "oa" && ParseU64(kv.second, &v)) {
-          op.oa = Oa(v);
-          have_oa = true;
-        } else if (want_attrs && kv.first == "attrs" && AttrsFromString(StdSv(kv.second), &op.attrs)) {
-          have_attrs = true;
-        } else if (want_size && kv.first == "size_lg2" && ParseU64(kv.second, &v) && v > 0 && v < 64) {
-          op.force_lg2 = static_cast<unsigned>(v);
-        } else {
-          return err(absl::StrCat("bad option '", o, "'"));
-        }
-      }
-      if (want_oa && !have_oa) return err("missing oa=ADDR");
-      if (want_attrs && !have_attrs) return err("missing attrs=LETTERS (from rwxugad)");
-      return absl::OkStatus();
-    };
-    if (w[0] == "map" || w[0] == "unmap" || w[0] == "protect") {
-      if (nums.size() != 2) return err("expected FIRST LAST addresses");
-      op.range = {Va(nums[0]), Va(nums[1])};
-      if (w[0] == "map") {
-        op.kind = OpKind::kMap;
-        if (auto st = take_opts(true, true, true); !st.ok()) return st;
-      } else if (w[0] == "unmap") {
-        op.kind = OpKind::kUnmap;
-        if (auto st = take_opts(false, false, false); !st.ok()) return st;
-      } else {
-        op.kind = OpKind::kProtect;
-        if (auto st = take_opts(false, true, false); !st.ok()) return st;
-      }
-    } else if (w[0] == "access") {
-      op.kind = OpKind::kAccess;
-      if (nums.size() != 1) return err("expected one address");
-      op.va = Va(nums[0]);
-      bool have_type = false;
-      for (absl::string_view o : opts) {
-        if (o == "user") {
-          op.access.user = true;
-        } else if (o == "read" || o == "write" || o == "exec") {
-          op.access.type = o == "read" ? AccessType::kRead : o == "write" ? AccessType::kWrite : AccessType::kExec;
-          have_type = true;
-        } else {
-          return err(absl::StrCat("bad access word '", o, "' (read|write|exec [user])"));
-        }
-      }
-      if (!have_type) return err("missing read|write|exec");
-    } else {
-      return err("unknown statement (format, config, caches, map, unmap, protect, access)");
-    }
-    p.ops.push_back(op);
-  }
-  if (e == nullptr) return absl::InvalidArgumentError("no 'format NAME' line: not a ptsim text program");
-  return p;
-}
-
 absl::StatusOr<Program> ParseAny(absl::Span<const uint8_t> bytes) {
   bool text = !bytes.empty();
   for (uint8_t b : bytes) {
@@ -339,11 +234,11 @@ absl::StatusOr<Program> ParseAny(absl::Span<const uint8_t> bytes) {
   }
   if (text) return ParseText(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
   if (bytes.empty()) return absl::InvalidArgumentError("empty input");
-  if (bytes[0] != kProgramVersion && bytes[0] != kProgramVersionSettings) {
+  if (!IsProgramVersion(bytes[0])) {
     return absl::InvalidArgumentError(absl::StrFormat(
-        "not a ptsim program: binary programs start with version byte %d or %d, this one with %d, and it is not "
+        "not a ptsim program: binary programs start with version byte %d to %d, this one with %d, and it is not "
         "text",
-        kProgramVersion, kProgramVersionSettings, bytes[0]));
+        kProgramVersion, kProgramVersionMode, bytes[0]));
   }
   return DecodeBinary(bytes);
 }

@@ -8,14 +8,24 @@
 // Text: a line `caches tlb noncoherent [bug=leaf_only|forget_global|wrong_asid]`
 // after the format (either word alone attaches only that one).
 //
-// Binary v1 and v2 (all integers little-endian):
-//   u8  version: 1 without run settings, 2 with them (EncodeBinary writes
-//       the smallest that holds the program; both are read)
+// A program also carries the CPU mode the architecture's rules walk in
+// (values of the family's mode knobs, src/hw/family.h): text `mode
+// KEY=VALUE[,KEY=VALUE...]` (a bare `mode` is the family's default mode,
+// said explicitly); without the line, the default mode. A user access runs
+// in this mode with the family's user setting applied on top.
+//
+// Binary v1, v2 and v3 (all integers little-endian):
+//   u8  version: 1 plain, 2 with run settings, 3 with run settings and a
+//       mode (EncodeBinary writes the smallest that holds the program; all
+//       three are read)
 //   u32 format id (FormatIdOf(name); an unknown id picks registry[id % n])
 //   u8  one byte per configuration knob of that format: min + b % (max-min+1)
-//   v2 only: u8 run settings: bit 0 TLB, bit 1 non-coherent walker view,
+//   v2, v3: u8 run settings: bit 0 TLB, bit 1 non-coherent walker view,
 //       bits 3:2 invalidator bug (none, leaf_only, forget_global,
 //       wrong_asid; read only with the TLB), bits 7:4 ignored
+//   v3 only: per mode knob of the family, in declaration order, one byte
+//       (u32 for a knob wider than a byte, e.g. PKRU or DACR): min + v %
+//       (max-min+1); knobs past the end keep their defaults
 //   ops until the bytes run out (a truncated op is dropped; that is a
 //   normal end, not an error):
 //     u8 opcode: low two bits = kind (0 map, 1 unmap, 2 protect, 3 access)
@@ -80,6 +90,9 @@ inline constexpr uint8_t kInvalidatorBugCount = 4;
 struct Program {
   std::string format;  // registered name
   FormatConfig config;
+  // Values of the family's mode knobs (FormatEntry::mode_knobs); nullopt
+  // is the family's default mode.
+  std::optional<FormatConfig> mode;
   RunSettings run;
   std::vector<Op> ops;
   bool operator==(const Program&) const = default;
@@ -87,6 +100,11 @@ struct Program {
 
 inline constexpr uint8_t kProgramVersion = 1;          // no run settings
 inline constexpr uint8_t kProgramVersionSettings = 2;  // with run settings
+inline constexpr uint8_t kProgramVersionMode = 3;      // with run settings and a CPU mode
+inline constexpr bool IsProgramVersion(uint8_t v) { return v >= kProgramVersion && v <= kProgramVersionMode; }
+
+// The mode a program's accesses run in: its own, or the family's default.
+FormatConfig ModeOf(const Program& p, const FormatEntry& e);
 // Limits applied when decoding binary programs, so one fuzz input stays
 // cheap; a text program may ask for more and gets it.
 inline constexpr size_t kMaxBinaryOps = 64;

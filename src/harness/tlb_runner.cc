@@ -132,20 +132,20 @@ TlbRunReport RunWithCaches(const Program& p, Arena& arena) {
 
 std::vector<uint8_t> StampTlbSettings(absl::Span<const uint8_t> bytes, std::optional<uint8_t> bug,
                                       uint8_t parent_bug) {
-  const bool had_settings = !bytes.empty() && bytes[0] == kProgramVersionSettings;
+  const bool had_settings = !bytes.empty() && bytes[0] >= kProgramVersionSettings && IsProgramVersion(bytes[0]);
   // A header cut short is completed with zero bytes (format id 0 picks the
   // registry's first format; a zero knob byte is the knob's minimum), so
   // that the settings byte lands where decoders read it.
   std::vector<uint8_t> b(std::max<size_t>(bytes.size(), 5), 0);
   std::copy(bytes.begin(), bytes.end(), b.begin());
-  b[0] = kProgramVersionSettings;
+  b[0] = had_settings ? bytes[0] : kProgramVersionSettings;  // a v3 program keeps its mode
   ByteReader r(b);
   uint8_t version = 0;
   r.U8(&version);
   FormatConfig cfg;
   const size_t at = 5 + ReadFormatHeader(r, &cfg).knobs.size();
   if (b.size() < at) b.resize(at, 0);
-  // A version 2 program's own settings byte is replaced; anything else
+  // A version 2 or 3 program's own settings byte is replaced; anything else
   // gains one, so that a version 1 program's ops stay what they were.
   const size_t rest = had_settings && at < b.size() ? at + 1 : at;
   std::vector<uint8_t> out(at + 1 + (b.size() - rest));

@@ -36,6 +36,20 @@ struct HwRules<fmt::ArmV7Short> : NoInvalidator {
     return hw::armv7::Rules(acc, mode);
   }
 
+  // DDI 0406 B3.7 over neutral attributes as the format encodes them
+  // (src/formats/armv7_short.h: AP[0] = 1 on every accessible leaf, PXN = 0,
+  // domain 0): domain 0's DACR field first (No access and the reserved 10
+  // fault, Manager skips the permission check), then with AFE the Access
+  // flag (AP[0]) of a no-access leaf, then in a Client domain AP (PL0 needs
+  // `u`) and XN.
+  static std::optional<FaultKind> Verdict(const F&, LeafAttrs a, AccessType t, const FormatConfig& m) {
+    const uint64_t domain0 = m.Get(1) & 3;
+    if (domain0 == 0 || domain0 == 2) return FaultKind::kPermission;
+    if (m.Get(2) != 0 && !a.Has(Attr::kRead)) return FaultKind::kAccessedDirty;
+    if (domain0 == 3) return std::nullopt;
+    return PermissionUnless(Permits(a, Access{t, m.Get(0) == 0}) && (t != AccessType::kExec || a.Has(Attr::kRead)));
+  }
+
   static Fault Neutral(const F& f, Va va, const hw::armv7::Fault& x) {
     using hw::armv7::Fs;
     const Level l(x.level);

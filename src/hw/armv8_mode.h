@@ -79,6 +79,27 @@ struct HwRules<fmt::ArmV8S1<G>> : WithInvalidator<hw::ArmInvalidator, true> {
     return hw::armv8::NeutralFault(x, IsCanonical(f, va), f.TopLevel());
   }
   static std::string Describe(const F&, const hw::armv8::Fault& x) { return hw::armv8::DescribeFault(x); }
+  // DDI 0487 D8 over neutral attributes as the format encodes them
+  // (src/formats/armv8.h): `u` is EL0 access (AP[1]), `w` AP[2] clear, `x`
+  // execution by the page's owner only (EL0 for a user page, EL1 for a
+  // kernel one). The Access flag fault (HA = 0, AF = 0) comes before
+  // permission; PAN removes EL1 data access to EL0-accessible memory; WXN
+  // makes writable memory execute-never; EL0-writable memory is never
+  // executable at EL1. EPAN adds nothing here: Space's kernel pages are
+  // never EL0-executable.
+  static std::optional<FaultKind> Verdict(const F& f, LeafAttrs a, AccessType t, const FormatConfig& m) {
+    if (!a.Has(Attr::kAccessed) && !hw::armv8::internal::HardwareAf(f)) return FaultKind::kAccessedDirty;
+    const bool fetch = t == AccessType::kExec;
+    const bool el0 = m.Get(0) == 0 || (m.Get(5) != 0 && !fetch);  // LDTR/STTR check as EL0
+    const bool user_page = a.Has(Attr::kUser);
+    if (fetch) {
+      const bool owner = user_page == el0;
+      return PermissionUnless(owner && a.Has(Attr::kExec) && !(m.Get(3) != 0 && a.Has(Attr::kWrite)));
+    }
+    if (el0) return PermissionUnless(user_page && (t == AccessType::kRead || a.Has(Attr::kWrite)));
+    if (m.Get(1) != 0 && user_page) return FaultKind::kPermission;  // PAN
+    return PermissionUnless(t == AccessType::kRead || a.Has(Attr::kWrite));
+  }
 };
 
 // Stage 2 invalidation (TLBI IPAS2E1 and friends, VMIDs) is not modelled,
@@ -103,6 +124,13 @@ struct HwRules<fmt::ArmV8S2<G>> : NoInvalidator {
     return hw::armv8::NeutralFault(x, IsCanonical(f, va), f.TopLevel());
   }
   static std::string Describe(const F&, const hw::armv8::Fault& x) { return hw::armv8::DescribeFault(x); }
+  // D8, stage 2: the Access flag fault first (HA = 0, AF = 0), then S2AP
+  // for reads and writes and XN for fetches, whatever the EL (Space writes
+  // XN[1:0] = 00 or 10: both ELs or neither).
+  static std::optional<FaultKind> Verdict(const F& f, LeafAttrs a, AccessType t, const FormatConfig&) {
+    if (!a.Has(Attr::kAccessed) && !hw::armv8::internal::HardwareAf(f)) return FaultKind::kAccessedDirty;
+    return PermissionUnless(Permits(a, Access{t, false}));
+  }
 };
 
 }  // namespace ptsim

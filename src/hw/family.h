@@ -13,6 +13,7 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -54,6 +55,12 @@ struct WithInvalidator {
   }
 };
 
+// A verdict (HwRules<F>::Verdict): nothing when `allowed`, else a
+// permission fault.
+inline std::optional<FaultKind> PermissionUnless(bool allowed) {
+  return allowed ? std::nullopt : std::optional<FaultKind>(FaultKind::kPermission);
+}
+
 // The pieces a family declares, one specialisation of HwRules<F> each
 // (src/hw/*_mode.h): the mode knobs, the rules, the fault in neutral and
 // architectural words, the TLB invalidation instructions, the QEMU machine.
@@ -71,6 +78,16 @@ struct HwRules : NoInvalidator {
   static ptsim::Fault Neutral(const F&, Va, const ptsim::Fault& x) { return x; }
   static std::string Describe(const F&, const ptsim::Fault& x) { return FaultKindName(x.kind); }
   static constexpr QemuTarget kQemu = {};
+  // The manual's verdict on an access of type `t` in `mode` to a leaf that
+  // the format encoded from the neutral attributes `a` (accessed and dirty
+  // as the leaf has them now), under tables that restrict nothing, as Space
+  // writes them: nullopt when the access goes through, else the fault in
+  // neutral terms. Each family writes it from the manual's permission
+  // tables over neutral attributes, apart from its Rules, which decode
+  // descriptor bits; the executor compares the two on every access.
+  static std::optional<FaultKind> Verdict(const F&, LeafAttrs a, AccessType t, const FormatConfig& mode) {
+    return PermissionUnless(Permits(a, Access{t, mode.Get(0) != 0}));
+  }
 };
 
 // A walk under a family's rules, seen from outside the family.

@@ -21,6 +21,10 @@ struct HwRules<fmt::VtdSs<kLevels>> : WithInvalidator<hw::VtdInvalidator, true> 
   static constexpr std::string_view kUserSetting = "";
   static constexpr bool kHasExec = false;
   static constexpr QemuTarget kQemu = {};  // QEMU's IOMMUs have no debug walk to compare with
+  // A DMA read needs R, a write W (VT-d §3.6, AMD IOMMU §2.2.3: IR / IW).
+  static std::optional<FaultKind> Verdict(const F&, LeafAttrs a, AccessType t, const FormatConfig&) {
+    return PermissionUnless(Permits(a, Access{t, false}));
+  }
 
   static hw::vtd::Rules<kLevels> Make(const F&, const FormatConfig&, AccessType t) {
     return hw::vtd::Rules<kLevels>(t == AccessType::kWrite ? hw::DmaAccess::kWrite : hw::DmaAccess::kRead);
@@ -53,6 +57,10 @@ struct HwRules<fmt::AmdIommuV1> : WithInvalidator<hw::AmdInvalidator, true> {
   static constexpr std::string_view kUserSetting = "";
   static constexpr bool kHasExec = false;
   static constexpr QemuTarget kQemu = {};  // QEMU's IOMMUs have no debug walk to compare with
+  // A DMA read needs R, a write W (VT-d §3.6, AMD IOMMU §2.2.3: IR / IW).
+  static std::optional<FaultKind> Verdict(const F&, LeafAttrs a, AccessType t, const FormatConfig&) {
+    return PermissionUnless(Permits(a, Access{t, false}));
+  }
 
   static hw::amd::Rules Make(const F&, const FormatConfig&, AccessType t) {
     return hw::amd::Rules(t == AccessType::kWrite ? hw::DmaAccess::kWrite : hw::DmaAccess::kRead);

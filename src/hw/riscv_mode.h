@@ -41,6 +41,25 @@ struct HwRules<fmt::RiscvSv<kLevels, RawT>> : WithInvalidator<hw::RiscvInvalidat
     return hw::riscv::Rules<F>(f, acc, mode);
   }
 
+  // Privileged spec, "Virtual address translation process", steps 5 and 7,
+  // over neutral attributes: U-mode only on `u` pages; S-mode never fetches
+  // from them and loads / stores them only with SUM; a load needs R, or X
+  // with MXR. Then, under Svade, A = 0 or a store with D = 0 faults.
+  static std::optional<FaultKind> Verdict(const F& f, LeafAttrs a, AccessType t, const FormatConfig& m) {
+    const bool user_access = m.Get(0) == 0, sum = m.Get(1) != 0, mxr = m.Get(2) != 0;
+    const bool user_page = a.Has(Attr::kUser);
+    if (user_access != user_page && (user_access || t == AccessType::kExec || !sum)) return FaultKind::kPermission;
+    const bool allowed = t == AccessType::kRead    ? a.Has(Attr::kRead) || (mxr && a.Has(Attr::kExec))
+                         : t == AccessType::kWrite ? a.Has(Attr::kWrite)
+                                                   : a.Has(Attr::kExec);
+    if (!allowed) return FaultKind::kPermission;
+    const bool svade = m.Get(3) == 0 || (m.Get(3) == 2 && !hw::riscv::FormatHasSvadu(f));
+    if (svade && (!a.Has(Attr::kAccessed) || (t == AccessType::kWrite && !a.Has(Attr::kDirty)))) {
+      return FaultKind::kAccessedDirty;
+    }
+    return std::nullopt;
+  }
+
   static Fault Neutral(const F&, Va, const hw::riscv::Fault& x) {
     using hw::riscv::Reason;
     const Level l(x.level);

@@ -50,6 +50,32 @@ struct HwRules<F> : WithInvalidator<hw::X86Invalidator, hw::x86::kIa32e<F>> {
     return hw::x86::Rules<F>(f, {op, m.Get(9) != 0 && op != Op::kFetch}, mode);
   }
 
+  // SDM Vol. 3A §4.6.1 (access rights) and §4.6.2 (protection keys), over
+  // neutral attributes: `u` is a user-mode address, `w` R/W, `x` XD clear.
+  // Space writes protection key 0 in every leaf.
+  static std::optional<FaultKind> Verdict(const F&, LeafAttrs a, AccessType t, const FormatConfig& m) {
+    const bool cpl3 = m.Get(0) == 3, wp = m.Get(1) != 0, smep = m.Get(2) != 0, smap = m.Get(3) != 0;
+    const bool ac = m.Get(4) != 0, pke = m.Get(5) != 0, pks = m.Get(7) != 0;
+    const bool write = t == AccessType::kWrite, fetch = t == AccessType::kExec;
+    const bool implicit = m.Get(9) != 0 && !fetch;
+    const bool user_access = cpl3 && !implicit;  // implicit accesses are supervisor-mode ones
+    const bool user_page = a.Has(Attr::kUser);
+    if (fetch && !a.Has(Attr::kExec)) return FaultKind::kPermission;
+    if (user_access) {
+      if (!user_page || (write && !a.Has(Attr::kWrite))) return FaultKind::kPermission;
+    } else if (fetch) {
+      if (user_page && smep) return FaultKind::kPermission;
+    } else {
+      if (user_page && smap && (implicit || !ac)) return FaultKind::kPermission;
+      if (write && !a.Has(Attr::kWrite) && wp) return FaultKind::kPermission;
+    }
+    // Key 0's AD (bit 0) and WD (bit 1) of PKRU for user-mode addresses,
+    // IA32_PKRS for supervisor-mode ones; data accesses in IA-32e paging.
+    if (!hw::x86::kIa32e<F> || fetch || !(user_page ? pke : pks)) return std::nullopt;
+    const uint64_t keys = user_page ? m.Get(6) : m.Get(8);
+    return PermissionUnless((keys & 1) == 0 && !((keys & 2) != 0 && write && (wp || user_access)));
+  }
+
   static Fault Neutral(const F& f, Va va, const hw::x86::Fault& x) {
     using hw::x86::Outcome;
     switch (x.outcome) {

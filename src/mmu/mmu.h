@@ -50,6 +50,9 @@ using WalkResult = BasicWalkResult<Fault>;
 
 struct MmuOptions {
   bool update_ad = true;  // set accessed/dirty as hardware does
+  // False: a leaf translates whatever the access, to see what it holds
+  // (the executor reads a leaf's attributes so).
+  bool check_permissions = true;
 };
 
 // What the tables above a leaf forbid, as a mask over Attr bits: the
@@ -113,7 +116,7 @@ struct NeutralRules {
     }
     const uint8_t deny = DenyMask(PermsOf(f.Restrictions(), path));
     LeafAttrs attrs = EffectiveAttrs(f.DecodeAttrs(raw, l), deny);
-    if (!Permits(attrs, acc)) return Step<Fault>::Stop({FaultKind::kPermission, l});
+    if (opt.check_permissions && !Permits(attrs, acc)) return Step<Fault>::Stop({FaultKind::kPermission, l});
     if (!opt.update_ad) return Step<Fault>::Leaf(raw, attrs);
     const typename F::Raw marked = f.MarkAccessed(raw, l, acc.type == AccessType::kWrite);
     if (marked != raw) attrs = EffectiveAttrs(f.DecodeAttrs(marked, l), deny);

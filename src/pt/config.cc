@@ -51,12 +51,20 @@ absl::Status ApplySettingList(std::string_view what, absl::Span<const ConfigKnob
   return absl::OkStatus();
 }
 
+namespace {
+// "name=value": a knob wider than a byte is a mask (PKRU, DACR) and reads
+// best in hex.
+std::string Setting(const ConfigKnob& k, uint64_t v) {
+  return k.max - k.min > 255 ? absl::StrFormat("%s=%#x", Sv(k.name), v) : absl::StrCat(Sv(k.name), "=", v);
+}
+}  // namespace
+
 std::string SettingsDiff(absl::Span<const ConfigKnob> knobs, const FormatConfig& cfg) {
   std::string s;
   for (size_t i = 0; i < knobs.size(); ++i) {
     const uint64_t v = cfg.Get(static_cast<int>(i));
     if (v == knobs[i].def) continue;
-    absl::StrAppend(&s, s.empty() ? "" : ",", Sv(knobs[i].name), "=", v);
+    absl::StrAppend(&s, s.empty() ? "" : ",", Setting(knobs[i], v));
   }
   return s;
 }
@@ -64,7 +72,7 @@ std::string SettingsDiff(absl::Span<const ConfigKnob> knobs, const FormatConfig&
 std::string ConfigToString(absl::Span<const ConfigKnob> knobs, const FormatConfig& cfg) {
   std::string s;
   for (size_t i = 0; i < knobs.size(); ++i) {
-    absl::StrAppend(&s, i ? " " : "", Sv(knobs[i].name), "=", cfg.Get(static_cast<int>(i)));
+    absl::StrAppend(&s, i ? " " : "", Setting(knobs[i], cfg.Get(static_cast<int>(i))));
   }
   return s;
 }

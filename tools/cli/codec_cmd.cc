@@ -26,7 +26,7 @@ struct CodecOptions {
 // format the ID selects modulo the registry), which is right for a fuzzer
 // but surprising for a person: say so.
 void NoteInexactFormatId(const std::vector<uint8_t>& bytes, const Program& p) {
-  if (bytes.size() < 5 || bytes[0] != kProgramVersion) return;
+  if (bytes.size() < 5 || !IsProgramVersion(bytes[0])) return;
   uint32_t id = 0;
   for (int i = 0; i < 4; ++i) id |= uint32_t{bytes[1 + static_cast<size_t>(i)]} << (8 * i);
   bool exact = false;

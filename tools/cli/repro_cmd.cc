@@ -30,7 +30,7 @@ struct ReproOptions {
 // Binary ops programs start with their version byte; anything else that
 // parses is text.
 bool IsText(const std::vector<uint8_t>& bytes) {
-  return bytes.empty() || (bytes[0] != kProgramVersion && bytes[0] != kProgramVersionSettings);
+  return bytes.empty() || !IsProgramVersion(bytes[0]);
 }
 
 Json DivergenceJson(const Program& p, const Divergence& d) {
@@ -52,10 +52,15 @@ Json ResultJson(const Program& p, const ExecResult& r, const std::string& file, 
   j["config"] = Json::array();
   if (const FormatEntry* e = FindFormat(p.format); e != nullptr) {
     for (const std::string& s : ConfigSettings(*e->make(p.config))) j["config"].push_back(s);
+    j["mode"] = SettingsDiff(e->mode_knobs, ModeOf(p, *e));  // "" is the family's default mode
   }
   j["ok"] = r.ok();
   j["steps"] = Json::array();
-  for (const StepRecord& s : r.steps) j["steps"].push_back({{"op", s.op_text}, {"outcome", s.outcome}});
+  for (const StepRecord& s : r.steps) {
+    Json step = {{"op", s.op_text}, {"outcome", s.outcome}};
+    if (!s.architecture.empty()) step["architecture"] = s.architecture;
+    j["steps"].push_back(step);
+  }
   j["divergence"] = r.divergence ? DivergenceJson(p, *r.divergence) : Json(nullptr);
   j["trace_hash"] = absl::StrFormat("0x%016x", r.trace_hash);
   j["translations_checked"] = r.translations_checked;
