@@ -18,7 +18,6 @@
 #define PTSIM_HW_X86_H_
 
 #include <atomic>
-#include <charconv>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -79,67 +78,6 @@ struct Mode {
   uint32_t pkrs = 0;   // IA32_PKRS bits 31:0, laid out as PKRU (§4.6.2)
   bool operator==(const Mode&) const = default;
 };
-
-// "cpl=3,wp=1,smep=1,smap=1,ac=0,pke=1,pkru=0x...,pks=0,pkrs=0x...": any
-// subset, in any order; unnamed fields keep their defaults.
-inline absl::StatusOr<Mode> ParseMode(std::string_view text) {
-  Mode m;
-  while (!text.empty()) {
-    const size_t comma = text.find(',');
-    const std::string_view item = text.substr(0, comma);
-    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
-    if (item.empty()) continue;
-    const size_t eq = item.find('=');
-    if (eq == std::string_view::npos) return absl::InvalidArgumentError(absl::StrFormat("'%s': want name=value", item));
-    const std::string_view name = item.substr(0, eq);
-    std::string_view value = item.substr(eq + 1);
-    int base = 10;
-    if (value.size() > 2 && value[0] == '0' && (value[1] == 'x' || value[1] == 'X')) {
-      value.remove_prefix(2);
-      base = 16;
-    }
-    uint32_t v = 0;
-    const auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), v, base);
-    if (value.empty() || ec != std::errc() || end != value.data() + value.size()) {
-      return absl::InvalidArgumentError(absl::StrFormat("'%s': bad number", item));
-    }
-    auto flag = [&](bool* out) -> absl::Status {
-      if (v > 1) return absl::InvalidArgumentError(absl::StrFormat("'%s': want 0 or 1", item));
-      *out = v != 0;
-      return absl::OkStatus();
-    };
-    absl::Status st;
-    if (name == "cpl") {
-      if (v > 3) return absl::InvalidArgumentError(absl::StrFormat("'%s': CPL is 0..3", item));
-      m.cpl = static_cast<int>(v);
-    } else if (name == "wp") {
-      st = flag(&m.wp);
-    } else if (name == "smep") {
-      st = flag(&m.smep);
-    } else if (name == "smap") {
-      st = flag(&m.smap);
-    } else if (name == "ac") {
-      st = flag(&m.ac);
-    } else if (name == "pke") {
-      st = flag(&m.pke);
-    } else if (name == "pks") {
-      st = flag(&m.pks);
-    } else if (name == "pkru") {
-      m.pkru = v;
-    } else if (name == "pkrs") {
-      m.pkrs = v;
-    } else {
-      return absl::InvalidArgumentError(absl::StrFormat("'%s': unknown mode field", item));
-    }
-    if (!st.ok()) return st;
-  }
-  return m;
-}
-
-inline std::string ModeToString(const Mode& m) {
-  return absl::StrFormat("cpl=%d,wp=%d,smep=%d,smap=%d,ac=%d,pke=%d,pkru=0x%x,pks=%d,pkrs=0x%x", m.cpl, m.wp,
-                         m.smep, m.smap, m.ac, m.pke, m.pkru, m.pks, m.pkrs);
-}
 
 enum class Op : uint8_t { kRead, kWrite, kFetch };
 

@@ -34,20 +34,25 @@ struct HwRules<F> : WithInvalidator<hw::X86Invalidator, hw::x86::kIa32e<F>> {
   static constexpr bool kHasExec = true;
   static constexpr QemuTarget kQemu = {QemuMachine::kX86, static_cast<int>(*hw::x86::PagingOf<F>())};
 
+  // The rules' view of the mode knobs (all but `implicit`, which belongs
+  // to the access).
+  static hw::x86::Mode ModeOf(const FormatConfig& m) {
+    return {.cpl = static_cast<int>(m.Get(0)),
+            .wp = m.Get(1) != 0,
+            .smep = m.Get(2) != 0,
+            .smap = m.Get(3) != 0,
+            .ac = m.Get(4) != 0,
+            .pke = m.Get(5) != 0,
+            .pkru = static_cast<uint32_t>(m.Get(6)),
+            .pks = m.Get(7) != 0,
+            .pkrs = static_cast<uint32_t>(m.Get(8))};
+  }
+
   static hw::x86::Rules<F> Make(const F& f, const FormatConfig& m, AccessType t) {
     using hw::x86::Op;
     const Op op = t == AccessType::kWrite ? Op::kWrite : t == AccessType::kExec ? Op::kFetch : Op::kRead;
-    const hw::x86::Mode mode{.cpl = static_cast<int>(m.Get(0)),
-                             .wp = m.Get(1) != 0,
-                             .smep = m.Get(2) != 0,
-                             .smap = m.Get(3) != 0,
-                             .ac = m.Get(4) != 0,
-                             .pke = m.Get(5) != 0,
-                             .pkru = static_cast<uint32_t>(m.Get(6)),
-                             .pks = m.Get(7) != 0,
-                             .pkrs = static_cast<uint32_t>(m.Get(8))};
     // An implicit access is a data access (§4.6); a fetch stays explicit.
-    return hw::x86::Rules<F>(f, {op, m.Get(9) != 0 && op != Op::kFetch}, mode);
+    return hw::x86::Rules<F>(f, {op, m.Get(9) != 0 && op != Op::kFetch}, ModeOf(m));
   }
 
   // SDM Vol. 3A §4.6.1 (access rights) and §4.6.2 (protection keys), over

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "src/harness/executor.h"
+#include "src/hw/all_families.h"
 #include "src/hw/x86.h"
 #include "src/mmu/mmu.h"
 #include "src/ops/space.h"
@@ -355,25 +356,39 @@ TEST(X86PaeAccess, ReservedPdpteIsGeneralProtection) {
   });
 }
 
+// The CLI form of the mode is the family's knobs (src/hw/x86_mode.h), read
+// by the one settings parser (src/pt/config.h) and turned into the rules'
+// Mode.
+using X86Rules = HwRules<fmt::X86_64L4>;
+absl::StatusOr<Mode> ParseMode(std::string_view text) {
+  FormatConfig cfg = FormatConfig::Defaults(X86Rules::kModeKnobs);
+  if (auto st = ApplySettingList("mode", X86Rules::kModeKnobs, text, &cfg); !st.ok()) return st;
+  return X86Rules::ModeOf(cfg);
+}
+
 TEST(X86Mode, ParsesTheCliForm) {
-  auto m = hw::x86::ParseMode("wp=1,smep=1,smap=1,ac=0,pke=1,pkru=0x55555554,cpl=3");
+  auto m = ParseMode("wp=1,smep=1,smap=1,ac=0,pke=1,pkru=0x55555554,cpl=3");
   ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_EQ(m->cpl, 3);
   EXPECT_TRUE(m->wp && m->smep && m->smap && m->pke);
   EXPECT_FALSE(m->ac);
   EXPECT_EQ(m->pkru, 0x55555554u);
-  auto again = hw::x86::ParseMode(hw::x86::ModeToString(*m));
+  FormatConfig cfg = FormatConfig::Defaults(X86Rules::kModeKnobs);
+  ASSERT_TRUE(ApplySettingList("mode", X86Rules::kModeKnobs, "wp=1,smep=1,smap=1,ac=0,pke=1,pkru=0x55555554,cpl=3",
+                               &cfg)
+                  .ok());
+  auto again = ParseMode(SettingsDiff(X86Rules::kModeKnobs, cfg));
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(*again, *m);
-  EXPECT_EQ(*hw::x86::ParseMode(""), Mode());
+  EXPECT_EQ(*ParseMode(""), Mode());
 }
 
 TEST(X86Mode, RejectsBadInput) {
-  EXPECT_FALSE(hw::x86::ParseMode("cpl=4").ok());
-  EXPECT_FALSE(hw::x86::ParseMode("wp=2").ok());
-  EXPECT_FALSE(hw::x86::ParseMode("nxe=1").ok()) << "NXE is the format's knob";
-  EXPECT_FALSE(hw::x86::ParseMode("smep").ok());
-  EXPECT_FALSE(hw::x86::ParseMode("pkru=0xzz").ok());
+  EXPECT_FALSE(ParseMode("cpl=4").ok());
+  EXPECT_FALSE(ParseMode("wp=2").ok());
+  EXPECT_FALSE(ParseMode("nxe=1").ok()) << "NXE is the format's knob";
+  EXPECT_FALSE(ParseMode("smep").ok());
+  EXPECT_FALSE(ParseMode("pkru=0xzz").ok());
 }
 
 // In the default mode (CR0.WP = 1, no SMEP, SMAP or keys) the x86 walk must

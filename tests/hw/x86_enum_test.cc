@@ -276,7 +276,10 @@ std::string Describe(const Geometry& g, const Path& p, const Presets& pr, bool n
                           e.xd ? "X" : "", e.rsvd ? "R" : "");
   }
   absl::StrAppendFormat(&s, " presets(tA=%d lA=%d lD=%d) key=%d nxe=%d %s op=%d cpl=%d implicit=%d", pr.table_a,
-                        pr.leaf_a, pr.leaf_d, key, nxe, hw::x86::ModeToString(m), static_cast<int>(a.op), a.cpl,
+                        pr.leaf_a, pr.leaf_d, key, nxe,
+                        absl::StrFormat("cpl=%d,wp=%d,smep=%d,smap=%d,ac=%d,pke=%d,pkru=0x%x,pks=%d,pkrs=0x%x", m.cpl,
+                                        m.wp, m.smep, m.smap, m.ac, m.pke, m.pkru, m.pks, m.pkrs),
+                        static_cast<int>(a.op), a.cpl,
                         a.implicit);
   return s;
 }
