@@ -173,6 +173,10 @@ class AmdIommuV1 {
   static constexpr uint64_t kNextDefault = 0;
   static constexpr uint64_t kNextSized = 7;
 
+
+ public:
+  // Entry fields (AMD IOMMU spec §2.2.3), declared once: the architecture's
+  // rules (src/hw/iommu.h) read them too.
   using Pr = Bit<0>;
   using NextLevel = Field<11, 9>;
   using Addr = Field<51, 12>;
@@ -180,6 +184,8 @@ class AmdIommuV1 {
   using PdeReserved = Field<60, 52>;
   using Ir = Bit<61>;
   using Iw = Bit<62>;
+
+ private:
 
   int levels_;
   bool skip_;

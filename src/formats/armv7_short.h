@@ -85,6 +85,7 @@
 #include <array>
 #include <string_view>
 
+#include "src/formats/armv7_bits.h"
 #include "src/pt/format.h"
 
 namespace ptsim::fmt {
@@ -185,11 +186,12 @@ class ArmV7Short {
  private:
   static constexpr unsigned kSuperLg2 = 24;
   static constexpr unsigned kLargeLg2 = 16;
-  static constexpr uint64_t kL1PageTable = 0b01;
-  static constexpr uint64_t kL1Section = 0b10;
-  static constexpr uint64_t kL1SectionPxn = 0b11;
-  static constexpr uint64_t kL2Large = 0b01;
-  static constexpr uint64_t kL2Small = 0b10;
+  // Bit positions and type codes: src/formats/armv7_bits.h.
+  static constexpr uint64_t kL1PageTable = armv7_desc::kL1PageTable;
+  static constexpr uint64_t kL1Section = armv7_desc::kL1Section;
+  static constexpr uint64_t kL1SectionPxn = armv7_desc::kL1SectionPxn;
+  static constexpr uint64_t kL2Large = armv7_desc::kL2Large;
+  static constexpr uint64_t kL2Small = armv7_desc::kL2Small;
   static constexpr uint64_t kTexNormal = 0b001;  // with C = B = 1: Normal, WB WA
   // AP[2:0] values and fields of that 3-bit value.
   static constexpr uint64_t kApNoAccess = 0b000;
@@ -199,35 +201,30 @@ class ArmV7Short {
   using Ap1 = Field<1, 1>;  // AP[1]: PL0 access
   using Ap2 = Bit<2>;       // AP[2]: read-only
 
-  using Type = Field<1, 0>;
-  using Bb = Bit<2>;
-  using Cc = Bit<3>;
-  // First level.
-  using PxnTable = Bit<2>;
-  using XnSection = Bit<4>;
-  using Domain = Field<8, 5>;  // PA[39:36] in a supersection
-  using SectionAp10 = Field<11, 10>;
-  using SectionTex = Field<14, 12>;
-  using SectionAp2 = Bit<15>;
-  using SectionS = Bit<16>;
-  using SectionNg = Bit<17>;
-  using Super = Bit<18>;
-  using SuperPa35 = Field<23, 20>;  // PA[35:32]
-  using L2Base = Field<31, 10>;
-  // Second level.
-  using SmallXn = Bit<0>;
-  using PageAp10 = Field<5, 4>;
-  using SmallTex = Field<8, 6>;
-  using PageAp2 = Bit<9>;
-  using PageS = Bit<10>;
-  using PageNg = Bit<11>;
-  using LargeTex = Field<14, 12>;
-  using LargeXn = Bit<15>;
+  using Type = armv7_desc::Type;
+  using Bb = armv7_desc::Bb;
+  using Cc = armv7_desc::Cc;
+  using PxnTable = armv7_desc::PxnTable;
+  using XnSection = armv7_desc::XnSection;
+  using Domain = armv7_desc::Domain;
+  using SectionAp10 = armv7_desc::SectionAp10;
+  using SectionTex = armv7_desc::SectionTex;
+  using SectionAp2 = armv7_desc::SectionAp2;
+  using SectionS = armv7_desc::SectionS;
+  using SectionNg = armv7_desc::SectionNg;
+  using Super = armv7_desc::Super;
+  using SuperPa35 = armv7_desc::SuperPa35;
+  using L2Base = armv7_desc::L2Base;
+  using SmallXn = armv7_desc::SmallXn;
+  using PageAp10 = armv7_desc::PageAp10;
+  using SmallTex = armv7_desc::SmallTex;
+  using PageAp2 = armv7_desc::PageAp2;
+  using PageS = armv7_desc::PageS;
+  using PageNg = armv7_desc::PageNg;
+  using LargeTex = armv7_desc::LargeTex;
+  using LargeXn = armv7_desc::LargeXn;
 
-  static uint64_t ApOf(Raw raw, Level l) {
-    if (l.IsBottom()) return PageAp10::Get(raw) | PageAp2::Get(raw) << 2;
-    return SectionAp10::Get(raw) | SectionAp2::Get(raw) << 2;
-  }
+  static uint64_t ApOf(Raw raw, Level l) { return armv7_desc::ApOf(raw, l.IsBottom()); }
   static bool XnOf(Raw raw, Level l) {
     if (!l.IsBottom()) return XnSection::Test(raw);
     return Type::Get(raw) == kL2Large ? LargeXn::Test(raw) : SmallXn::Test(raw);

@@ -197,16 +197,16 @@ class ArmV8S1 : public ArmV8Tables<G> {
     return Level(static_cast<int>((va_bits - Base::kGranuleLg2 + Base::kStride - 1) / Base::kStride) - 1);
   }
 
-  using AttrIndx = Field<4, 2>;
-  using Ap1El0 = Bit<6>;  // AP[1]
-  using Ap2Ro = Bit<7>;   // AP[2]
-  using NotGlobal = Bit<11>;
-  using Pxn = Bit<53>;
-  using Uxn = Bit<54>;
-  using PxnTable = Bit<59>;
-  using UxnTable = Bit<60>;
-  using ApTable0NoEl0 = Bit<61>;  // APTable[0]
-  using ApTable1Ro = Bit<62>;     // APTable[1]
+  using AttrIndx = armv8_desc::AttrIndx;
+  using Ap1El0 = armv8_desc::Ap1El0;
+  using Ap2Ro = armv8_desc::Ap2Ro;
+  using NotGlobal = armv8_desc::NotGlobal;
+  using Pxn = armv8_desc::Pxn;
+  using Uxn = armv8_desc::Uxn;
+  using PxnTable = armv8_desc::PxnTable;
+  using UxnTable = armv8_desc::UxnTable;
+  using ApTable0NoEl0 = armv8_desc::ApTable0NoEl0;
+  using ApTable1Ro = armv8_desc::ApTable1Ro;
 
   bool ttbr1_;
   bool ha_;

@@ -153,11 +153,11 @@ class ArmV8S2 : public ArmV8Tables<G> {
   static constexpr int kMaxConcatLg2 = 4;  // up to 16 tables
   static constexpr uint64_t kMemAttrNormalWriteBack = 0b1111;
 
-  using MemAttr = Field<5, 2>;
-  using S2apRead = Bit<6>;   // S2AP[0]
-  using S2apWrite = Bit<7>;  // S2AP[1]
-  using Xn1 = Bit<54>;       // XN, or XN[1] with FEAT_XNX
-  using Xn = Field<54, 53>;  // XN[1:0] with FEAT_XNX
+  using MemAttr = armv8_desc::MemAttr;
+  using S2apRead = armv8_desc::S2apRead;
+  using S2apWrite = armv8_desc::S2apWrite;
+  using Xn1 = armv8_desc::Xn1;
+  using Xn = armv8_desc::Xn;
 
   bool ha_;
   uint64_t xn_mask_;  // XN[1:0] with xnx, XN[1] alone without

@@ -75,6 +75,7 @@
 #include <algorithm>
 #include <string_view>
 
+#include "src/formats/armv8_bits.h"
 #include "src/pt/format.h"
 
 namespace ptsim::fmt {
@@ -222,11 +223,11 @@ class ArmV8Tables {
     return PutOa(r, oa.value());
   }
 
-  using Valid = Bit<0>;
-  using TypeBit = Bit<1>;  // table (L0-L2) or page (L3); 0 = block
-  using Sh = Field<9, 8>;
-  using Af = Bit<10>;
-  using Contiguous = Bit<52>;
+  using Valid = armv8_desc::Valid;
+  using TypeBit = armv8_desc::TypeBit;
+  using Sh = armv8_desc::Sh;
+  using Af = armv8_desc::Af;
+  using Contiguous = armv8_desc::Contiguous;
 
  private:
   static constexpr int kFinalArmLevel = 3;

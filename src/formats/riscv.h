@@ -120,6 +120,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "src/formats/riscv_bits.h"
 #include "src/pt/format.h"
 
 namespace ptsim::fmt {
@@ -265,24 +266,23 @@ class RiscvSv {
   // VPN[i] and PPN[i] (below the top one) are 10 bits in Sv32, 9 otherwise.
   static constexpr unsigned kIndexBits = kIs32 ? 10 : 9;
 
-  using V = Bit<0>;
-  using R = Bit<1>;
-  using W = Bit<2>;
-  using X = Bit<3>;
-  using U = Bit<4>;
-  using G = Bit<5>;
-  using A = Bit<6>;
-  using D = Bit<7>;
-  using Rsw = Field<9, 8>;  // supervisor software's; hardware ignores it
-  using Ppn = std::conditional_t<kIs32, Field<31, 10>, Field<53, 10>>;
-  // 64-bit PTEs: N (63), PBMT (62:61) and bits 60:54; all reserved unless
-  // Svpbmt makes PBMT legal. In a 32-bit Raw, PBMT reads as 0.
-  using Reserved64 = Field<63, 54>;
-  using Pbmt = Field<62, 61>;
+  // Bit positions: src/formats/riscv_bits.h. In a 32-bit Raw, the 64-bit
+  // fields (N, PBMT, bits 60:54) read as 0.
+  using V = riscv_pte::V;
+  using R = riscv_pte::R;
+  using W = riscv_pte::W;
+  using X = riscv_pte::X;
+  using U = riscv_pte::U;
+  using G = riscv_pte::G;
+  using A = riscv_pte::A;
+  using D = riscv_pte::D;
+  using Rsw = riscv_pte::Rsw;
+  using Ppn = std::conditional_t<kIs32, riscv_pte::Ppn32, riscv_pte::Ppn64>;
+  using Reserved64 = riscv_pte::Reserved64;
+  using Pbmt = riscv_pte::Pbmt;
   static constexpr uint64_t kPbmtReserved = 3;
-  // Svnapot: N, and the PPN[0] bits that encode the NAPOT size.
-  using N = Bit<63>;
-  using NapotLow = Field<13, 10>;  // PPN[0][3:0]
+  using N = riscv_pte::N;
+  using NapotLow = riscv_pte::NapotLow;
   static constexpr uint64_t kNapot64K = 0b1000;
   static constexpr unsigned kNapotLg2 = 16;
 

@@ -181,6 +181,10 @@ class VtdSs {
   // EMT encodings: 0 UC, 1 WC, 4 WT, 5 WP, 6 WB; the rest are reserved.
   static constexpr bool IsReservedEmt(uint64_t emt) { return emt == 2 || emt == 3 || emt == 7; }
 
+
+ public:
+  // Entry fields (VT-d §9.8), declared once: the architecture's rules
+  // (src/hw/iommu.h) read them too.
   using R = Bit<0>;
   using W = Bit<1>;
   using X = Bit<2>;
@@ -189,6 +193,8 @@ class VtdSs {
   using D = Bit<9>;
   using Snp = Bit<11>;
   using IoWrite = Bit<62>;  // IW (Rev. 5.x) / TM (Rev. 3.x): reserved here
+
+ private:
 
   unsigned haw_;
   int large_pages_;

@@ -23,6 +23,10 @@ using Ps = Bit<7>;  // in a PDE/PDPTE; the same bit is PAT in a PTE
 using G = Bit<8>;
 // 64-bit entries: the address of the page or table, bits 51:12 in place.
 using Addr52 = Field<51, 12>;
+// 4-level and 5-level entries that map a page: the protection key (Tables
+// 4-16, 4-18, 4-20). Space writes key 0; the architecture's rules
+// (src/hw/x86.h) read it.
+using Pkey = Field<62, 59>;
 
 // Address bits at or above `oa_bits` (MAXPHYADDR, VT-d's HAW): reserved in
 // every 64-bit entry.

@@ -158,40 +158,38 @@ class Rules {
   }
 
   Step<Fault> Entry(const F& f, uint64_t raw, Level l, Va va, Path& path) const {
+    namespace d = fmt::armv7_desc;  // the bit positions, declared once
     const auto desc = static_cast<uint32_t>(raw);
-    const unsigned type = desc & 0b11;
+    const uint64_t type = d::Type::Get(desc);
     bool xn = false, pxn = false;
     unsigned ap = 0;
     unsigned domain = 0;
     if (!l.IsBottom()) {
       // B3.5.1: bits[1:0] = 00 is a fault entry (translation fault, section).
-      if (type == 0b00) return Step<Fault>::Stop(Make(Fs::kTranslationSection, 0, va, 1));
-      if (type == 0b01) {
-        // Page table descriptor: domain in bits 8:5, PXN in bit 2, the
-        // second-level table at bits 31:10.
-        path.domain = (desc >> 5) & 0xf;
-        path.table_pxn = (desc >> 2) & 1;
+      if (type == d::kL1Fault) return Step<Fault>::Stop(Make(Fs::kTranslationSection, 0, va, 1));
+      if (type == d::kL1PageTable) {
+        // Page table descriptor: domain, PXN, the second-level table.
+        path.domain = static_cast<unsigned>(d::Domain::Get(desc));
+        path.table_pxn = d::PxnTable::Test(desc);
         return Step<Fault>::Table(raw);
       }
       // Section or supersection; bits[1:0] = 11 is a section with PXN = 1
       // (implementations with the PXN extension, B3.5.1 note).
-      const bool super = (desc >> 18) & 1;
       // B3.5.1: a supersection has no domain field (bits 8:5 hold extended
       // base address bits); it is in domain 0.
-      domain = super ? 0 : (desc >> 5) & 0xf;
-      xn = (desc >> 4) & 1;
-      pxn = type == 0b11;
-      ap = ((desc >> 10) & 0b11) | (((desc >> 15) & 1) << 2);
+      domain = d::Super::Test(desc) ? 0 : static_cast<unsigned>(d::Domain::Get(desc));
+      xn = d::XnSection::Test(desc);
+      pxn = type == d::kL1SectionPxn;
+      ap = static_cast<unsigned>(d::ApOf(desc, false));
     } else {
       domain = path.domain;
       // B3.5.1: second-level bits[1:0] = 00 is a fault (translation, page).
-      if (type == 0b00) return Step<Fault>::Stop(Make(Fs::kTranslationPage, domain, va, 0));
-      const bool large = type == 0b01;
-      // Large page: XN bit 15; small page: XN bit 0. AP[1:0] bits 5:4,
-      // AP[2] bit 9 in both.
-      xn = large ? (desc >> 15) & 1 : desc & 1;
+      if (type == d::kL2Fault) return Step<Fault>::Stop(Make(Fs::kTranslationPage, domain, va, 0));
+      // Large page and small page have XN in different places; AP in the
+      // same.
+      xn = type == d::kL2Large ? d::LargeXn::Test(desc) : d::SmallXn::Test(desc);
       pxn = path.table_pxn;
-      ap = ((desc >> 4) & 0b11) | (((desc >> 9) & 1) << 2);
+      ap = static_cast<unsigned>(d::ApOf(desc, true));
     }
     const bool page_level = l.IsBottom();
     const int level = l.value();

@@ -88,29 +88,25 @@ struct Result {
 
 namespace internal {
 
-// Descriptor fields, D8 "VMSAv8-64 translation table format descriptors"
-// and "Memory attribute fields in the VMSAv8-64 translation table format
-// descriptors". Stage 1 block/page: AP[1] bit 6, AP[2] bit 7, AF bit 10,
-// DBM bit 51, PXN bit 53, UXN bit 54. Stage 1 table: PXNTable bit 59,
-// UXNTable bit 60, APTable[0] bit 61, APTable[1] bit 62. Stage 2
-// block/page: S2AP[0] bit 6, S2AP[1] bit 7, AF bit 10, DBM bit 51, XN[0]
-// bit 53 (FEAT_XNX), XN[1] bit 54.
-inline constexpr uint64_t kValid = uint64_t{1} << 0;
-inline constexpr uint64_t kTypeBit = uint64_t{1} << 1;
-inline constexpr uint64_t kAp1 = uint64_t{1} << 6;
-inline constexpr uint64_t kAp2 = uint64_t{1} << 7;
-inline constexpr uint64_t kS2apR = uint64_t{1} << 6;
-inline constexpr uint64_t kS2apW = uint64_t{1} << 7;
-inline constexpr uint64_t kAf = uint64_t{1} << 10;
-inline constexpr uint64_t kDbm = uint64_t{1} << 51;
-inline constexpr uint64_t kPxn = uint64_t{1} << 53;
-inline constexpr uint64_t kUxn = uint64_t{1} << 54;
-inline constexpr uint64_t kXn0 = uint64_t{1} << 53;
-inline constexpr uint64_t kXn1 = uint64_t{1} << 54;
-inline constexpr uint64_t kPxnTable = uint64_t{1} << 59;
-inline constexpr uint64_t kUxnTable = uint64_t{1} << 60;
-inline constexpr uint64_t kApTable0 = uint64_t{1} << 61;
-inline constexpr uint64_t kApTable1 = uint64_t{1} << 62;
+// Descriptor bits as masks, from their one declaration
+// (src/formats/armv8_bits.h).
+namespace desc = fmt::armv8_desc;
+inline constexpr uint64_t kValid = desc::Valid::kMask;
+inline constexpr uint64_t kTypeBit = desc::TypeBit::kMask;
+inline constexpr uint64_t kAp1 = desc::Ap1El0::kMask;
+inline constexpr uint64_t kAp2 = desc::Ap2Ro::kMask;
+inline constexpr uint64_t kS2apR = desc::S2apRead::kMask;
+inline constexpr uint64_t kS2apW = desc::S2apWrite::kMask;
+inline constexpr uint64_t kAf = desc::Af::kMask;
+inline constexpr uint64_t kDbm = desc::Dbm::kMask;
+inline constexpr uint64_t kPxn = desc::Pxn::kMask;
+inline constexpr uint64_t kUxn = desc::Uxn::kMask;
+inline constexpr uint64_t kXn0 = desc::Xn0::kMask;
+inline constexpr uint64_t kXn1 = desc::Xn1::kMask;
+inline constexpr uint64_t kPxnTable = desc::PxnTable::kMask;
+inline constexpr uint64_t kUxnTable = desc::UxnTable::kMask;
+inline constexpr uint64_t kApTable0 = desc::ApTable0NoEl0::kMask;
+inline constexpr uint64_t kApTable1 = desc::ApTable1Ro::kMask;
 
 inline int ArmLevelOf(Level l) {
   return 3 - l.value();  // armv8_tables.h: ptsim level 0 is Arm L3

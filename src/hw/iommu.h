@@ -85,7 +85,7 @@ class Rules {
   }
 
   Step<Fault> Entry(const F& f, uint64_t e, Level l, Va va, Path&) const {
-    const bool r = (e & 1) != 0, w = (e & 2) != 0;
+    const bool r = F::R::Test(e), w = F::W::Test(e);
     auto fail = [&](FaultReason why) { return Step<Fault>::Stop({why, va.value(), l.value(), !r && !w}); };
     // §3.7.1: a read needs R = 1 and a write W = 1 in every entry used; an
     // entry with R = W = 0 is not present, and that too is reported as the
@@ -208,16 +208,16 @@ class Rules {
 
   Step<Fault> Entry(const F& f, uint64_t e, Level l, Va va, Path& path) const {
     // PR = 0: not present.
-    if ((e & 1) == 0) return Step<Fault>::Stop(PageFault({}, va, l));
+    if (!F::Pr::Test(e)) return Step<Fault>::Stop(PageFault({}, va, l));
     // Reserved bits, Next Level at or above the entry's own level, a
     // misaligned or unsupported page size: RZ, with PR = 1.
     const EntryKind kind = f.Classify(e, l);
     if (kind == EntryKind::kInvalid || kind == EntryKind::kEmpty) {
       return Step<Fault>::Stop(PageFault({.pr = true, .rz = true}, va, l));
     }
-    // IR (bit 61) and IW (bit 62) of every entry on the path, ANDed.
-    path.ir = path.ir && ((e >> 61) & 1) != 0;
-    path.iw = path.iw && ((e >> 62) & 1) != 0;
+    // IR and IW of every entry on the path, ANDed.
+    path.ir = path.ir && F::Ir::Test(e);
+    path.iw = path.iw && F::Iw::Test(e);
     if (kind == EntryKind::kTable) return Step<Fault>::Table(e);
     // A PTE: the permission check on the ANDed rights.
     if (write_ ? !path.iw : !path.ir) return Step<Fault>::Stop(PageFault({.pr = true, .pe = true}, va, l));

@@ -32,6 +32,7 @@
 #include <cstdint>
 #include <optional>
 
+#include "src/formats/riscv_bits.h"
 #include "src/mem/phys_mem.h"
 #include "src/pt/geometry.h"
 #include "src/walk/walk.h"
@@ -101,17 +102,17 @@ struct Result {
   int restarts = 0;  // walks restarted after a failed A/D compare-and-swap
 };
 
-// PTE bits, "Addressing and Memory Protection" (Sv32 PTE figure; the same
-// low ten bits in Sv39/48/57).
-inline constexpr uint64_t kV = 1u << 0;
-inline constexpr uint64_t kR = 1u << 1;
-inline constexpr uint64_t kW = 1u << 2;
-inline constexpr uint64_t kX = 1u << 3;
-inline constexpr uint64_t kU = 1u << 4;
-inline constexpr uint64_t kG = 1u << 5;
-inline constexpr uint64_t kA = 1u << 6;
-inline constexpr uint64_t kD = 1u << 7;
-inline constexpr unsigned kPpnShift = 10;
+// PTE bits as masks, from their one declaration (src/formats/riscv_bits.h;
+// the same low ten bits in Sv32 and Sv39/48/57).
+inline constexpr uint64_t kV = fmt::riscv_pte::V::kMask;
+inline constexpr uint64_t kR = fmt::riscv_pte::R::kMask;
+inline constexpr uint64_t kW = fmt::riscv_pte::W::kMask;
+inline constexpr uint64_t kX = fmt::riscv_pte::X::kMask;
+inline constexpr uint64_t kU = fmt::riscv_pte::U::kMask;
+inline constexpr uint64_t kG = fmt::riscv_pte::G::kMask;
+inline constexpr uint64_t kA = fmt::riscv_pte::A::kMask;
+inline constexpr uint64_t kD = fmt::riscv_pte::D::kMask;
+inline constexpr unsigned kPpnShift = fmt::riscv_pte::Ppn64::kLo;
 
 inline Cause PageFaultFor(Access a) {
   switch (a) {

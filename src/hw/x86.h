@@ -123,7 +123,7 @@ namespace internal {
 template <typename Raw>
 constexpr uint8_t PkeyBits(Raw raw) {
   if constexpr (sizeof(Raw) == 8) {
-    return static_cast<uint8_t>((raw >> 59) & 0xf);
+    return static_cast<uint8_t>(fmt::x86::Pkey::Get(raw));
   } else {
     return 0;
   }
