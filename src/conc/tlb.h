@@ -2,7 +2,8 @@
 // "after an operation that invalidates returns, no CPU still translates the
 // range from a leaf that is gone". Every entry remembers the history version
 // of the leaf it was filled from. The per-architecture TLBs (PCIDs, global
-// entries, paging-structure caches) are the hardware-faithful issue's.
+// entries, paging-structure caches) are src/hw/tlb.h's; the race harness
+// does not use them yet.
 #ifndef PTSIM_CONC_TLB_H_
 #define PTSIM_CONC_TLB_H_
 

@@ -60,7 +60,7 @@
 // chains of tables and expand them when it needs the rest of their span
 // (the policy is in ops/space.h).
 //
-// Not modelled (for the hardware-faithful issue):
+// Not modelled:
 //   * Next Level 7 PTEs of 512 entries' worth (a size equal to the level
 //     above's) classify as kInvalid; ptsim builds that size as one entry
 //     of the level above;

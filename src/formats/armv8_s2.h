@@ -51,8 +51,9 @@
 //
 // The Contiguous bit (knob `contig`) is described in armv8_tables.h.
 //
-// Not yet modelled: FEAT_S2FWB, FEAT_S2PIE, DBM and dirty state, the
-// Access flag fault (ha = 0 with AF = 0), FEAT_TTST.
+// DBM with hardware dirty state and the Access flag fault (ha = 0 with AF =
+// 0) are the architecture's rules (src/hw/armv8.h). Not modelled:
+// FEAT_S2FWB, FEAT_S2PIE, FEAT_TTST.
 #ifndef PTSIM_FORMATS_ARMV8_S2_H_
 #define PTSIM_FORMATS_ARMV8_S2_H_
 

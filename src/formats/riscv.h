@@ -108,11 +108,12 @@
 // chapter's advice to flush with SFENCE.VMA after the change is the
 // Invalidator's business.
 //
-// Not yet modelled: the Svade A/D page fault above, MXR and SUM (mstatus),
-// the rule that S-mode never executes U = 1 pages and reads them only with
-// SUM (Permits() in mmu.h lets a supervisor access any user page, as x86
-// without SMAP/SMEP), the hypervisor's G-stage (Sv39x4 ...) and PMP/PMA
-// checks.
+// The Svade A/D page fault, MXR and SUM, and the rule that S-mode never
+// executes U = 1 pages and reads them only with SUM are the architecture's
+// rules (src/hw/riscv.h, with the hart's mode of src/hw/riscv_mode.h); the
+// neutral walk (Permits() in mmu.h) lets a supervisor access any user page,
+// as x86 without SMAP/SMEP. Not modelled: the hypervisor's G-stage (Sv39x4
+// ...) and PMP/PMA checks.
 #ifndef PTSIM_FORMATS_RISCV_H_
 #define PTSIM_FORMATS_RISCV_H_
 

@@ -20,8 +20,9 @@
 // PTEs and PDEs that reference a page table have no reserved bits at all;
 // only a 4 MiB PDE can be malformed.
 //
-// Not yet modelled (issue "Hardware-faithful walks"): PAT/PCD/PWT memory
-// types, CR4.PGE (G is decoded as written), SMEP/SMAP/WP, CR3 flags.
+// SMEP, SMAP and CR0.WP are the architecture's rules (src/hw/x86.h). Not
+// modelled: PAT/PCD/PWT memory types, CR4.PGE (G is decoded as written),
+// CR3 flags.
 #ifndef PTSIM_FORMATS_X86_32_H_
 #define PTSIM_FORMATS_X86_32_H_
 

@@ -14,8 +14,9 @@
 //   1           | PD           | PD           | 2 MiB (leaf if PS=1)
 //   0           | PT           | PT           | 4 KiB
 //
-// Not yet modelled (issue "Hardware-faithful walks"): PAT/PCD/PWT memory
-// types, protection keys (bits 62:59), SMEP/SMAP/WP.
+// Protection keys (bits 62:59, x86_flags.h), SMEP, SMAP and CR0.WP are the
+// architecture's rules (src/hw/x86.h). Not modelled: PAT/PCD/PWT memory
+// types.
 #ifndef PTSIM_FORMATS_X86_64_H_
 #define PTSIM_FORMATS_X86_64_H_
 

@@ -25,8 +25,9 @@
 // RestrictingBits() hands the walk a PDPTE with R/W and U/S forced on, so
 // the PDPTE on every path neither denies nor needs them.
 //
-// Not yet modelled (issue "Hardware-faithful walks"): PAT/PCD/PWT memory
-// types, CR4.PGE, SMEP/SMAP/WP; the PDPTE registers themselves (hardware
+// SMEP, SMAP and CR0.WP are the architecture's rules (src/hw/x86.h, with
+// the CPU mode of src/hw/x86_mode.h), not the neutral walk's. Not modelled:
+// PAT/PCD/PWT memory types, CR4.PGE; the PDPTE registers themselves (hardware
 // loads the four PDPTEs when CR3 is written and faults reserved bits there
 // with #GP, where ptsim rereads them on every walk and reports a reserved
 // fault at level 2); the PDPT itself must lie below 4 GiB (CR3 is 32 bits

@@ -14,7 +14,8 @@
 
 namespace ptsim {
 
-// No invalidator is modelled (TLBIMVA and friends are future work).
+// No invalidator is modelled (TLBIMVA and friends): the TLB harness skips
+// this family.
 template <>
 struct HwRules<fmt::ArmV7Short> : NoInvalidator {
   using F = fmt::ArmV7Short;

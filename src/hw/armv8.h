@@ -9,7 +9,8 @@
 // success, what the hardware writes back (Access flag, dirty state).
 //
 // Sources: Arm Architecture Reference Manual for A-profile architecture,
-// DDI 0487 (section names as in issue K; chapter D8 is D5 in F-H):
+// DDI 0487 (section names as in issue K of the manual; chapter D8 is D5 in
+// issues F-H):
 //   D8 "The AArch64 Virtual Memory System Architecture":
 //     * "Memory access control": "Data access permissions for stage 1"
 //       (AP[2:1] table), "Access permissions for instruction execution"

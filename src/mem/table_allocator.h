@@ -5,7 +5,7 @@
 //
 // Every table has metadata (owner, level, state, generation). A table is
 // freed either at once or onto a deferred list that is released after a
-// grace period (RCU in the concurrent issue). Freed memory is poisoned and
+// grace period (RCU-style freeing by the concurrent operations, src/conc). Freed memory is poisoned and
 // kept in quarantine for a while before reuse, so a walker that still holds
 // a freed table reads poison, and the generation tells a reused table from
 // the one it used to be. Accounting (live = reachable + pending) and a leak

@@ -4,7 +4,7 @@
 // the same at every level.
 //
 // Protocol for lockless readers (hardware walks, GUP-fast), which the
-// concurrency issue builds on:
+// concurrent operations (src/conc) build on:
 //   * a new table is zeroed by the allocator, then published by a release
 //     store of the table entry; readers load entries with acquire order;
 //   * a removed table is unhooked (entry cleared), the translation caches
@@ -12,8 +12,7 @@
 //     list; it is freed when the grace period ends (end of the operation,
 //     single-threaded);
 //   * a one-entry leaf is replaced in one store. Formats that need
-//     break-before-make get it with the per-format policy of the
-//     concurrency issue;
+//     break-before-make for it are not modelled yet;
 //   * a replicated leaf (geometry.h) is written, rewritten and cleared
 //     entry by entry in ascending order; splitting it changes its size, and
 //     for formats that declare kReplicaBreakBeforeMake every entry is first
@@ -59,8 +58,9 @@
 
 namespace ptsim {
 
-// Receives the invalidations an operation issues, in order. The TLB model
-// of the hardware issue implements it; null means nothing caches.
+// Receives the invalidations an operation issues, in order. The
+// architectures' invalidators (src/hw/invalidate.h) implement it over the
+// TLB model; null means nothing caches.
 class Invalidator {
  public:
   virtual ~Invalidator() = default;

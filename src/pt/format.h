@@ -4,7 +4,7 @@
 // src/formats/all_formats.h. An instance is the format with its runtime
 // configuration (see config.h). Generic code (mmu/, ops/, the harness) is
 // templated on the format, so a walk is inlined per format; the type-erased
-// façade in pt/any_format.h serves one fuzzer binary and one CLI for all.
+// façade in src/any/any_format.h serves one fuzzer binary and one CLI for all.
 //
 // The contract of every member is written once, on ExampleFormat below,
 // which is compiled and checked against the concept. Formats do not restate

@@ -91,7 +91,7 @@ bool IsValidRange(const F& f, VaRange r) {
 // size (ARM): a split then clears every entry of the group and invalidates
 // it before writing the new entries. Otherwise the entries are rewritten
 // in ascending order, each in one store (single-threaded ops; the
-// concurrency issue decides what a racing walker may see).
+// concurrent operations in src/conc decide what a racing walker may see).
 //
 // Without these members a format has one-entry leaves only, as before.
 template <PageTableFormat F>
