@@ -156,9 +156,9 @@ build() {  # build SIDE CONFIG
   cmake -S "$src" -B "$dir" "${defs[@]}" >"$dir.configure.log" 2>&1 ||
     { cat "$dir.configure.log" >&2; ptsim_die "configuring $dir failed"; }
   local known
-  known=$(cmake --build "$dir" --target help 2>/dev/null)
+  known=$(ninja -C "$dir" -t targets all 2>/dev/null)
   for t in "${targets[@]}"; do
-    if grep -q "^$t:" <<<"$known"; then wanted+=("$t"); have[$side/$config/$t]=1; else
+    if grep -q "^$t: phony" <<<"$known"; then wanted+=("$t"); have[$side/$config/$t]=1; else
       ptsim_warn "$side has no target $t: shown as n/a"
     fi
   done
