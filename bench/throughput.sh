@@ -27,7 +27,10 @@
 #   fuzz-asan   the same with ASan+UBSan (preset `fuzz`).
 # Both sides are configured with the cache variables of THIS tree's presets (so the base is built
 # exactly as this tree builds, whatever its own presets say) and fed the same input files: this
-# tree's compiled seed corpus. Each side fuzzes with its own fuzz/T.options, one process on one
+# tree's compiled seed corpus. A base that reads those files differently (an older program
+# version: race programs v2 and tlb_fuzzer's run settings are newer than 997c07e) runs other
+# programs or skips them, and that target's ratios then compare different work: pick a base with
+# the same program versions for it. Each side fuzzes with its own fuzz/T.options, one process on one
 # core, -seed=1, -timeout=10 as tools/run.sh does. The base is checked out with `git worktree add
 # --detach` under DIR/src-SHA; builds live in DIR/{base-SHA,head}/{replay,fuzz,fuzz-asan}.
 # Every measurement of the base is followed (or preceded, alternating by round) by the same
