@@ -26,8 +26,20 @@ if(PTSIM_FUZZ_ENGINE STREQUAL "libfuzzer" OR PTSIM_FUZZ_ENGINE STREQUAL "afl")
   # OSS-Fuzz and every AFL++ compiler.
   add_compile_definitions(FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION)
 endif()
+# Coverage feedback is for the code under test: the oracles, the reference model, teardown and the
+# reports are left uninstrumented (the file says which and why), for libFuzzer through clang's
+# ignorelist and for AFL++ through AFL_LLVM_DENYLIST, which its compiler reads from the
+# environment (so it is set by a launcher in front of every compile).
+set(PTSIM_COVERAGE_IGNORELIST ${PROJECT_SOURCE_DIR}/fuzz/coverage_ignorelist.txt)
+set(PTSIM_LIBFUZZER_COMPILE_FLAGS -fsanitize=fuzzer-no-link -fsanitize-coverage-ignorelist=${PTSIM_COVERAGE_IGNORELIST})
+if(PTSIM_FUZZ_ENGINE STREQUAL "afl")
+  foreach(_lang C CXX)
+    set(CMAKE_${_lang}_COMPILER_LAUNCHER ${CMAKE_COMMAND} -E env AFL_LLVM_DENYLIST=${PTSIM_COVERAGE_IGNORELIST}
+        ${CMAKE_${_lang}_COMPILER_LAUNCHER})
+  endforeach()
+endif()
 if(PTSIM_FUZZ_ENGINE STREQUAL "libfuzzer" AND "$ENV{LIB_FUZZING_ENGINE}" STREQUAL "")
-  add_compile_options(-fsanitize=fuzzer-no-link)
+  add_compile_options(${PTSIM_LIBFUZZER_COMPILE_FLAGS})
   # Executables that are not fuzz targets (the CLI) still carry coverage
   # instrumentation; without a sanitizer runtime nothing else defines the
   # callbacks, so they link libFuzzer's runtime without its main.

@@ -37,6 +37,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <string>
 
 #include "src/harness/race_mutator.h"
@@ -99,7 +100,10 @@ bool Probe(absl::Span<const uint8_t> data, ptsim::ScheduleLog* log) {
 extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max_size, unsigned int seed) {
   ptsim::ByteMutator fallback;
   if (LLVMFuzzerMutate != nullptr) fallback = LLVMFuzzerMutate;
-  return ptsim::MutateRace(data, size, max_size, seed, fallback, Probe, g_flags);
+  // The parents libFuzzer mutates come back again and again: each is run
+  // by the probe once (a corpus of a few thousand inputs fits).
+  static ptsim::CachedProbe* probe = new ptsim::CachedProbe(Probe, 4096);
+  return ptsim::MutateRace(data, size, max_size, seed, fallback, std::ref(*probe), g_flags);
 }
 
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {

@@ -530,6 +530,50 @@ TEST(RaceMutator, WithAProbeItPreemptsAtExactPoints) {
   EXPECT_GT(preempted, 20);
 }
 
+// The cached probe runs each program once, and the mutants are the ones
+// the probe itself gives: a run is deterministic, so remembering it changes
+// nothing but the time.
+TEST(RaceMutator, ACachedProbeRunsEachParentOnceAndChangesNoMutant) {
+  const std::vector<CorpusCase> corpus = RaceCorpus();
+  const auto it = std::find_if(corpus.begin(), corpus.end(),
+                               [](const CorpusCase& c) { return c.path.find("fork_vs_gup") != std::string::npos; });
+  ASSERT_NE(it, corpus.end());
+  const absl::StatusOr<std::vector<uint8_t>> start = EncodeRace(MustParse(it->text));
+  ASSERT_TRUE(start.ok()) << start.status();
+  int runs = 0;
+  const ScheduleProbe probe = [&](absl::Span<const uint8_t> b, ScheduleLog* log) {
+    ++runs;
+    const RaceReport r = MustRun(DecodeRace(b));
+    *log = LogOf(r);
+    for (const TraceEvent& e : r.trace) log->kind_of_step.push_back(e.kind);
+    return true;
+  };
+  CachedProbe cached(probe, 16);
+  for (uint32_t seed = 0; seed < 100; ++seed) {
+    std::vector<uint8_t> a = *start, b = *start;
+    a.resize(320);
+    b.resize(320);
+    a.resize(MutateRace(a.data(), start->size(), 320, seed, {}, probe));
+    b.resize(MutateRace(b.data(), start->size(), 320, seed, {}, std::ref(cached)));
+    ASSERT_EQ(a, b) << "seed " << seed;
+  }
+  EXPECT_GT(runs, 20);  // the uncached probe ran the parent for every preempting mutation
+  EXPECT_EQ(cached.runs(), 1u);
+
+  // Beyond its capacity the oldest program is forgotten and run again.
+  CachedProbe one(probe, 1);
+  std::vector<uint8_t> other = *start;
+  other.push_back(TapeByte(0, 3));
+  ScheduleLog log;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(one(*start, &log));
+    ASSERT_TRUE(one(other, &log));
+  }
+  EXPECT_EQ(one.runs(), 6u);
+  ASSERT_TRUE(one(other, &log));
+  EXPECT_EQ(one.runs(), 6u);
+}
+
 // Each catalogued bug's program, with its schedule removed, is one
 // preemption away from its report: the mutation above reaches it in one
 // step, with the probability printed here.

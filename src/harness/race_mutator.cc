@@ -219,6 +219,27 @@ size_t Store(const std::vector<uint8_t>& b, uint8_t* data, size_t max_size) {
 
 }  // namespace
 
+bool CachedProbe::operator()(absl::Span<const uint8_t> program, ScheduleLog* log) {
+  std::string key(program.begin(), program.end());
+  if (const auto it = seen_.find(key); it != seen_.end()) {
+    *log = it->second.log;
+    return it->second.ok;
+  }
+  ++runs_;
+  Entry e;
+  e.ok = probe_ && probe_(program, &e.log);
+  *log = e.log;
+  if (capacity_ == 0) return e.ok;
+  if (seen_.size() >= capacity_) {
+    seen_.erase(order_.front());
+    order_.pop_front();
+  }
+  order_.push_back(key);
+  const bool ok = e.ok;
+  seen_.emplace(std::move(key), std::move(e));
+  return ok;
+}
+
 std::vector<uint8_t> EncodeRun(unsigned cpu, uint64_t points) {
   std::vector<uint8_t> out;
   while (points > 0) {

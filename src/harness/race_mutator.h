@@ -39,9 +39,12 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/types/span.h"
 #include "src/harness/race_options.h"
 #include "src/sched/scheduler.h"
@@ -83,6 +86,30 @@ struct ScheduleLog {
 // Runs a program and fills in its log; false when it does not run (an
 // input error).
 using ScheduleProbe = std::function<bool(absl::Span<const uint8_t> program, ScheduleLog* log)>;
+
+// A probe that remembers what it saw: the logs of the last `capacity`
+// distinct programs it ran, by their bytes. libFuzzer mutates each corpus
+// input many times and the preempting mutation probes the input it
+// mutates, so without it a quarter of all mutations ran their parent again.
+// A run is deterministic (same bytes, same log), so remembering changes no
+// mutant. Pass it by reference (std::ref): a copy would start empty.
+class CachedProbe {
+ public:
+  CachedProbe(ScheduleProbe probe, size_t capacity) : probe_(std::move(probe)), capacity_(capacity) {}
+  bool operator()(absl::Span<const uint8_t> program, ScheduleLog* log);
+  uint64_t runs() const { return runs_; }  // calls that ran the probe
+
+ private:
+  struct Entry {
+    bool ok = false;
+    ScheduleLog log;
+  };
+  ScheduleProbe probe_;
+  size_t capacity_;
+  absl::flat_hash_map<std::string, Entry> seen_;
+  std::deque<std::string> order_;  // oldest first, evicted first
+  uint64_t runs_ = 0;
+};
 
 // The tape bytes that run `cpu` for exactly `points` points (run lengths
 // taken greedily, largest first).

@@ -54,6 +54,7 @@
 #include "src/base/check.h"
 #include "src/mem/frames.h"
 #include "src/mem/table_allocator.h"
+#include "src/ops/live_entries.h"
 #include "src/pt/geometry.h"
 
 namespace ptsim {
@@ -167,12 +168,14 @@ class Space {
   }
 
   // Removes everything and frees the root. The space is unusable after.
+  // The stores, invalidations and frees are those of unmapping the whole
+  // space, in the same order; only empty entries are not visited.
   void Destroy() {
     if (!has_root_) return;
-    PTSIM_CHECK(UnmapIn(root_, f_.TopLevel(), {0, LowMask(CoveredVaBits(f_))}).ok(),
-                "removing everything needs no allocation");
+    TearDownIn(root_, f_.TopLevel(), 0);
     env_.alloc->ReleaseDeferred();
     env_.alloc->Free(root_);
+    live_.OnFree(root_);
     has_root_ = false;
   }
 
@@ -308,6 +311,7 @@ class Space {
   absl::StatusOr<Oa> AllocTable(Level l) {
     const unsigned lg2 = std::max(TableSizeLg2(f_, l), TableAllocator::kMinSizeLg2);
     auto t = env_.alloc->Alloc(lg2, env_.id, l.value());
+    if (t.ok()) live_.OnAlloc(*t, f_.IndexLg2(l), F::kEntryLg2);
     // The zeroes must reach a non-coherent walker before any pointer to
     // the table does (seed 003 maps a new table for DMA when allocating it).
     if (t.ok() && env_.flusher) env_.flusher->Flush(*t, uint64_t{1} << lg2, FlushKind::kNewTable);
@@ -318,6 +322,7 @@ class Space {
   // back at once (every store; callers never batch).
   void Put(const EntryPtr<F>& ep, EntryVal<F> v, std::memory_order order) {
     ep.Store(v, order);
+    live_.OnStore(ep.addr(), v.raw != 0);
     if (env_.flusher) env_.flusher->Flush(ep.addr(), uint64_t{1} << F::kEntryLg2, FlushKind::kEntry);
   }
 
@@ -473,6 +478,7 @@ class Space {
   }
 
   bool TableIsEmpty(Oa table, Level l) const {
+    if (const std::optional<bool> empty = live_.Empty(table)) return *empty;
     for (uint64_t i = 0; i < (uint64_t{1} << f_.IndexLg2(l)); ++i) {
       if (Entry(table, l, i).Load(std::memory_order_relaxed).raw != 0) return false;  // ORDERING: caller holds the only writer role
     }
@@ -606,8 +612,53 @@ class Space {
       Put(ep, {0, at}, std::memory_order_release);
       Invalidate(e, true);
       env_.alloc->FreeDeferred(child.table);
+      live_.OnFree(child.table);
     };
     return VisitLeaves(table, l, r, "unmap", clear, free_if_empty);
+  }
+
+  // Unmapping everything under the level-l table whose span starts at low
+  // address `first`: UnmapIn's clears, invalidations and frees in its order,
+  // visiting only the entries that are not empty.
+  void TearDownIn(Oa table, Level l, uint64_t first) {
+    const unsigned item = f_.ItemLg2(l);
+    std::optional<uint64_t> cleared_last;  // the last entry of a replicated leaf already cleared
+    auto visit = [&](uint64_t i) {
+      const LRange e{first + (i << item), first + (i << item) + LowMask(item)};
+      if (cleared_last && e.first <= *cleared_last) return;
+      const EntryPtr<F> ep = Entry(table, l, i);
+      const EntryVal<F> v = ep.Load(std::memory_order_acquire);
+      switch (f_.Classify(v.raw, l)) {
+        case EntryKind::kEmpty:
+          return;
+        case EntryKind::kInvalid:
+          PTSIM_CHECK(false, "%s: teardown found an invalid entry %#x at level %d", F::kName, v.raw, l.value());
+          return;
+        case EntryKind::kLeaf: {
+          const unsigned size = LeafSizeLg2(f_, v.raw, l);
+          const LRange span{AlignDown(e.first, size), BlockLast(e.first, size)};
+          const LeafRef g{table, l, IndexAt(l, span.first), size, span, f_.LeafOa(v.raw, l)};
+          for (uint64_t k = 0; k < g.Entries(item); ++k) Put(g.At(*this, k), {0, l}, std::memory_order_release);
+          env_.frames->OnUnmap(g.oa);
+          --leaves_;
+          Invalidate(g.span, false);
+          cleared_last = span.last;
+          return;
+        }
+        case EntryKind::kTable: {
+          const Child c = ChildOf(v, l, e);
+          TearDownIn(c.table, c.level, c.span.first);
+          Put(ep, {0, l}, std::memory_order_release);
+          Invalidate(e, true);
+          env_.alloc->FreeDeferred(c.table);
+          live_.OnFree(c.table);
+          return;
+        }
+      }
+    };
+    if (!live_.ForEach(table, visit)) {
+      for (uint64_t i = 0; i < (uint64_t{1} << f_.IndexLg2(l)); ++i) visit(i);
+    }
   }
 
   // Same size, new permissions: no break-before-make (ARM requires it for
@@ -636,6 +687,7 @@ class Space {
   Oa root_;
   bool has_root_ = false;  // a root may sit at OA 0, so the address is no sentinel
   uint64_t leaves_ = 0;
+  LiveEntries live_;  // non-empty entries of the tables allocated here
 };
 
 }  // namespace ptsim
