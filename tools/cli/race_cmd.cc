@@ -200,7 +200,7 @@ void AddStressCommand(CLI::App& app, int* exit_code) {
   sub->add_option("--format,-f", a->format, "Registered format name (see 'ptsim formats')")->required();
   sub->add_option("--config,-c", a->config, "Format knob KEY=VALUE (repeatable)")->type_name("K=V");
   sub->add_option("--threads,-t", a->threads, "Threads, 1 to 4")->check(CLI::Range(1, 4))->capture_default_str();
-  sub->add_option("--seconds,-s", a->seconds, "How long to run")->check(CLI::Range(0.01, 86400.0))->capture_default_str();
+  sub->add_option("--seconds,-s", a->seconds, "How long to run")->check(Seconds(0.01, 86400.0))->capture_default_str();
   sub->add_option("--free", a->free, "Table freeing scheme")
       ->check(CLI::IsMember({"ipi", "rcu", "immediate"}))
       ->capture_default_str();
