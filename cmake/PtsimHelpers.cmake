@@ -25,4 +25,12 @@ function(ptsim_fuzzer name)
   else()
     target_link_libraries(${name} PRIVATE ptsim_standalone_main)
   endif()
+  # --help prints the target's usage and exits 0 in every build that ctest
+  # runs (standalone and libFuzzer), instead of starting to fuzz.
+  if(NOT PTSIM_FUZZ_ENGINE STREQUAL "afl")
+    add_test(NAME ${name}_help COMMAND sh -c "\"$0\" --help; echo \"exit status $?\"" $<TARGET_FILE:${name}>)
+    set_tests_properties(${name}_help PROPERTIES
+      PASS_REGULAR_EXPRESSION "Usage: ${name} .*exit status 0\n"
+      TIMEOUT 30)
+  endif()
 endfunction()

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "fuzz/fuzz_help.h"
 #include "src/harness/diff.h"
 
 namespace {
@@ -47,5 +48,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     Die(ptsim::FormatReport(run.program, run.exec));
   }
   if (!r.differences.empty()) Die(ptsim::FormatDiffReport(p, r, r.differences.front(), *arena, opt));
+  return 0;
+}
+
+extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
+  ptsim::fuzz::ExitOnHelp(*argc, *argv, R"(Usage: diff_fuzzer [FILE|DIR...]
+Cross-format differential fuzzing: each input (a binary program,
+src/harness/program.h) runs on every registered format, each checked against
+the reference model, and every pair of formats must agree on each operation's
+status and translations, up to what the formats declare may differ. A
+difference prints both sides and 'Assertion failure: <A>-<B>-<op>-<kind>',
+then aborts; 'ptsim diff --formats all FILE' replays it. No options.
+)");
   return 0;
 }

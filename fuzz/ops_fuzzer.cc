@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "fuzz/fuzz_help.h"
 #include "src/harness/executor.h"
 
 namespace {
@@ -44,5 +45,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   CheckCodecs(p);
   const ptsim::ExecResult r = ptsim::Execute(p, *arena);
   if (!r.ok()) Die(p, ptsim::FormatReport(p, r), r.divergence->Signature(p.format));
+  return 0;
+}
+
+extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
+  ptsim::fuzz::ExitOnHelp(*argc, *argv, R"(Usage: ops_fuzzer [FILE|DIR...]
+Single-threaded differential fuzzing of map / unmap / protect and MMU accesses
+against the reference model, over every registered format (the input's format
+ID picks one). An input is a binary program (src/harness/program.h; 'ptsim
+encode' makes one from text). A divergence prints the report and
+'Assertion failure: <format>-<op>-<check>', then aborts; 'ptsim repro FILE'
+explains it. No options.
+)");
   return 0;
 }

@@ -39,7 +39,9 @@
 #include <cstring>
 #include <functional>
 #include <string>
+#include <string_view>
 
+#include "fuzz/fuzz_help.h"
 #include "src/harness/race_mutator.h"
 #include "src/harness/race_options.h"
 #include "src/harness/race_runner.h"
@@ -107,8 +109,35 @@ extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max
 }
 
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
+  ptsim::fuzz::ExitOnHelp(*argc, *argv, R"(Usage: race_fuzzer [OPTIONS] [FILE|DIR...]
+Concurrent populate / remove / copy / GUP-fast / hardware accesses on 2 to 4
+simulated CPUs, interleaved by the deterministic scheduler as each input (a
+version 2 race program, src/harness/race_program.h) says. A violation prints
+the interleaving and 'Assertion failure: <format>-<op>-<check>', then aborts;
+'ptsim repro FILE' replays it with no options (the file carries its settings).
+
+Options (or the environment variable beside each) restrict what the custom
+mutator writes into every mutant; they never change how an input runs:
+  --inject=NAME[,NAME]|none   known bugs switched on ('ptsim bugs')  PTSIM_INJECT
+  --free=ipi|rcu|immediate    table freeing scheme                   PTSIM_FREE
+  --shootdown=ipi|broadcast   TLB shootdown style                    PTSIM_SHOOTDOWN
+  --allow-unsafe              allow broadcast + immediate (seed 004) PTSIM_ALLOW_UNSAFE
+)");
   std::vector<std::string> args;
-  for (int i = 1; i < *argc; ++i) args.emplace_back((*argv)[i]);
+  for (int i = 1; i < *argc; ++i) {
+    args.emplace_back((*argv)[i]);
+    // libFuzzer ignores flags that start with "--", so any such flag here is
+    // meant for this target: a misspelt one must not be ignored silently.
+    const std::string_view a = args.back();
+    if (a.size() > 2 && a.substr(0, 2) == "--") {
+      const std::string_view key = a.substr(2, a.find('=') == std::string_view::npos ? a.npos : a.find('=') - 2);
+      if (key != "inject" && key != "free" && key != "shootdown" && key != "allow-unsafe") {
+        std::fprintf(stderr, "race_fuzzer: unknown option '%s' (known: --inject, --free, --shootdown, "
+                             "--allow-unsafe, --help)\n", args.back().c_str());
+        std::exit(2);
+      }
+    }
+  }
   if (absl::Status st = ptsim::ParseRaceSettingFlags(args, /*read_env=*/true, &g_flags); !st.ok()) {
     std::fprintf(stderr, "race_fuzzer: %s\n", std::string(st.message()).c_str());
     std::exit(2);

@@ -28,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "fuzz/fuzz_help.h"
 #include "src/harness/program.h"
 #include "src/harness/tlb_runner.h"
 
@@ -41,12 +42,28 @@ std::optional<uint8_t> g_bug;  // PTSIM_TLB_FUZZ_BUG, when set
 extern "C" size_t LLVMFuzzerMutate(uint8_t* data, size_t size, size_t max_size) __attribute__((weak));
 
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
+  ptsim::fuzz::ExitOnHelp(*argc, *argv, R"(Usage: tlb_fuzzer [FILE|DIR...]
+Ops programs run with the TLB model and a non-coherent walker attached, kept
+by the architecture's invalidator: after every map / unmap / protect, a
+translation a cache would serve differently from a fresh walk, or a walk that
+reads an unflushed line, is a finding ('Assertion failure: <format>-<op>-
+<check>', then abort; 'ptsim repro FILE' replays it). Inputs are version 2
+binary programs with a 'caches' line; version 1 programs are skipped.
+
+Environment:
+  PTSIM_TLB_FUZZ_BUG=none|leaf_only|forget_global|wrong_asid
+      every mutant gets both caches and this invalidator bug (unset: each
+      mutant keeps its input's); an unknown name is refused.
+)");
   const char* e = std::getenv("PTSIM_TLB_FUZZ_BUG");
   if (e != nullptr && *e != '\0') {
     g_bug = ptsim::InvalidatorBugFromName(e);
     if (!g_bug) {
-      std::fprintf(stderr, "tlb_fuzzer: PTSIM_TLB_FUZZ_BUG=%s: expected none, leaf_only, forget_global or wrong_asid\n",
-                   e);
+      std::string known;
+      for (uint8_t b = 0; b < ptsim::kInvalidatorBugCount; ++b) {
+        known += std::string(b == 0 ? "" : ", ") + std::string(ptsim::InvalidatorBugName(b));
+      }
+      std::fprintf(stderr, "tlb_fuzzer: unknown PTSIM_TLB_FUZZ_BUG '%s' (known: %s)\n", e, known.c_str());
       std::exit(2);
     }
   }

@@ -6,6 +6,7 @@
 #include <iostream>
 #include <new>
 #include <string>
+#include <string_view>
 
 #include <CLI/CLI.hpp>
 
@@ -59,6 +60,11 @@ int main(int argc, char** argv) {
   AddDiffCommand(app, &exit_code);
   AddOracleCommand(app, &exit_code);
 
+  // Decided before parsing, so that a usage error of a --json command line
+  // is JSON too.
+  for (int i = 1; i < argc; ++i) {
+    if (std::string_view(argv[i]) == "--json") SetJsonErrors(true);
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -67,6 +73,7 @@ int main(int argc, char** argv) {
     for (const CLI::App* sub : app.get_subcommands()) where += " " + sub->get_name();
     Note(e.what());
     std::fprintf(stderr, "Run '%s --help' for usage.\n", where.c_str());
+    if (JsonErrors()) PrintJson({{"error", e.what()}});
     return kExitUsage;
   } catch (const std::bad_alloc&) {
     return Fail("out of host memory");

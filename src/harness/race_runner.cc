@@ -126,6 +126,28 @@ uint64_t FeatureOf(const TraceEvent& a, const TraceEvent& b, uint8_t op_a, uint8
   return h * 2 + (conflict ? 1 : 0);
 }
 
+// Walks the failing op's address in its space as the tables are when the
+// check fails, unobserved (no scheduling points, no access checks) and
+// without setting accessed/dirty flags, so the run goes on as it would.
+template <PageTableFormat F>
+void WalkAtViolation(const F& f, const FormatConfig& cfg, const RaceOp& op, PhysMem& mem, World<F>& w,
+                     RaceReport* rep) {
+  const Va va = (op.kind == RaceOpKind::kGup || op.kind == RaceOpKind::kAccess) ? op.va : op.first;
+  const Oa root = w.spaces[op.space].root;
+  const std::unique_ptr<AnyFormat> any = FindFormat(F::kName)->make(cfg);
+  MemObserver* observer = mem.observer();
+  mem.set_observer(nullptr);
+  WalkTrace trace;
+  const WalkResult r = any->Translate(&mem, root, va, Access{}, MmuOptions{.update_ad = false}, &trace);
+  rep->walk = FormatWalk(*any, &mem, root, va, Access{});
+  mem.set_observer(observer);
+  rep->walk_va = va;
+  rep->walk_root = root;
+  rep->walk_steps.assign(trace.steps.begin(), trace.steps.begin() + trace.count);
+  rep->walk_result = r.ok ? absl::StrFormat("oa %#x size 2^%d", r.t.oa.value(), r.t.size_lg2)
+                          : absl::StrFormat("fault %s at level %d", FaultKindName(r.fault.kind), r.fault.level.value());
+}
+
 template <PageTableFormat F>
 absl::StatusOr<RaceReport> RunRaceWith(const FormatConfig& cfg, const RaceProgram& p, Arena& arena,
                                        const RaceRunOptions& opt) {
@@ -140,7 +162,10 @@ absl::StatusOr<RaceReport> RunRaceWith(const FormatConfig& cfg, const RaceProgra
   World<F>* world = nullptr;
   World<F> w(f, &m, &arena.mem(), &arena.alloc(), cc, [&](std::string_view check, const std::string& msg) {
     rep.check = std::string(check);
+    rep.failing_cpu = m.self();
     rep.failing_op = world->cpu[m.self()].op;
+    rep.failed_at = sched.Now();
+    if (rep.failing_op >= 0) WalkAtViolation(f, cfg, p.ops[rep.failing_op], arena.mem(), *world, &rep);
     sched.Abandon(RunEnd::kFinding, msg);
   });
   world = &w;
@@ -194,12 +219,6 @@ absl::StatusOr<RaceReport> RunRaceWith(const FormatConfig& cfg, const RaceProgra
   } else if (std::optional<Violation> t = Teardown(w)) {
     rep.check = t->check;
     rep.message = t->message;
-  }
-  if (rep.failing_op >= 0) {
-    const RaceOp& op = p.ops[rep.failing_op];
-    const Va va = (op.kind == RaceOpKind::kGup || op.kind == RaceOpKind::kAccess) ? op.va : op.first;
-    const std::unique_ptr<AnyFormat> any = FindFormat(F::kName)->make(cfg);
-    rep.walk = FormatWalk(*any, &arena.mem(), w.spaces[op.space].root, va, Access{});
   }
   return rep;
 }
@@ -314,6 +333,7 @@ std::string FormatRaceReport(const RaceProgram& p, const RaceReport& r) {
                   r.tape_used, " of ", p.schedule.size(), " schedule bytes used)\n");
   // Runs of consecutive steps on one CPU, with the op it was running.
   std::array<int, kMaxCpus> op_of{-1, -1, -1, -1};
+  bool marked = false;
   size_t i = 0;
   while (i < r.trace.size()) {
     const int cpu = r.trace[i].cpu;
@@ -335,10 +355,20 @@ std::string FormatRaceReport(const RaceProgram& p, const RaceReport& r) {
     }
     std::string what;
     for (const auto& [k, n] : kinds) absl::StrAppend(&what, what.empty() ? "" : " ", k, n > 1 ? absl::StrCat("x", n) : "");
-    absl::StrAppendFormat(&s, "  steps %5d-%-5d cpu%d  %-44s %s%s\n", i + 1, j, cpu,
+    // A violation in the last run, by the CPU that ran it, ends that run.
+    const bool here = !marked && r.failing_cpu == cpu && j == r.trace.size() && r.failed_at == j;
+    marked |= here;
+    absl::StrAppendFormat(&s, "  steps %5d-%-5d cpu%d  %-44s %s%s%s\n", i + 1, j, cpu,
                           op >= 0 ? absl::StrCat("op ", op + 1, ": ", RaceOpToText(p.ops[op])) : "(idle)", what,
-                          later);
+                          later, here ? absl::StrCat("  <- ", r.check, " at step ", r.failed_at) : "");
     i = j;
+  }
+  // Otherwise the failing CPU resumed after the last step (it was switched
+  // away at a scheduling point and failed when it went on from there).
+  if (!marked && r.failing_cpu >= 0 && !r.trace.empty()) {
+    const int op = r.failing_op;
+    absl::StrAppendFormat(&s, "  after step %-7d cpu%d  %-44s <- %s\n", r.failed_at, r.failing_cpu,
+                          op >= 0 ? absl::StrCat("op ", op + 1, ": ", RaceOpToText(p.ops[op])) : "(idle)", r.check);
   }
   absl::StrAppend(&s, "=== operations, in completion order\n");
   for (const RaceOpOutcome& o : r.outcomes) {
@@ -350,9 +380,12 @@ std::string FormatRaceReport(const RaceProgram& p, const RaceReport& r) {
     return s;
   }
   absl::StrAppend(&s, "=== VIOLATION\ncheck:   ", r.check, "\nrun:     ", RunEndName(r.end), "\n");
+  if (r.failing_cpu >= 0) absl::StrAppend(&s, "where:   cpu", r.failing_cpu, ", after step ", r.failed_at, "\n");
   if (r.failing_op >= 0) absl::StrAppend(&s, "op:      ", r.failing_op + 1, ": ", RaceOpToText(p.ops[r.failing_op]), "\n");
   absl::StrAppend(&s, r.message, r.message.empty() || r.message.back() == '\n' ? "" : "\n");
-  if (!r.walk.empty()) absl::StrAppend(&s, "the failing address now (after the run):\n", r.walk);
+  if (!r.walk.empty()) {
+    absl::StrAppend(&s, "the failing address after step ", r.failed_at, ", when the check failed:\n", r.walk);
+  }
   absl::StrAppendFormat(&s, "trace hash %016x\n", r.trace_hash);
   return s;
 }

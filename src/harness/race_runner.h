@@ -5,6 +5,7 @@
 #define PTSIM_HARNESS_RACE_RUNNER_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -44,7 +45,18 @@ struct RaceReport {
   std::vector<TraceEvent> trace;
   std::vector<Decision> decisions;      // with the trace (keep_trace)
   std::vector<RaceOpOutcome> outcomes;  // in completion order
-  std::string walk;                     // the failing address's walk, when there is one
+  // Where the check failed: the CPU (-1 for the quiescence and teardown
+  // checks, which run after every CPU finished) and the scheduling point
+  // it had reached.
+  int failing_cpu = -1;
+  uint64_t failed_at = 0;
+  // The failing op's address walked at the instant its check failed (not
+  // after the run: the other CPUs still unwind), as text and step by step.
+  std::string walk;
+  std::optional<Va> walk_va;
+  Oa walk_root;
+  std::vector<WalkStep> walk_steps;
+  std::string walk_result;
 
   bool ok() const { return check.empty(); }
   // "<format>-<op>-<check>", e.g. "x86_64_4level-gup-freed-table".

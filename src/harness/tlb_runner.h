@@ -32,8 +32,14 @@ struct TlbRunReport {
   std::string message;  // the stale entry or the unflushed line
 
   bool ok() const { return check.empty(); }
-  // "<format>-stale-tlb", "<format>-unflushed".
-  std::string Signature(const Program& p) const { return p.format + "-" + check; }
+  // "<format>-<op>-<check>" as ops_fuzzer's and race_fuzzer's findings
+  // are named, e.g. "x86_64_4level-protect-stale-tlb".
+  std::string Signature(const Program& p) const {
+    const std::string op = failing_op >= 0 && static_cast<size_t>(failing_op) < p.ops.size()
+                               ? OpKindName(p.ops[static_cast<size_t>(failing_op)].kind)
+                               : "ops";
+    return p.format + "-" + op + "-" + check;
+  }
 };
 
 TlbRunReport RunWithCaches(const Program& p, Arena& arena);

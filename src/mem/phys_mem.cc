@@ -20,7 +20,7 @@ PhysMem::PhysMem(Oa base, uint64_t size) : base_(base) {
   PTSIM_CHECK(base.IsAligned(kChunkLg2), "memory base %#x not chunk aligned", base.value());
   const uint64_t chunks = (size + kChunkSize - 1) >> kChunkLg2;
   PTSIM_CHECK(chunks > 0 && chunks <= (uint64_t{1} << 28), "memory size %#x out of range", size);
-  size_ = chunks << kChunkLg2;
+  size_ = size;
   chunks_.resize(chunks);
   dirty_.resize(chunks);
 }

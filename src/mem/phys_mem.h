@@ -34,7 +34,8 @@ class PhysMem {
  public:
   static constexpr unsigned kChunkLg2 = 12;
 
-  // `size` is rounded up to whole chunks. Nothing is allocated yet.
+  // A window of exactly `size` bytes (a memory image need not end on a
+  // chunk boundary); chunks cover it rounded up. Nothing is allocated yet.
   PhysMem(Oa base, uint64_t size);
   PhysMem(const PhysMem&) = delete;
   PhysMem& operator=(const PhysMem&) = delete;

@@ -8,9 +8,12 @@
 #include <atomic>
 #include <cstdint>
 #include <string>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "src/mem/table_allocator.h"
 #include "src/mmu/mmu.h"
@@ -84,11 +87,28 @@ std::string CheckReplicatedLeaf(const F& f, PhysMem* mem, Oa table, Level l, uin
   return "";
 }
 
+// A table path for messages: "0x1000000[3] -> 0x1001000[0] -> 0x1002000",
+// each table with the index of the entry followed out of it.
+struct TablePathStep {
+  uint64_t table;
+  uint64_t index;
+};
+inline std::string TablePathText(const std::vector<TablePathStep>& steps, uint64_t last) {
+  std::string s;
+  for (const TablePathStep& st : steps) absl::StrAppendFormat(&s, "%#x[%d] -> ", st.table, st.index);
+  absl::StrAppendFormat(&s, "%#x", last);
+  return s;
+}
+
 // Calls on_leaf(const LeafInfo&) for every leaf in VA order and
 // on_problem(const TreeProblem&) for every entry that cannot be followed.
 // Either callback returns false to stop the walk. A replicated leaf is one
 // leaf (at its first entry; its accessed and dirty bits are those of any
 // of its entries), or one problem when its entries disagree.
+// Every table is read at most once: a pointer to a table already reached
+// (a cycle, or a table shared by two entries) is a structure problem
+// naming both paths, and is not followed, so a hostile image costs at most
+// one pass over its tables whatever it points at.
 template <PageTableFormat F, typename OnLeaf, typename OnProblem>
 void ForEachLeaf(const F& f, PhysMem* mem, Oa root, OnLeaf&& on_leaf, OnProblem&& on_problem) {
   struct Walker {
@@ -96,6 +116,38 @@ void ForEachLeaf(const F& f, PhysMem* mem, Oa root, OnLeaf&& on_leaf, OnProblem&
     PhysMem* mem;
     OnLeaf& on_leaf;
     OnProblem& on_problem;
+    // The entries followed from the root to the table being read.
+    std::vector<TablePathStep> path_to_here;
+    // Every table reached, with the entry that first pointed to it (the
+    // root's is its own address), to name the first path again.
+    absl::flat_hash_map<uint64_t, TablePathStep> reached_from;
+
+    std::vector<TablePathStep> FirstPath(uint64_t table) const {
+      std::vector<TablePathStep> steps;
+      for (uint64_t t = table;;) {
+        const TablePathStep& from = reached_from.at(t);
+        if (from.table == t || steps.size() > 64) break;
+        steps.push_back(from);
+        t = from.table;
+      }
+      return {steps.rbegin(), steps.rend()};
+    }
+
+    // The entry `i` of `table` points at `next`, which was reached before.
+    std::string ReachedAgain(uint64_t table, uint64_t i, uint64_t next) {
+      std::vector<TablePathStep> now = path_to_here;
+      now.push_back({table, i});
+      for (size_t k = 0; k < now.size(); ++k) {
+        if (now[k].table != next) continue;
+        const std::vector<TablePathStep> loop(now.begin() + static_cast<ptrdiff_t>(k), now.end());
+        std::string s = absl::StrFormat("structure error: cycle: table %#x points back to itself through %s", next,
+                                        TablePathText(loop, next));
+        if (k > 0) absl::StrAppend(&s, " (path from the root: ", TablePathText(now, next), ")");
+        return s;
+      }
+      return absl::StrFormat("structure error: table %#x is reachable twice: first %s, again %s", next,
+                             TablePathText(FirstPath(next), next), TablePathText(now, next));
+    }
 
     bool Visit(Oa table, Level l, uint64_t low_base, PathBits path) {
       const uint64_t n = uint64_t{1} << f.IndexLg2(l);
@@ -132,11 +184,22 @@ void ForEachLeaf(const F& f, PhysMem* mem, Oa root, OnLeaf&& on_leaf, OnProblem&
             continue;
           }
           case EntryKind::kTable: {
+            const Oa next = f.TableOa(v.raw, l);
+            if (!reached_from.try_emplace(next.value(), TablePathStep{table.value(), i}).second) {
+              if (!on_problem(TreeProblem{CanonicalVa(f, low), l, ep.addr(), v.raw,
+                                          ReachedAgain(table.value(), i, next.value())})) {
+                return false;
+              }
+              continue;
+            }
             PathBits below = path;
             below.Add(RestrictingBits(f, v.raw, l));
             // An entry that skips levels maps only the first part of its
             // span, which is exactly the lower table's span from `low`.
-            if (!Visit(f.TableOa(v.raw, l), NextTableLevel(f, v.raw, l), low, below)) return false;
+            path_to_here.push_back({table.value(), i});
+            const bool go_on = Visit(next, NextTableLevel(f, v.raw, l), low, below);
+            path_to_here.pop_back();
+            if (!go_on) return false;
             continue;
           }
         }
@@ -144,7 +207,8 @@ void ForEachLeaf(const F& f, PhysMem* mem, Oa root, OnLeaf&& on_leaf, OnProblem&
       return true;
     }
   };
-  Walker w{f, mem, on_leaf, on_problem};
+  Walker w{f, mem, on_leaf, on_problem, {}, {}};
+  w.reached_from.emplace(root.value(), TablePathStep{root.value(), 0});
   w.Visit(root, f.TopLevel(), 0, PathBits{});
 }
 

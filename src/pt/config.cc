@@ -25,9 +25,16 @@ absl::Status ApplySetting(std::string_view what, absl::Span<const ConfigKnob> kn
   const std::string_view text = setting.substr(eq + 1);
   for (size_t i = 0; i < knobs.size(); ++i) {
     if (knobs[i].name != key) continue;
+    // The base is stated: 0x... is hex, anything else decimal, so "10" is
+    // never read as 16 and "2a" is refused rather than taken as 42.
     uint64_t v = 0;
-    if (!absl::SimpleAtoi(Sv(text), &v) && !absl::SimpleHexAtoi(Sv(text), &v)) {
-      return absl::InvalidArgumentError(absl::StrFormat("%s %s: '%s' is not a number", what, key, text));
+    const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+    const std::string_view digits = hex ? text.substr(2) : text;
+    const bool digits_only =
+        !digits.empty() && digits.find_first_not_of(hex ? "0123456789abcdefABCDEF" : "0123456789") == std::string_view::npos;
+    if (!digits_only || !(hex ? absl::SimpleHexAtoi(Sv(digits), &v) : absl::SimpleAtoi(Sv(digits), &v))) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s %s: '%s' is not a number (decimal, or hex with 0x)", what, key, text));
     }
     if (v < knobs[i].min || v > knobs[i].max) {
       return absl::OutOfRangeError(absl::StrFormat("%s %s=%d is outside [%d, %d]", what, key, v, knobs[i].min,

@@ -202,12 +202,13 @@ IMG=(--format x86_64_4level --image tables.img --image-base "$BASE" --root "$ROO
 run dump "${IMG[@]}"
 expect "dump (human)" 0 --out '^va 0x0+ +oa 0x0*200000 +2 MiB' --out '^va 0x0*200000 +oa 0x0*400000 +2 MiB'
 run dump "${IMG[@]}" --json
-json_check "dump --json: two 2 MiB leaves" "[(l['va'], l['oa'], l['size'], l['level']) for l in j] == \
+json_check "dump --json: two 2 MiB leaves" "[(l['va'], l['oa'], l['size'], l['level']) for l in j['leaves']] == \
   [('0x0', '0x200000', '0x200000', 1), ('0x200000', '0x400000', '0x200000', 1)]"
 json_check "dump --json: attrs present/write/user" \
-  "all(l['attrs']['present'] and l['attrs']['write'] and l['attrs']['user'] for l in j)"
+  "all(l['attrs']['present'] and l['attrs']['write'] and l['attrs']['user'] for l in j['leaves'])"
+json_check "dump --json: no problems" "j['problems'] == [] and j['problem_count'] == 0 and j['limited'] is False"
 run dump "${IMG[@]}" --json --limit 1
-if ((rc == 0)) && grep -q 'limit' err && python3 -c "import json; assert len(json.load(open('out'))) == 1"; then
+if ((rc == 0)) && grep -q 'limit' err && python3 -c "import json; j = json.load(open('out')); assert len(j['leaves']) == 1 and j['limited']"; then
   pass "dump --limit caps the leaves with a note"
 else
   fail "dump --limit caps the leaves with a note" "rc $rc"
@@ -312,7 +313,7 @@ run dump "${ARMP[@]}"
 expect "dump: PXNTable takes EL1's execute right only" 0 --out '^va 0x0*400000 .* priv r-- user r-x$' \
   --out '^va 0x0*401000 .* priv r-- user ---$'
 run dump "${ARMP[@]}" --mode pan=1 --json
-json_check "dump --mode pan=1 --json: per-mode permissions" "j[0]['perms'] == {'priv': '---', 'user': 'r-x'}"
+json_check "dump --mode pan=1 --json: per-mode permissions" "j['leaves'][0]['perms'] == {'priv': '---', 'user': 'r-x'}"
 run dump "${X86[@]}" --mode smep=1
 expect "dump --mode smep=1: no supervisor execute on a user page" 0 --out 'priv rw- user rwx$'
 run dump "${X86[@]}" --mode nosuch=1
@@ -330,7 +331,7 @@ run translate "${VTD[@]}" --access w 0x400000 0x800000
 expect "translate on an IOMMU format: a write, and a fault with its reason" 0 --out 'oa 0x0*200000' \
   --out 'fault not-present at level 1 \(SS-PDE\): fault reason 5h'
 run dump "${VTD[@]}" --json
-json_check "dump of an IOMMU format: one request kind" "j[0]['perms'] == {'dma': 'rw-'}"
+json_check "dump of an IOMMU format: one request kind" "j['leaves'][0]['perms'] == {'dma': 'rw-'}"
 run formats x86_64_4level
 expect "formats lists the CPU mode" 0 --out 'mode \(--mode KEY=VALUE; --user is cpl=3\)' --out 'smep +0\.\.1'
 
@@ -340,13 +341,15 @@ TRUNC=(--format x86_64_4level --image truncated.img --image-base "$BASE" --root 
 run dump "${TRUNC[@]}"
 expect "dump of a truncated image" 1 --err 'outside the image'
 run dump "${TRUNC[@]}" --json
-json_check "dump --json of a truncated image is still a JSON array" "j == []"
+json_check "dump --json of a truncated image puts the problem in the JSON" \
+  "j['leaves'] == [] and j['problem_count'] == 1 and 'outside the image' in j['problems'][0]['what']"
 run translate "${TRUNC[@]}" --json 0x1000
 json_check "translate of a truncated image reports outside-memory" "j[0]['fault']['kind'] == 'outside-memory'"
 expect "translate of a truncated image exits 1" 1
 head -c 1000 tables.img >short.img || true
 run dump --format x86_64_4level --image short.img --image-base "$BASE" --root "$ROOT"
-expect "dump of an image shorter than a page" 1 --err 'outside the image'
+expect "dump of an image shorter than its top-level table" 2 --err "truncated: the top-level \\(PML4\\) table" \
+  --err 'holds only 1000 bytes'
 
 run dump --format x86_64_4level --image tables.img --image-base "$BASE" --root 0x5000000
 expect "root outside the image" 2 --err '--root 0x5000000 is outside the image \[0x1000000, 0x[0-9a-f]+\]'

@@ -1,6 +1,8 @@
 #include "tools/cli/common.h"
 
 #include <cerrno>
+#include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -15,8 +17,18 @@
 
 namespace ptsim::cli {
 
+namespace {
+bool g_json_errors = false;
+}  // namespace
+
+void SetJsonErrors(bool on) { g_json_errors = on; }
+bool JsonErrors() { return g_json_errors; }
+
 int Fail(std::string_view msg) {
   Note(msg);
+  // Scripts that asked for JSON read stdout only; the stderr line stays for
+  // whoever watches the terminal.
+  if (g_json_errors) PrintJson({{"error", std::string(msg)}});
   return kExitUsage;
 }
 
@@ -160,6 +172,22 @@ const std::string& InvokedAs() { return Argv0(); }
 CLI::Validator NotNegative() {
   return CLI::Validator(
       [](std::string& s) { return !s.empty() && s[0] == '-' ? "'" + s + "' is negative" : std::string(); }, "");
+}
+
+CLI::Validator Seconds(double lo, double hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& s) -> std::string {
+        // strtod, not CLI11's range check: NaN compares false with
+        // everything, so a plain range check lets "nan" through.
+        char* end = nullptr;
+        const double v = std::strtod(s.c_str(), &end);
+        if (s.empty() || end != s.c_str() + s.size()) return "'" + s + "' is not a number of seconds";
+        if (!std::isfinite(v)) return "'" + s + "' is not a finite number of seconds";
+        if (v < 0) return "'" + s + "' is negative";
+        if (v < lo || v > hi) return absl::StrFormat("%s seconds is outside [%g, %g]", s, lo, hi);
+        return std::string();
+      },
+      absl::StrFormat("SECONDS in [%g, %g]", lo, hi));
 }
 
 void SetHelp(CLI::App* sub, std::string_view footer) { sub->footer(std::string(footer)); }

@@ -27,9 +27,14 @@ inline constexpr int kExitOk = 0;        // success, every check held
 inline constexpr int kExitFinding = 1;   // a divergence, or problems in an image
 inline constexpr int kExitUsage = 2;     // bad usage or unusable input
 
-// Prints "ptsim: <msg>" on stderr and returns kExitUsage.
+// Prints "ptsim: <msg>" on stderr and returns kExitUsage; with JSON errors
+// on (the command line has --json), also {"error": "<msg>"} on stdout.
 int Fail(std::string_view msg);
 int Fail(const absl::Status& st);
+// Whether errors are also printed as JSON on stdout (set by main when the
+// command line asks for --json).
+void SetJsonErrors(bool on);
+bool JsonErrors();
 // Prints "ptsim: <msg>" on stderr (a warning or a problem; no exit code).
 void Note(std::string_view msg);
 
@@ -82,6 +87,10 @@ const std::string& InvokedAs();
 
 // Rejects negative counts (CLI11 would wrap "-3" into a huge unsigned).
 CLI::Validator NotNegative();
+
+// A duration in seconds within [lo, hi]: refuses NaN, infinities, negative
+// values and anything that is not a number, naming the value.
+CLI::Validator Seconds(double lo, double hi);
 
 // Attaches a one-paragraph explanation and examples to a subcommand's help.
 void SetHelp(CLI::App* sub, std::string_view footer);

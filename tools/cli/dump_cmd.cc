@@ -3,6 +3,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -49,6 +50,15 @@ Json LeafJson(const FormatInfo& info, const LeafInfo& l, Json perms) {
           {"attrs", NamedBitsJson(info, l.raw)}, {"perms", std::move(perms)}};
 }
 
+// Problems kept for the JSON document; more are only counted (the text
+// form prints every one as it is found).
+constexpr uint64_t kJsonProblemCap = 10'000;
+
+Json ProblemJson(const AnyFormat& f, const LoadedImage& img, const TreeProblem& p) {
+  return {{"va", Hex(p.va.value())}, {"level", p.level.value()}, {"entry_addr", Hex(p.entry_addr.value())},
+          {"raw", Hex(p.raw)}, {"what", ProblemLine(f, img, p).substr(std::string_view("problem: ").size())}};
+}
+
 int RunDump(const DumpOptions& o) {
   auto img = LoadImage(o.image);
   if (!img.ok()) return Fail(img.status());
@@ -65,8 +75,17 @@ int RunDump(const DumpOptions& o) {
     if (auto st = ApplySettingList("mode", info.mode_knobs, info.user_mode, &cols.user); !st.ok()) return Fail(st);
   }
 
+  // JSON: {"format", "root", "image", "leaves": [...], "problems": [...],
+  // "problem_count", "limited"}, the leaves streamed as they are found.
   std::optional<JsonArrayWriter> leaves;
-  if (o.json) leaves.emplace();
+  if (o.json) {
+    std::fputs(absl::StrFormat("{\"format\": %s, \"root\": \"%s\", \"image\": \"%s\", \"leaves\": ",
+                               Json(info.name).dump(), Hex(img->root.value()), img->Extent())
+                   .c_str(),
+               stdout);
+    leaves.emplace();
+  }
+  Json problems = Json::array();
   uint64_t n_leaves = 0, n_problems = 0;
   bool limited = false;
   const uint64_t limit = o.limit == 0 ? UINT64_MAX : o.limit;
@@ -93,11 +112,19 @@ int RunDump(const DumpOptions& o) {
           return false;
         }
         ++n_problems;
-        Note(ProblemLine(f, *img, p));
+        if (!o.json) {
+          Note(ProblemLine(f, *img, p));
+        } else if (problems.size() < kJsonProblemCap) {
+          problems.push_back(ProblemJson(f, *img, p));
+        }
         return true;
       });
   if (o.json) {
     leaves.reset();
+    const Json rest = {{"problems", std::move(problems)}, {"problem_count", n_problems}, {"limited", limited}};
+    const std::string text = rest.dump(2, ' ', false, Json::error_handler_t::replace);
+    // `rest` without its braces continues the object the leaves opened.
+    std::fputs(absl::StrFormat(", %s}\n", text.substr(1, text.size() - 2)).c_str(), stdout);
   } else {
     absl::PrintF("# %d leaves\n", n_leaves);
   }
@@ -120,9 +147,10 @@ void AddDumpCommand(CLI::App& app, int* exit_code) {
   AddImageOptions(sub, &o->image);
   AddModeOption(sub, &o->mode);
   sub->add_flag("--json", o->json,
-                "Print a JSON array of {va, oa, size, level, raw, attrs, perms}; attrs maps each named bit of the "
-                "format to its value in the leaf entry, perms the accesses allowed per mode "
-                "({priv, user} or {dma})");
+                "Print {format, root, image, leaves, problems, problem_count, limited}: leaves is an array of "
+                "{va, oa, size, level, raw, attrs, perms} (attrs maps each named bit of the format to its value in "
+                "the leaf entry, perms the accesses allowed per mode: {priv, user} or {dma}), problems one "
+                "{va, level, entry_addr, raw, what} per problem found (the first 10000)");
   sub->add_option("--limit,-n", o->limit,
                   "Stop after this many leaves (and at most this many problems); 0 = no limit")
       ->check(NotNegative())
@@ -141,8 +169,14 @@ void AddDumpCommand(CLI::App& app, int* exit_code) {
   A flag the hardware leaves to software (ARM AF with HA=0, RISC-V Svade)
   does not count against an access.
 Nothing in the image is trusted: a table pointer outside the image (e.g. a
-truncated image) or an invalid encoding is reported on stderr as a problem,
-the walk goes on, and the exit status is 1. The image is never modified.
+truncated image), an invalid encoding, a cycle (a table that points back to
+itself or to a table above it) or a table reachable through two entries is
+reported as a problem (on stderr, or in the JSON), naming the path of table
+addresses and entry indices that leads to it; the walk goes on without
+following the repeated pointer, so every table is read at most once whatever
+--limit says, and the exit status is 1. An image too short to hold the
+top-level table at --root is an input error (exit 2). The image is never
+modified.
 
 Addresses are hex (0x...) or decimal. The image is loaded at --image-base
 (4 KiB aligned); the root must lie inside it, aligned to the top-level table's

@@ -1,5 +1,7 @@
 #include "tools/cli/entry_text.h"
 
+#include <vector>
+
 #include "absl/strings/str_format.h"
 #include "tools/cli/common.h"
 
@@ -30,6 +32,23 @@ std::string ProblemLine(const AnyFormat& f, const LoadedImage& img, const TreePr
   }
   return absl::StrFormat("%s: entry at 0x%x = 0x%0*x (%s): %s", where, p.entry_addr.value(),
                          static_cast<int>(info.entry_bytes * 2), p.raw, f.DescribeEntry(p.raw, p.level), p.what);
+}
+
+std::string WalkCycle(const WalkTrace& trace) {
+  for (int i = 1; i < trace.count; ++i) {
+    const Oa table = trace.steps[static_cast<size_t>(i)].table;
+    for (int j = 0; j < i; ++j) {
+      if (trace.steps[static_cast<size_t>(j)].table != table) continue;
+      std::vector<TablePathStep> path;
+      for (int k = 0; k < i; ++k) {
+        const WalkStep& s = trace.steps[static_cast<size_t>(k)];
+        path.push_back({s.table.value(), s.index});
+      }
+      return absl::StrFormat("structure error: cycle: the walk reads table %#x twice: %s", table.value(),
+                             TablePathText(path, table.value()));
+    }
+  }
+  return "";
 }
 
 }  // namespace ptsim::cli

@@ -22,6 +22,11 @@ std::string LeafLine(const AnyFormat& f, const AddrWidths& w, const LeafInfo& l)
 // "problem: va 0x..., level 2 (PDPT): table at 0x... lies outside the image ..."
 std::string ProblemLine(const AnyFormat& f, const LoadedImage& img, const TreeProblem& p);
 
+// A walk that reads one table twice went round a cycle in the tables
+// (hardware would follow it; a self-map does so on purpose): "structure
+// error: cycle: ..." naming the tables and entry indices, or empty.
+std::string WalkCycle(const WalkTrace& trace);
+
 }  // namespace ptsim::cli
 
 #endif  // PTSIM_TOOLS_CLI_ENTRY_TEXT_H_

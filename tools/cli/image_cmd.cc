@@ -30,6 +30,50 @@ struct Built {
   uint64_t accesses_skipped = 0;
 };
 
+// The most leaves the maps of one program may ask for. ptsim image builds
+// the whole tree in memory (tables plus per-leaf frame metadata) before
+// writing it, so a single huge map of small pages would otherwise grow for
+// minutes towards gigabytes before table memory runs out.
+constexpr uint64_t kMaxImageLeaves = uint64_t{1} << 20;
+
+// About how many leaves a map writes: its range over the largest leaf size
+// that the VA and OA are equally aligned for (or the forced size). The
+// edges of the range add at most a few smaller leaves per level.
+uint64_t EstimateLeaves(const FormatInfo& info, const Op& op) {
+  if (op.kind != OpKind::kMap) return 0;
+  const uint64_t first = op.range.first.value();
+  unsigned size = op.force_lg2;
+  if (size == 0) {
+    size = info.min_page_lg2;
+    for (unsigned s : info.leaf_sizes_lg2) {  // largest first
+      if (((first ^ op.oa.value()) & ((uint64_t{1} << s) - 1)) == 0 && op.range.SizeMinusOne() >> s != 0) {
+        size = s;
+        break;
+      }
+    }
+  }
+  if (size >= 64) return 1;
+  return (op.range.SizeMinusOne() >> size) + 1;
+}
+
+// Refuses, before anything is built, a program whose maps would write more
+// than kMaxImageLeaves leaves, with the estimate that says why.
+absl::Status CheckImageSize(const FormatInfo& info, const Program& p) {
+  uint64_t total = 0;
+  for (size_t i = 0; i < p.ops.size(); ++i) {
+    const uint64_t n = EstimateLeaves(info, p.ops[i]);
+    total = n > UINT64_MAX - total ? UINT64_MAX : total + n;
+    if (total <= kMaxImageLeaves) continue;
+    const double bytes = static_cast<double>(total) * info.entry_bytes;
+    return absl::ResourceExhaustedError(absl::StrFormat(
+        "op %d (%s) brings the program's maps to about %d leaves, at least %.0f MiB of page-table entries and more "
+        "for the frames they map; ptsim image builds at most %d leaves in memory before writing the image: map "
+        "with larger leaves (no size_lg2=) or smaller ranges",
+        i + 1, OpToText(p.ops[i]), total, bytes / (1 << 20), kMaxImageLeaves));
+  }
+  return absl::OkStatus();
+}
+
 // Applies the program's map/unmap/protect operations to `space`. A failing
 // operation changes nothing (the space guarantees that), so building goes
 // on; running out of table memory ends it.
@@ -91,6 +135,9 @@ int RunImage(const ImageCmdOptions& o) {
   const FormatEntry* e = FindFormat(program->format);
   if (e == nullptr) return Fail(absl::StrFormat("%s: unknown format '%s'", o.program, program->format));
   const std::unique_ptr<AnyFormat> f = e->make(program->config);
+  if (auto st = CheckImageSize(f->Info(), *program); !st.ok()) {
+    return Fail(absl::StrFormat("%s: %s", o.program, st.message()));
+  }
 
   Arena arena;
   const SpaceEnv env{&arena.mem(), &arena.alloc(), &arena.frames(), nullptr, 1};
@@ -137,7 +184,10 @@ void AddImageCommand(CLI::App& app, int* exit_code) {
 space (access operations are skipped; an operation that fails is reported on
 stderr and changes nothing) and writes the table memory, from the table base
 to the end of the highest live table, to IMAGE: the same raw bytes hardware
-would read, as QEMU's pmemsave would save them. Prints where the image lives
+would read, as QEMU's pmemsave would save them. The tree is built in memory
+first, so a program whose maps would write more than 1048576 leaves in all
+(e.g. a large range forced to 4 KiB pages) is refused up front with an
+estimate of its size (exit 2). Prints where the image lives
 and how to interpret it:
   image <base> root <root> format <name> [config K=V,...] size <bytes>
 which are exactly the --image-base, --root, --format and --config that

@@ -73,6 +73,57 @@ std::string LoadedImage::Extent() const {
   return absl::StrFormat("[0x%x, 0x%x]", mem->base().value(), mem->base().value() + (mem->size() - 1));
 }
 
+namespace {
+
+// Checks the base and the root against an image of `size` bytes and gives
+// `img` its (still empty) memory: exactly the image's bytes, so a table
+// that runs past the end of a truncated file is outside memory, not zeros.
+absl::Status PlaceImage(uint64_t base, uint64_t root, uint64_t size, LoadedImage* img) {
+  if (base % kPage != 0) {
+    return absl::InvalidArgumentError(absl::StrFormat("--image-base 0x%x is not aligned to 4 KiB", base));
+  }
+  if (size == 0) return absl::InvalidArgumentError("the image is empty");
+  if (size > kMaxImageBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("the image is 0x%x bytes; at most 0x%x are supported", size, kMaxImageBytes));
+  }
+  if (base + (size - 1) < base) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "--image-base 0x%x plus the image size 0x%x passes the top of the 64-bit address space", base, size));
+  }
+  img->mem = std::make_unique<PhysMem>(Oa(base), size);
+  img->root = Oa(root);
+  const FormatInfo& info = img->format->Info();
+  const LevelInfo& top = info.levels.front();
+  if (!img->mem->Contains(img->root, 1)) {
+    return absl::OutOfRangeError(absl::StrFormat("--root 0x%x is outside the image %s", root, img->Extent()));
+  }
+  if (!img->root.IsAligned(top.table_size_lg2)) {
+    return absl::InvalidArgumentError(
+        absl::StrFormat("--root 0x%x is not aligned to the %s size of a top-level (%s) table of %s", root,
+                        SizeName(top.table_size_lg2), top.name, info.name));
+  }
+  const uint64_t top_bytes = uint64_t{1} << top.table_size_lg2;
+  if (!img->mem->Contains(img->root, top_bytes)) {
+    return absl::OutOfRangeError(absl::StrFormat(
+        "the image is truncated: the top-level (%s) table at --root 0x%x needs %s, up to 0x%x, but the image %s "
+        "holds only %d bytes",
+        top.name, root, SizeName(top.table_size_lg2), root + (top_bytes - 1), img->Extent(), size));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<LoadedImage> LoadImageBytes(std::unique_ptr<AnyFormat> format, uint64_t base, uint64_t root,
+                                           absl::Span<const uint8_t> bytes) {
+  LoadedImage img;
+  img.format = std::move(format);
+  if (auto st = PlaceImage(base, root, bytes.size(), &img); !st.ok()) return st;
+  if (auto st = img.mem->Write(img.mem->base(), bytes); !st.ok()) return st;
+  return img;
+}
+
 absl::StatusOr<LoadedImage> LoadImage(const ImageOptions& o) {
   LoadedImage img;
   auto f = MakeFormat(o.format, o.config);
@@ -82,9 +133,6 @@ absl::StatusOr<LoadedImage> LoadImage(const ImageOptions& o) {
   if (!base.ok()) return base.status();
   auto root = ParseNumber("--root", o.root);
   if (!root.ok()) return root.status();
-  if (*base % kPage != 0) {
-    return absl::InvalidArgumentError(absl::StrFormat("--image-base 0x%x is not aligned to 4 KiB", *base));
-  }
 
   std::error_code ec;
   if (std::filesystem::is_directory(o.image, ec)) {
@@ -100,33 +148,10 @@ absl::StatusOr<LoadedImage> LoadImage(const ImageOptions& o) {
   }
   const uint64_t size = static_cast<uint64_t>(end);
   if (size == 0) return absl::InvalidArgumentError(absl::StrFormat("image '%s' is empty", o.image));
-  if (size > kMaxImageBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("image '%s' is 0x%x bytes; at most 0x%x are supported", o.image, size, kMaxImageBytes));
+  if (auto st = PlaceImage(*base, *root, size, &img); !st.ok()) {
+    return absl::Status(st.code(), absl::StrFormat("image '%s': %s", o.image, st.message()));
   }
-  const uint64_t window = (size + kPage - 1) & ~(kPage - 1);
-  if (*base + (window - 1) < *base) {
-    return absl::InvalidArgumentError(absl::StrFormat(
-        "--image-base 0x%x plus the image size 0x%x passes the top of the 64-bit address space", *base, window));
-  }
-  img.mem = std::make_unique<PhysMem>(Oa(*base), window);
   if (auto st = Fill(in, o.image, size, img.mem.get()); !st.ok()) return st;
-
-  img.root = Oa(*root);
-  const FormatInfo& info = img.format->Info();
-  const LevelInfo& top = info.levels.front();
-  if (!img.mem->Contains(img.root, 1)) {
-    return absl::OutOfRangeError(absl::StrFormat("--root 0x%x is outside the image %s", *root, img.Extent()));
-  }
-  if (!img.root.IsAligned(top.table_size_lg2)) {
-    return absl::InvalidArgumentError(
-        absl::StrFormat("--root 0x%x is not aligned to the %s size of a top-level (%s) table of %s", *root,
-                        SizeName(top.table_size_lg2), top.name, info.name));
-  }
-  if (!img.mem->Contains(img.root, uint64_t{1} << top.table_size_lg2)) {
-    return absl::OutOfRangeError(absl::StrFormat("the top-level table at --root 0x%x (%s) runs past the end of the image %s",
-                                                 *root, SizeName(top.table_size_lg2), img.Extent()));
-  }
   return img;
 }
 

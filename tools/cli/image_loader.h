@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/types/span.h"
 #include "src/any/any_format.h"
 #include "src/mem/phys_mem.h"
 
@@ -38,8 +39,13 @@ struct LoadedImage {
   std::string Extent() const;
 };
 
-// Every error is an input error (exit 2) and names the offending value.
+// Every error is an input error (exit 2) and names the offending value: a
+// root outside the image, or whose top-level table runs past its end (a
+// truncated or tiny image), among others.
 absl::StatusOr<LoadedImage> LoadImage(const ImageOptions& o);
+// The same checks for an image already in memory (the fuzz target's).
+absl::StatusOr<LoadedImage> LoadImageBytes(std::unique_ptr<AnyFormat> format, uint64_t base, uint64_t root,
+                                           absl::Span<const uint8_t> bytes);
 
 }  // namespace ptsim::cli
 

@@ -46,6 +46,52 @@ absl::StatusOr<RaceSettingFlags> ToRaceOverrides(const RaceCliArgs& a) {
 
 namespace {
 
+// The violation as fields a script can match on without parsing the
+// message: which check, where in the run (CPU and scheduling point), the
+// op and its address, and the walk of that address at that instant.
+Json ViolationJson(const RaceProgram& p, const RaceReport& r) {
+  Json v;
+  v["check"] = r.check;
+  v["run"] = RunEndName(r.end);
+  v["cpu"] = r.failing_cpu >= 0 ? Json(r.failing_cpu) : Json(nullptr);
+  v["step"] = r.failing_cpu >= 0 ? Json(r.failed_at) : Json(nullptr);
+  if (r.failing_op >= 0) {
+    const RaceOp& op = p.ops[r.failing_op];
+    Json o = {{"op_index", r.failing_op}, {"kind", RaceOpKindName(op.kind)}, {"cpu", op.cpu}, {"space", op.space},
+              {"text", RaceOpToText(op)}};
+    if (op.kind == RaceOpKind::kGup || op.kind == RaceOpKind::kAccess) {
+      o["va"] = Hex(op.va.value());
+    } else if (op.kind != RaceOpKind::kUnpin) {
+      o["first"] = Hex(op.first.value());
+      o["last"] = Hex(op.last.value());
+    }
+    v["op"] = std::move(o);
+  } else {
+    v["op"] = nullptr;
+  }
+  v["message"] = r.message;
+  if (r.walk_va) {
+    Json steps = Json::array();
+    for (const WalkStep& s : r.walk_steps) {
+      steps.push_back({{"level", s.level.value()},
+                       {"table", Hex(s.table.value())},
+                       {"index", s.index},
+                       {"entry_addr", Hex(s.entry_addr.value())},
+                       {"raw", Hex(s.raw)},
+                       {"kind", EntryKindName(s.kind)}});
+    }
+    v["walk"] = {{"va", Hex(r.walk_va->value())},
+                 {"root", Hex(r.walk_root.value())},
+                 {"at_step", r.failed_at},
+                 {"steps", std::move(steps)},
+                 {"result", r.walk_result}};
+  } else {
+    v["walk"] = nullptr;
+  }
+  v["signature"] = r.Signature(p);
+  return v;
+}
+
 Json RaceJson(const RaceProgram& p, const RaceReport& r) {
   Json j;
   j["format"] = p.format;
@@ -67,15 +113,7 @@ Json RaceJson(const RaceProgram& p, const RaceReport& r) {
     j["ops"].push_back({{"op", RaceOpToText(p.ops[o.op])}, {"first_step", o.first_step}, {"last_step", o.last_step},
                         {"result", o.result}});
   }
-  if (r.ok()) {
-    j["violation"] = nullptr;
-  } else {
-    j["violation"] = {{"check", r.check},
-                      {"message", r.message},
-                      {"op", r.failing_op >= 0 ? Json(RaceOpToText(p.ops[r.failing_op])) : Json(nullptr)},
-                      {"walk", r.walk},
-                      {"signature", r.Signature(p)}};
-  }
+  j["violation"] = r.ok() ? Json(nullptr) : ViolationJson(p, r);
   return j;
 }
 
@@ -200,7 +238,7 @@ void AddStressCommand(CLI::App& app, int* exit_code) {
   sub->add_option("--format,-f", a->format, "Registered format name (see 'ptsim formats')")->required();
   sub->add_option("--config,-c", a->config, "Format knob KEY=VALUE (repeatable)")->type_name("K=V");
   sub->add_option("--threads,-t", a->threads, "Threads, 1 to 4")->check(CLI::Range(1, 4))->capture_default_str();
-  sub->add_option("--seconds,-s", a->seconds, "How long to run")->check(CLI::Range(0.01, 86400.0))->capture_default_str();
+  sub->add_option("--seconds,-s", a->seconds, "How long to run")->check(Seconds(0.01, 86400.0))->capture_default_str();
   sub->add_option("--free", a->free, "Table freeing scheme")
       ->check(CLI::IsMember({"ipi", "rcu", "immediate"}))
       ->capture_default_str();

@@ -194,7 +194,7 @@ Exit status: 0 every check held, 1 a divergence, 2 unreadable or malformed file.
 
 Examples:
   ptsim repro crash-0123abcd
-  ptsim repro corpus/ops_fuzzer/seeds/split.txt
+  ptsim repro corpus/ops_fuzzer/x86_64_4level_basic.txt
   for f in crash-*; do ptsim repro --quiet "$f"; done
   ptsim repro --json crash-0123abcd | python3 -m json.tool
   ptsim repro corpus/race_fuzzer/bugs/seed004-broadcast-immediate.txt

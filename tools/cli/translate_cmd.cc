@@ -99,6 +99,8 @@ int RunTranslate(const TranslateOptions& o) {
       r = f.HwTranslate(img->mem.get(), img->root, va, type, *mode, &trace, /*write_back=*/false);
     }
     if (!r.ok && IsImageProblem(r.fault.kind)) rc = kExitFinding;
+    const std::string cycle = WalkCycle(trace);
+    if (!cycle.empty()) rc = kExitFinding;
     const WalkStep* leaf = trace.count > 0 ? &trace.steps[static_cast<size_t>(trace.count - 1)] : nullptr;
     if (o.json) {
       Json j = {{"va", Hex(v)}, {"access", AccessTypeName(type)}, {"rules", neutral ? "neutral" : "arch"},
@@ -113,6 +115,7 @@ int RunTranslate(const TranslateOptions& o) {
         j["fault"] = {{"kind", FaultKindName(r.fault.kind)}, {"level", r.fault.level.value()}};
         if (!r.detail.empty()) j["fault"]["detail"] = r.detail;
       }
+      if (!cycle.empty()) j["structure"] = cycle;
       if (o.walk) j["walk"] = WalkJson(trace);
       out.push_back(std::move(j));
       continue;
@@ -126,6 +129,7 @@ int RunTranslate(const TranslateOptions& o) {
                    r.fault.level.value(), LevelOf(info, r.fault.level.value()).name, r.detail.empty() ? "" : ": ",
                    r.detail);
     }
+    if (!cycle.empty()) absl::PrintF("  %s\n", cycle);
     if (o.walk) {
       absl::PrintF("walk of %#x (%s%s%s), root %#x:\n%s  result: %s\n", v, AccessTypeName(type),
                    mode_text.empty() ? "" : ", ", mode_text, img->root.value(), FormatTraceSteps(f, trace),
@@ -136,8 +140,9 @@ int RunTranslate(const TranslateOptions& o) {
   }
   if (o.json) PrintJson(out);
   if (rc != kExitOk) {
-    Note(absl::StrFormat("some walks hit a broken image (a reserved encoding, or a table outside the image %s)",
-                         img->Extent()));
+    Note(absl::StrFormat(
+        "some walks hit a broken image (a reserved encoding, a table outside the image %s, or a cycle)",
+        img->Extent()));
   }
   return rc;
 }
@@ -179,8 +184,13 @@ table pointer past the image), followed by the fault as the architecture
 reports it (#PF error code, ESR fault status, scause, fault reason). The image
 is only read: the walk sets no accessed/dirty flag.
 
+A walk that reads the same table twice (a cycle in the tables) is answered
+as the hardware would, followed by a 'structure error: cycle' line (or a
+"structure" field in the JSON) naming the tables and entry indices it went
+through.
+
 Exit status: 0 every VA answered (faults included), 1 a walk found the image
-broken (reserved or outside-memory), 2 usage or input error.
+broken (reserved, outside-memory or a cycle), 2 usage or input error.
 
 Examples:
   ptsim translate -f x86_64_4level -i tables.img -b 0x1000000 -r 0x1000000 0x1000 0x400000
