@@ -55,6 +55,7 @@
 #include "src/mem/frames.h"
 #include "src/mem/table_allocator.h"
 #include "src/ops/live_entries.h"
+#include "src/ops/space_checks.h"
 #include "src/pt/geometry.h"
 
 namespace ptsim {
@@ -228,84 +229,14 @@ class Space {
   }
   Va High(uint64_t low) const { return CanonicalVa(f_, low); }
 
-  absl::Status CheckRange(VaRange r) const {
-    if (!IsValidRange(f_, r)) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "[%#x, %#x] is not a range of canonical %d-bit addresses", r.first.value(), r.last.value(),
-          f_.VaBits()));
-    }
-    const unsigned min_lg2 = f_.ItemLg2(Level(0));
-    if (!r.first.IsAligned(min_lg2) || (r.last.value() & LowMask(min_lg2)) != LowMask(min_lg2)) {
-      return absl::InvalidArgumentError(absl::StrFormat("[%#x, %#x] is not aligned to %d-byte pages",
-                                                        r.first.value(), r.last.value(),
-                                                        uint64_t{1} << min_lg2));
-    }
-    return absl::OkStatus();
-  }
-
-  absl::Status CheckForcedSize(VaRange r, Oa oa, unsigned lg2) const {
-    bool exists = false;
-    for (Level l(0); l <= f_.TopLevel(); l = l.Above()) exists |= (LeafSizesLg2(f_, l) >> lg2) & 1;
-    if (!exists) {
-      return absl::InvalidArgumentError(absl::StrFormat("%s has no 2^%d-byte leaf", F::kName, lg2));
-    }
-    if (!r.first.IsAligned(lg2) || !oa.IsAligned(lg2) || (r.last.value() & LowMask(lg2)) != LowMask(lg2)) {
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "va [%#x, %#x] and oa %#x are not aligned to the forced leaf size 2^%d", r.first.value(),
-          r.last.value(), oa.value(), lg2));
-    }
-    return absl::OkStatus();
-  }
-
-  // A leaf is split only where a range edge falls inside it, into leaves of
-  // the next smaller size (SmallerLeafLg2), again and again until the edge
-  // is a leaf boundary. Every size on the way must hold the leaf's output
-  // address: x86 PSE-36 4 MiB pages above 4 GiB cannot become 4 KiB pages.
-  // Refuse before changing anything.
+  // The refusals an operation makes before changing anything
+  // (space_checks.h).
+  absl::Status CheckRange(VaRange r) const { return CheckSpaceRange(f_, r); }
+  absl::Status CheckForcedSize(VaRange r, Oa oa, unsigned lg2) const { return CheckLeafSize(f_, r, oa, lg2); }
   absl::Status CheckSplits(LRange r) const {
-    if (auto st = CheckSplitAt(r.first); !st.ok()) return st;
+    if (auto st = CheckSplitAt(f_, env_.mem, root_, r.first); !st.ok()) return st;
     if (r.last == LowMask(f_.VaBits())) return absl::OkStatus();
-    return CheckSplitAt(r.last + 1);
-  }
-
-  absl::Status CheckSplitAt(uint64_t low) const {
-    Oa table = root_;
-    for (Level l = f_.TopLevel();;) {
-      const EntryVal<F> v = Entry(table, l, (low >> f_.ItemLg2(l)) & LowMask(f_.IndexLg2(l)))
-                                .Load(std::memory_order_acquire);
-      switch (f_.Classify(v.raw, l)) {
-        case EntryKind::kEmpty:
-        case EntryKind::kInvalid:
-          return absl::OkStatus();
-        case EntryKind::kTable: {
-          const Level next = NextTableLevel(f_, v.raw, l);
-          if ((low & SkippedVaMask(f_, l, next)) != 0) return absl::OkStatus();  // nothing maps it
-          table = f_.TableOa(v.raw, l);
-          l = next;
-          continue;
-        }
-        case EntryKind::kLeaf:
-          break;
-      }
-      const unsigned size = LeafSizeLg2(f_, v.raw, l);
-      if (IsAligned(low, size)) return absl::OkStatus();
-      if (PartialLeafPolicyOf(f_) == PartialLeaf::kRefuse) {
-        return absl::FailedPreconditionError(absl::StrFormat(
-            "va %#x lies inside the 2^%d leaf at va %#x, and %s does not split leaves", High(low).value(), size,
-            High(AlignDown(low, size)).value(), F::kName));
-      }
-      const uint64_t oa_last = f_.LeafOa(v.raw, l).value() + LowMask(size);
-      for (unsigned s = SmallerLeafLg2(f_, size);; s = SmallerLeafLg2(f_, s)) {
-        PTSIM_CHECK(s != 0, "%s: a page-aligned edge lies inside the smallest leaf", F::kName);
-        const Level k = LevelOfLeafSize(f_, s);
-        if ((oa_last >> LeafOaBits(f_, k)) != 0) {
-          return absl::OutOfRangeError(absl::StrFormat(
-              "splitting the 2^%d leaf at va %#x: oa %#x does not fit a level-%d leaf (%d address bits)", size,
-              High(AlignDown(low, size)).value(), oa_last, k.value(), LeafOaBits(f_, k)));
-        }
-        if (IsAligned(low, s)) return absl::OkStatus();
-      }
-    }
+    return CheckSplitAt(f_, env_.mem, root_, r.last + 1);
   }
 
   absl::StatusOr<Oa> AllocTable(Level l) {
