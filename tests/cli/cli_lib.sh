@@ -60,6 +60,12 @@ expect() {
       return
     fi
   done
+  # With CLI_ERROR_LINE set, errors are one line each, prefixed with the
+  # program's name.
+  if [[ -n ${CLI_ERROR_LINE:-} ]] && ((want == 2)) && ! grep -q '^ptsim: ' err; then
+    fail "$name" "no 'ptsim: ...' error line on stderr"
+    return
+  fi
   pass "$name"
 }
 

@@ -142,6 +142,19 @@ const LevelInfo& LevelOf(const FormatInfo& info, int level) {
   return info.levels[info.levels.size() - 1 - static_cast<size_t>(level)];
 }
 
+Json WalkStepsJson(absl::Span<const WalkStep> steps) {
+  Json out = Json::array();
+  for (const WalkStep& s : steps) {
+    out.push_back({{"level", s.level.value()},
+                   {"table", Hex(s.table.value())},
+                   {"index", s.index},
+                   {"entry_addr", Hex(s.entry_addr.value())},
+                   {"raw", Hex(s.raw)},
+                   {"kind", EntryKindName(s.kind)}});
+  }
+  return out;
+}
+
 Json NamedBitsJson(const FormatInfo& info, uint64_t raw) {
   Json attrs = Json::object();
   for (const NamedBit& b : info.named_bits) attrs[std::string(b.name)] = ((raw >> b.bit) & 1) != 0;

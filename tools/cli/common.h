@@ -72,6 +72,9 @@ const LevelInfo& LevelOf(const FormatInfo& info, int level);
 // {"present": true, "write": false, ...}: every named bit of the format, as
 // it is in the raw entry (negative bits such as nx are not inverted).
 Json NamedBitsJson(const FormatInfo& info, uint64_t raw);
+// The entries a walk read, one object each: level, table, index,
+// entry_addr, raw, kind.
+Json WalkStepsJson(absl::Span<const WalkStep> steps);
 // "KEY=VALUE" for every knob, in declaration order: what --config takes.
 std::vector<std::string> ConfigSettings(const AnyFormat& f);
 

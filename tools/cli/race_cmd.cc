@@ -71,15 +71,7 @@ Json ViolationJson(const RaceProgram& p, const RaceReport& r) {
   }
   v["message"] = r.message;
   if (r.walk_va) {
-    Json steps = Json::array();
-    for (const WalkStep& s : r.walk_steps) {
-      steps.push_back({{"level", s.level.value()},
-                       {"table", Hex(s.table.value())},
-                       {"index", s.index},
-                       {"entry_addr", Hex(s.entry_addr.value())},
-                       {"raw", Hex(s.raw)},
-                       {"kind", EntryKindName(s.kind)}});
-    }
+    const Json steps = WalkStepsJson(r.walk_steps);
     v["walk"] = {{"va", Hex(r.walk_va->value())},
                  {"root", Hex(r.walk_root.value())},
                  {"at_step", r.failed_at},

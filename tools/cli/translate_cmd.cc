@@ -50,17 +50,7 @@ bool IsImageProblem(FaultKind k) {
 }
 
 Json WalkJson(const WalkTrace& trace) {
-  Json steps = Json::array();
-  for (int i = 0; i < trace.count; ++i) {
-    const WalkStep& s = trace.steps[static_cast<size_t>(i)];
-    steps.push_back({{"level", s.level.value()},
-                     {"table", Hex(s.table.value())},
-                     {"index", s.index},
-                     {"entry_addr", Hex(s.entry_addr.value())},
-                     {"raw", Hex(s.raw)},
-                     {"kind", EntryKindName(s.kind)}});
-  }
-  return steps;
+  return WalkStepsJson(absl::MakeConstSpan(trace.steps.data(), static_cast<size_t>(trace.count)));
 }
 
 int RunTranslate(const TranslateOptions& o) {
