@@ -496,6 +496,17 @@ TEST(RaceMutator, PreemptAtReplaysThePrefixThenSwitches) {
   EXPECT_GT(switched, points * 3 / 4);
 }
 
+// The fuzzer's probe: runs the input, keeps its trace, counts the runs.
+ScheduleProbe CountingProbe(int* runs) {
+  return [runs](absl::Span<const uint8_t> b, ScheduleLog* log) {
+    ++*runs;
+    const RaceReport r = MustRun(DecodeRace(b));
+    *log = LogOf(r);
+    for (const TraceEvent& e : r.trace) log->kind_of_step.push_back(e.kind);
+    return true;
+  };
+}
+
 // With a probe (the fuzzer's: run the input, keep its trace), the mutator
 // writes preempting tapes, deterministically per seed.
 TEST(RaceMutator, WithAProbeItPreemptsAtExactPoints) {
@@ -506,13 +517,7 @@ TEST(RaceMutator, WithAProbeItPreemptsAtExactPoints) {
   const absl::StatusOr<std::vector<uint8_t>> start = EncodeRace(MustParse(it->text));
   ASSERT_TRUE(start.ok()) << start.status();
   int probes = 0;
-  const ScheduleProbe probe = [&](absl::Span<const uint8_t> b, ScheduleLog* log) {
-    ++probes;
-    const RaceReport r = MustRun(DecodeRace(b));
-    *log = LogOf(r);
-    for (const TraceEvent& e : r.trace) log->kind_of_step.push_back(e.kind);
-    return true;
-  };
+  const ScheduleProbe probe = CountingProbe(&probes);
   int preempted = 0;
   for (uint32_t seed = 0; seed < 200; ++seed) {
     std::vector<uint8_t> a = *start, b = *start;
@@ -541,13 +546,7 @@ TEST(RaceMutator, ACachedProbeRunsEachParentOnceAndChangesNoMutant) {
   const absl::StatusOr<std::vector<uint8_t>> start = EncodeRace(MustParse(it->text));
   ASSERT_TRUE(start.ok()) << start.status();
   int runs = 0;
-  const ScheduleProbe probe = [&](absl::Span<const uint8_t> b, ScheduleLog* log) {
-    ++runs;
-    const RaceReport r = MustRun(DecodeRace(b));
-    *log = LogOf(r);
-    for (const TraceEvent& e : r.trace) log->kind_of_step.push_back(e.kind);
-    return true;
-  };
+  const ScheduleProbe probe = CountingProbe(&runs);
   CachedProbe cached(probe, 16);
   for (uint32_t seed = 0; seed < 100; ++seed) {
     std::vector<uint8_t> a = *start, b = *start;

@@ -121,6 +121,23 @@ std::string ToText(const Program& p);
 // Errors name the line number and what is wrong with it.
 absl::StatusOr<Program> ParseText(std::string_view text);
 
+// Applies a map, unmap or protect to `space` (a Space<F> or an AnySpace);
+// nullopt for an access, which changes no table.
+template <typename S>
+std::optional<absl::Status> ApplyTableOp(S& space, const Op& op) {
+  switch (op.kind) {
+    case OpKind::kMap:
+      return space.Map(op.range, op.oa, op.attrs, op.force_lg2);
+    case OpKind::kUnmap:
+      return space.Unmap(op.range);
+    case OpKind::kProtect:
+      return space.Protect(op.range, op.attrs);
+    case OpKind::kAccess:
+      break;
+  }
+  return std::nullopt;
+}
+
 // One operation in text form, as it appears in ToText.
 std::string OpToText(const Op& op);
 

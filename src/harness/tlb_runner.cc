@@ -78,23 +78,13 @@ TlbRunReport Run(const Program& p, Arena& arena) {
   hw::CachedMmu<F> mmu(f, &arena.mem(), &tlb);
   for (size_t i = 0; i < p.ops.size(); ++i) {
     const Op& op = p.ops[i];
-    absl::Status st;
     rep.ops_run = static_cast<int>(i) + 1;
-    switch (op.kind) {
-      case OpKind::kAccess:
-        if (p.run.tlb) (void)mmu.Lookup(space.root(), asid, op.va);
-        continue;
-      case OpKind::kMap:
-        if (TooManyLeaves(f, op, 512)) continue;
-        st = space.Map(op.range, op.oa, op.attrs, op.force_lg2);
-        break;
-      case OpKind::kUnmap:
-        st = space.Unmap(op.range);
-        break;
-      case OpKind::kProtect:
-        st = space.Protect(op.range, op.attrs);
-        break;
+    if (op.kind == OpKind::kAccess) {
+      if (p.run.tlb) (void)mmu.Lookup(space.root(), asid, op.va);
+      continue;
     }
+    if (op.kind == OpKind::kMap && TooManyLeaves(f, op, 512)) continue;
+    const absl::Status st = *ApplyTableOp(space, op);
     if (st.code() == absl::StatusCode::kResourceExhausted) break;
     const uint64_t last_page = op.range.last.value() & ~LowMask(f.ItemLg2(Level(0)));
     const std::vector<Va> probes{op.range.first, CanonicalVa(f, last_page)};

@@ -81,21 +81,12 @@ Built Apply(const Program& p, AnySpace& space) {
   Built b;
   for (size_t i = 0; i < p.ops.size(); ++i) {
     const Op& op = p.ops[i];
-    absl::Status st;
-    switch (op.kind) {
-      case OpKind::kMap:
-        st = space.Map(op.range, op.oa, op.attrs, op.force_lg2);
-        break;
-      case OpKind::kUnmap:
-        st = space.Unmap(op.range);
-        break;
-      case OpKind::kProtect:
-        st = space.Protect(op.range, op.attrs);
-        break;
-      case OpKind::kAccess:
-        ++b.accesses_skipped;
-        continue;
+    const std::optional<absl::Status> applied = ApplyTableOp(space, op);
+    if (!applied) {
+      ++b.accesses_skipped;
+      continue;
     }
+    const absl::Status& st = *applied;
     if (st.ok()) {
       ++b.applied;
       continue;
