@@ -110,9 +110,9 @@ extern "C" size_t LLVMFuzzerCustomMutator(uint8_t* data, size_t size, size_t max
 
 extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
   ptsim::fuzz::ExitOnHelp(*argc, *argv, R"(Usage: race_fuzzer [OPTIONS] [FILE|DIR...]
-Concurrent populate / remove / copy / GUP-fast / hardware accesses on 2 to 4
-simulated CPUs, interleaved by the deterministic scheduler as each input (a
-version 2 race program, src/harness/race_program.h) says. A violation prints
+Concurrent populate / remove / protect / copy / GUP-fast / hardware accesses on
+2 to 4 simulated CPUs, interleaved by the deterministic scheduler as each input (a
+version 3 race program, src/harness/race_program.h) says. A violation prints
 the interleaving and 'Assertion failure: <format>-<op>-<check>', then aborts;
 'ptsim repro FILE' replays it with no options (the file carries its settings).
 
@@ -147,8 +147,8 @@ mutator writes into every mutant; they never change how an input runs:
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ptsim::Arena* arena = &SharedArena();
-  // Only version 2 programs: `ptsim repro` recognises a race program by
-  // its tag and refuses version 1, so every crash file this writes replays
+  // Only version 3 programs: `ptsim repro` recognises a race program by
+  // its tag and refuses older versions, so every crash file this writes replays
   // there. The mutator turns anything else into one.
   if (size == 0 || data[0] != ptsim::kRaceTag) return 0;
   const ptsim::RaceProgram p = ptsim::DecodeRace(absl::MakeConstSpan(data, size));

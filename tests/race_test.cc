@@ -158,6 +158,55 @@ TEST(RaceProgram, Version1BinaryIsAnErrorNamingTheVersion) {
   EXPECT_TRUE(RunRace(DecodeRace(v1), arena).ok());
 }
 
+TEST(RaceProgram, Version2BinaryIsAnErrorNamingTheVersion) {
+  std::vector<uint8_t> v2 = RandomProgram(Registry()[0], 3, 0x05);
+  v2[0] = kRaceTagV2;
+  EXPECT_TRUE(LooksLikeRace(v2));
+  const absl::StatusOr<RaceProgram> p = ParseAnyRace(v2);
+  ASSERT_FALSE(p.ok());
+  EXPECT_THAT(std::string(p.status().message()), HasSubstr("version 2 race binary"));
+  EXPECT_THAT(std::string(p.status().message()), HasSubstr("protect"));
+}
+
+TEST(RaceProgram, ProtectRoundTripsInTextAndBinary) {
+  const RaceProgram p = MustParse(
+      "format x86_64_4level\nrace cpus=2\n"
+      "cpu0 populate s0 0x0 0x1fffff oa=0x40000000 attrs=rw-u size_lg2=21\n"
+      "cpu1 protect s1 0x1000 0x1fff attrs=r--u\n");
+  ASSERT_EQ(p.ops.size(), 2u);
+  EXPECT_EQ(p.ops[1].kind, RaceOpKind::kProtect);
+  EXPECT_EQ(RaceOpToText(p.ops[1]), "cpu1 protect s1 0x1000 0x1fff attrs=r--u---");
+  EXPECT_EQ(MustParse(ToRaceText(p)), p);
+  const absl::StatusOr<std::vector<uint8_t>> bin = EncodeRace(p);
+  ASSERT_TRUE(bin.ok()) << bin.status();
+  EXPECT_EQ(DecodeRace(*bin), p);
+  EXPECT_THAT(std::string(ParseRaceText("format x86_64_4level\nrace\ncpu0 protect s0 0x0 0xfff\n").status().message()),
+              HasSubstr("protect needs attrs="));
+  EXPECT_THAT(
+      std::string(ParseRaceText("format x86_64_4level\nrace\ncpu0 protect s0 0x0 0xfff attrs=r-- oa=0x0\n").status().message()),
+      HasSubstr("bad option 'oa=0x0'"));
+}
+
+// Run in order (no schedule: cpu0's ops, then cpu1's): protect and remove
+// each split the 2 MiB leaf and change only what they cover.
+TEST(RaceRunner, ProtectAndRemoveSplitAHugeLeafAndLeaveTheRestAsItWas) {
+  std::ifstream in(std::filesystem::path(PTSIM_SOURCE_DIR) /
+                   "corpus/race_fuzzer/protect_and_remove_split_huge_leaf.txt");
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const RaceProgram p = MustParse(text);
+  const RaceReport r = MustRun(p);
+  ASSERT_TRUE(r.ok()) << FormatRaceReport(p, r);
+  std::vector<std::string> result(p.ops.size());
+  for (const RaceOpOutcome& o : r.outcomes) result[o.op] = o.result;
+  EXPECT_EQ(result[2], "protected");
+  EXPECT_EQ(result[4], "removed");
+  EXPECT_EQ(result[1], "fault: permission at level 0");    // the protected 4 KiB piece
+  EXPECT_EQ(result[3], "pinned");
+  EXPECT_EQ(result[5], "fault: permission at level 0");
+  EXPECT_EQ(result[6], "fault: not-present at level 0");   // removed
+  EXPECT_EQ(result[7], "oa 0x4001f000");                    // untouched, still writable
+}
+
 TEST(RaceMutator, SplitAndJoinAreInverse) {
   for (const FormatEntry& e : Registry()) {
     const std::vector<uint8_t> b = RandomProgram(e, 3, 0x05);

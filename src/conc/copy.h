@@ -68,7 +68,7 @@ void CopyTable(World<F>& w, int key, Oa table, Level l, const EntryPtr<F>* paren
     } else {
       const EntryVal<F> wp{f.EncodeLeaf(l, head, f.DecodeAttrs(cur.raw, l).Without(Attr::kWrite)), l};
       ep.Store(wp, std::memory_order_release);
-      w.RecordInstall(key, w.MappingOf(base, l, wp.raw));
+      w.RecordInstall(key, w.MappingOf(base, l, wp.raw), /*cow=*/true);
       w.frames.Map(w.m, head.value());
       out.push_back({base, l, head, attrs.Without(Attr::kWrite), true});
     }

@@ -18,9 +18,9 @@ uint8_t PermBits(LeafAttrs a) {
   return p.bits();
 }
 
-uint64_t History::Install(int key, uint64_t time, const Mapping& m) {
+uint64_t History::Install(int key, uint64_t time, const Mapping& m, bool cow) {
   const uint64_t version = events_.size() + 1;
-  events_.push_back({time, key, true, m, version});
+  events_.push_back({time, key, true, m, version, cow});
   return version;
 }
 

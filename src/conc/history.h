@@ -38,12 +38,16 @@ struct HistoryEvent {
   bool present = false;  // false: the leaf at `m.va` was cleared
   Mapping m;
   uint64_t version = 0;  // unique per event
+  // Fork write-protected the leaf to share its page copy-on-write; pin
+  // coherence is about these, not about an mprotect to read-only, which
+  // leaves a pinned page what it was.
+  bool cow = false;
 };
 
 class History {
  public:
   // Returns the event's version.
-  uint64_t Install(int key, uint64_t time, const Mapping& m);
+  uint64_t Install(int key, uint64_t time, const Mapping& m, bool cow = false);
   uint64_t Clear(int key, uint64_t time, uint64_t va, unsigned size_lg2);
 
   // The event in force for `va` at `time` (after every event with

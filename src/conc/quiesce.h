@@ -145,7 +145,9 @@ std::optional<Violation> CheckQuiescent(World<F>& w) {
       const std::vector<Mapping>& leaves = w.IsKernel(h.va) ? kernel : user_of[h.space];
       for (const Mapping& mp : leaves) {
         const bool covers = h.va.value() >= mp.va && h.va.value() - mp.va < (uint64_t{1} << mp.size_lg2);
-        if (covers && mp.oa == h.head && !LeafAttrs::FromBits(mp.perms).Has(Attr::kWrite)) {
+        const HistoryEvent* now = w.HistoryAt(w.KeyOf(h.space, h.va), h.va, UINT64_MAX);
+        const bool by_fork = now != nullptr && now->cow;
+        if (covers && by_fork && mp.oa == h.head && !LeafAttrs::FromBits(mp.perms).Has(Attr::kWrite)) {
           return Violation{"pin-coherence",
                            absl::StrFormat("cpu%d pinned frame 0x%x through va 0x%x of space %d for writing, but "
                                            "it is now mapped read-only there: fork write-protected a pinned page",

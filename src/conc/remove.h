@@ -3,8 +3,10 @@
 //
 // Protocol (mmu_gather, research §2.1: "unhook, invalidate, free"):
 //   1. Count this operation in the space's pending flushes.
-//   2. Clear leaves, each under its table's lock after checking the table
-//      is still hooked; remember their frames.
+//   2. Clear leaves with the sequential unmap (src/ops/space.h) under the
+//      racing sync (space_sync.h): each under its table's lock after
+//      checking the table is still hooked, a leaf the range covers in part
+//      split first (split_huge_pmd); remember their frames.
 //   3. Shoot down the range if anything was cleared, or if another remove or
 //      fork is pending on the same space (mm_tlb_flush_nested: it may have
 //      cleared entries this one then found empty, and not flushed yet).
@@ -27,13 +29,14 @@
 #include <vector>
 
 #include "src/conc/populate.h"
+#include "src/conc/space_sync.h"
+#include "src/ops/space.h"
 
 namespace ptsim {
 namespace conc_internal {
 
 template <PageTableFormat F>
 struct Gather {
-  std::vector<Mapping> cleared;
   std::vector<Oa> tables;
 };
 
@@ -49,40 +52,6 @@ void ForEachEntryIn(const World<F>& w, Level l, Va first, Va last, Fn&& fn) {
     if (item_last >= stop) break;
     va = item_last + 1;
   }
-}
-
-template <PageTableFormat F>
-void Zap(World<F>& w, int key, Oa table, Level l, const EntryPtr<F>* parent, Va first, Va last, Gather<F>& g) {
-  const F& f = w.f;
-  ForEachEntryIn(w, l, first, last, [&](Va a, Va b) {
-    const EntryPtr<F> ep = TablePtr<F>{table, l}.At(w.mem, IndexOf(f, a, l));
-    const EntryVal<F> v = ep.Load(std::memory_order_acquire);
-    switch (f.Classify(v.raw, l)) {
-      case EntryKind::kEmpty:
-        return;
-      case EntryKind::kInvalid:
-        w.Fail("invalid-entry", absl::StrFormat("cpu%d remove read an invalid level-%d entry 0x%x at 0x%x",
-                                                w.m.self(), l.value(), uint64_t{v.raw}, ep.addr().value()));
-      case EntryKind::kTable:
-        Zap(w, key, f.TableOa(v.raw, l), l.Below(), &ep, a, b, g);
-        return;
-      case EntryKind::kLeaf: {
-        const auto [target, lock, kernel_top] = TargetOf(w, key, table, l, ep, a);
-        lock.Lock(w.m);
-        const EntryVal<F> cur = target.Load(std::memory_order_relaxed);
-        // Unhooked meanwhile: it was empty then, so someone else cleared it.
-        if (w.StillPoints(parent, table) && f.Classify(cur.raw, l) == EntryKind::kLeaf) {
-          target.Store(EntryVal<F>{0, l}, std::memory_order_release);
-          const Mapping mp = w.MappingOf(a, l, cur.raw);
-          w.RecordClear(key, mp);
-          g.cleared.push_back(mp);
-          if (kernel_top) SyncGlobal(w, IndexOf(f, a, l));
-        }
-        lock.Unlock(w.m);
-        return;
-      }
-    }
-  });
 }
 
 template <PageTableFormat F>
@@ -130,24 +99,32 @@ void ShootdownRange(World<F>& w, int key, Va first, Va last) {
 
 }  // namespace conc_internal
 
+// Returns the unmap's refusal (a split the format cannot make) or failure
+// (no table memory for a split); what was cleared before is flushed and
+// reclaimed all the same.
 template <PageTableFormat F>
-void Remove(World<F>& w, int space, Va first, Va last) {
+absl::Status Remove(World<F>& w, int space, Va first, Va last) {
   using namespace conc_internal;
   const int key = w.KeyOf(space, first);
   std::atomic<int>& pending = w.flush_pending[key];
   pending.fetch_add(1, std::memory_order_seq_cst);
   w.m.rt().Point(PointKind::kRef, 0x40000 + key);
 
-  Gather<F> g;
+  typename ConcSync<F>::Deferred d;
+  absl::Status st;
   {
     const WalkerSection<F> section(w, key);
-    Zap<F>(w, key, w.spaces[space].root, w.f.TopLevel(), nullptr, first, last, g);
+    Space<F, ConcSync<F>> s(w.f, SpaceEnv{.mem = w.mem}, ConcSync<F>(w, space, key, &d));
+    s.Adopt(w.spaces[space].root);
+    st = s.Unmap({first, last});
   }
 
   const uint64_t flush_time = w.m.rt().Now();
   const bool nested = pending.load(std::memory_order_seq_cst) > 1 && !w.cfg.Has(Bug::kNoNestedFlush);
-  if (!g.cleared.empty() || nested) ShootdownRange(w, key, first, last);
-  for (const Mapping& mp : g.cleared) w.frames.Unmap(w.m, mp.oa);
+  if (d.invalidated || nested) ShootdownRange(w, key, first, last);
+  for (uint64_t head : d.unmapped) w.frames.Unmap(w.m, head);
+
+  Gather<F> g;
 
   if (w.cfg.free == FreeScheme::kRcu) {
     const WalkerSection<F> section(w, key);
@@ -178,6 +155,7 @@ void Remove(World<F>& w, int space, Va first, Va last) {
   }
   pending.fetch_sub(1, std::memory_order_seq_cst);
   w.CheckNoStaleTlb("remove", key, first, last, flush_time);
+  return st;
 }
 
 }  // namespace ptsim

@@ -233,18 +233,19 @@ class World final : public MemObserver {
                                          in_force.back()->m.ToString()));
   }
 
-  // When a pin is released: while it was held, the mapping it was taken
-  // through must have stayed writable, unless the address was unmapped
-  // meanwhile (munmap, then mmap: a new mapping the pin does not
-  // constrain). A page fork write-protected while pinned has diverged from
-  // what the pin's holder writes (B7); quiescence checks the pins still held.
+  // When a pin is released: while it was held, fork must not have
+  // write-protected the mapping it was taken through (an mprotect to
+  // read-only may), unless the address was unmapped meanwhile (munmap,
+  // then mmap: a new mapping the pin does not constrain). A page fork
+  // write-protected while pinned has diverged from what the pin's holder
+  // writes (B7); quiescence checks the pins still held.
   void CheckPinReleased(const Held& h) {
     if (!m.rt().deterministic() || !h.pinned) return;
     const std::vector<const HistoryEvent*> held_for = HistoryIn(KeyOf(h.space, h.va), h.va, h.since, m.rt().Now());
     for (const HistoryEvent* e : held_for)
       if (e == nullptr || !e->present) return;
     for (const HistoryEvent* e : held_for) {
-      if (e->m.oa == h.head && !LeafAttrs::FromBits(e->m.perms).Has(Attr::kWrite)) {
+      if (e->cow && e->m.oa == h.head && !LeafAttrs::FromBits(e->m.perms).Has(Attr::kWrite)) {
         Fail("pin-coherence", absl::StrFormat("cpu%d pinned frame 0x%x through va 0x%x of space %d for writing at step "
                                               "%d, and while it held the pin the page was mapped read-only there "
                                               "(%s): fork write-protected a pinned page",
@@ -276,9 +277,9 @@ class World final : public MemObserver {
 
   // --- history -------------------------------------------------------------
 
-  uint64_t RecordInstall(int key, const Mapping& mp) {
+  uint64_t RecordInstall(int key, const Mapping& mp, bool cow = false) {
     std::lock_guard<std::mutex> g(history_mu_);
-    return history.Install(key, m.rt().Now(), mp);
+    return history.Install(key, m.rt().Now(), mp, cow);
   }
   void RecordClear(int key, const Mapping& mp) {
     std::lock_guard<std::mutex> g(history_mu_);

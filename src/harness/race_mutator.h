@@ -20,7 +20,7 @@
 //     points into a run needs two bytes (48 + 1), and the bugs that need a
 //     CPU stopped between two adjacent points of an operation (fork between
 //     its pin check and its write-protect) sit behind exactly such a point.
-// Every result is a v2 race program no longer than max_size; the same
+// Every result is a v3 race program no longer than max_size; the same
 // input and seed give the same result.
 //
 // Settings (the known bugs, the unsafe pairing, the freeing scheme and the
@@ -61,11 +61,12 @@ struct RaceBytes {
 };
 
 // False when `bytes` is not a race program with a complete header. A
-// version 1 program (no bugs field) is read as the version 2 program it
-// ran as: no bugs, and the unsafe pairing not honoured; so old corpora
-// still seed the search.
+// version 1 program (no bugs field) is read as the program it ran as: no
+// bugs, and the unsafe pairing not honoured; a version 2 one has this
+// layout (its op kind 6 becomes a protect); so old corpora still seed the
+// search.
 bool SplitRace(absl::Span<const uint8_t> bytes, RaceBytes* out);
-// Always version 2.
+// Always version 3.
 std::vector<uint8_t> JoinRace(const RaceBytes& r);
 
 // Writes the flags' settings into `r` (see above): bugs and the unsafe bit

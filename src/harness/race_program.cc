@@ -59,7 +59,7 @@ constexpr unsigned kCountMask = 0x0f;
 
 constexpr RaceOpKind kKindOf[8] = {RaceOpKind::kPopulate, RaceOpKind::kRemove, RaceOpKind::kGup,
                                    RaceOpKind::kAccess,   RaceOpKind::kCopy,   RaceOpKind::kUnpin,
-                                   RaceOpKind::kPopulate, RaceOpKind::kRemove};
+                                   RaceOpKind::kProtect,  RaceOpKind::kRemove};
 
 struct RawOp {
   uint8_t head = 0, unit = 0, count = 0, attrs = 0;
@@ -92,6 +92,9 @@ RaceOp DecodeOp(const RawOp& r, int ncpus, const AnyFormat& f, const Layout& l) 
       op.attrs = LeafAttrs::FromBits(r.attrs & 0xf);
       break;
     }
+    case RaceOpKind::kProtect:
+      op.attrs = LeafAttrs::FromBits(r.attrs & 0xf);
+      [[fallthrough]];
     case RaceOpKind::kRemove:
     case RaceOpKind::kCopy:
       op.first = f.CanonicalVa(base + off);
@@ -124,6 +127,7 @@ const char* RaceOpKindName(RaceOpKind k) {
     case RaceOpKind::kAccess: return "access";
     case RaceOpKind::kCopy: return "copy";
     case RaceOpKind::kUnpin: return "unpin";
+    case RaceOpKind::kProtect: return "protect";
   }
   return "?";
 }
@@ -137,6 +141,8 @@ bool RaceOp::operator==(const RaceOp& o) const {
     case RaceOpKind::kRemove:
     case RaceOpKind::kCopy:
       return space == o.space && first == o.first && last == o.last;
+    case RaceOpKind::kProtect:
+      return space == o.space && first == o.first && last == o.last && attrs == o.attrs;
     case RaceOpKind::kGup:
       return space == o.space && va == o.va && write == o.write && pin == o.pin;
     case RaceOpKind::kAccess:
@@ -203,7 +209,8 @@ absl::StatusOr<std::vector<uint8_t>> EncodeRace(const RaceProgram& p) {
   const uint64_t covered_mask = LowMask(l.covered_lg2);
   for (size_t n = 0; n < p.ops.size(); ++n) {
     const RaceOp& op = p.ops[n];
-    const bool ranged = op.kind == RaceOpKind::kPopulate || op.kind == RaceOpKind::kRemove || op.kind == RaceOpKind::kCopy;
+    const bool ranged = op.kind == RaceOpKind::kPopulate || op.kind == RaceOpKind::kRemove ||
+                        op.kind == RaceOpKind::kCopy || op.kind == RaceOpKind::kProtect;
     const uint64_t start = (ranged ? op.first : op.va).value() & covered_mask;
     const bool kernel = start >= l.kernel_low;
     const uint64_t off = start - (kernel ? l.kernel_low : 0);
@@ -219,6 +226,7 @@ absl::StatusOr<std::vector<uint8_t>> EncodeRace(const RaceProgram& p) {
         break;
       case RaceOpKind::kCopy: kind = 4; break;
       case RaceOpKind::kUnpin: kind = 5; break;
+      case RaceOpKind::kProtect: kind = 6; break;
     }
     bool done = false;
     for (size_t u = 0; u < l.units.size() && !done; ++u) {
@@ -237,6 +245,7 @@ absl::StatusOr<std::vector<uint8_t>> EncodeRace(const RaceProgram& p) {
         const uint64_t span_units = l.DataSpan(unit) >> unit;
         raw.salt = static_cast<uint16_t>((((op.oa.value() - l.data_base) >> unit) - (off >> unit)) & (span_units - 1));
       }
+      if (op.kind == RaceOpKind::kProtect) raw.attrs = op.attrs.bits() & 0xf;
       if (op.kind == RaceOpKind::kAccess) raw.attrs = op.access.user ? 1 : 0;
       if (DecodeOp(raw, p.ncpus, *f, l) == op) {
         for (uint8_t b : {raw.head, raw.unit, static_cast<uint8_t>(raw.index), static_cast<uint8_t>(raw.index >> 8),
@@ -282,7 +291,7 @@ absl::Status ParseInjectList(std::string_view list, uint32_t* bugs) {
 
 bool LooksLikeRace(absl::Span<const uint8_t> bytes) {
   if (bytes.empty()) return false;
-  if (bytes[0] == kRaceTag || bytes[0] == kRaceTagV1) return true;
+  if (bytes[0] == kRaceTag || bytes[0] == kRaceTagV2 || bytes[0] == kRaceTagV1) return true;
   const std::string_view s(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   return absl::StartsWith(Sv(s), "race ") || s.find("\nrace ") != std::string_view::npos;
 }
@@ -295,9 +304,16 @@ absl::StatusOr<RaceProgram> ParseAnyRace(absl::Span<const uint8_t> bytes) {
     // pairing to a decoder option, so its bytes alone do not say how it
     // ran: guessing would replay something else.
     return absl::InvalidArgumentError(
-        "a version 1 race binary (first byte 'R'); this ptsim reads version 2 (first byte 'S'), which records the "
+        "a version 1 race binary (first byte 'R'); this ptsim reads version 3 (first byte 'T'), which records the "
         "injected bugs and the unsafe pairing in the file. Decode it to text with a ptsim from before version 2, "
         "add the settings it ran with to its 'race' line (free=, shootdown=, inject=), and encode it with this one");
+  }
+  if (bytes[0] == kRaceTagV2) {
+    // Version 2 read op kind 6 as a populate; version 3 reads it as a protect.
+    return absl::InvalidArgumentError(
+        "a version 2 race binary (first byte 'S'); this ptsim reads version 3 (first byte 'T'), where op kind 6 is "
+        "protect rather than a second populate. Decode it to text with a ptsim from before version 3 and encode the "
+        "text with this one");
   }
   return ParseRaceText(std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
 }

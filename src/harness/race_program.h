@@ -11,6 +11,7 @@
 //   cpu2 gup s0 0x201000 write pin             # [write] [pin]
 //   cpu2 access s0 0x201000 write user         # a hardware access: TLB, walk, A/D
 //   cpu0 copy s0 0x0 0x3fffff                  # fork the range of s0 into s1
+//   cpu1 protect s0 0x200000 0x200fff attrs=r--u  # mprotect; splits what it covers in part
 //   cpu2 unpin                                 # drop this CPU's GUP references
 //   schedule cpu0:12 cpu2:3 cpu1:*             # any number of lines; see below
 // Each CPU runs its own lines in order; `s0`/`s1` name the two address
@@ -25,9 +26,10 @@
 // shootdown style, the known bugs switched on), so a file replays the same
 // with no options anywhere.
 //
-// Binary v2 (what race_fuzzer mutates; any bytes with the v2 tag decode):
-//   u8  'S' (0x53), version tag (version 1 was 'R' and did not carry the
-//       bugs; ParseAnyRace refuses it, naming the version)
+// Binary v3 (what race_fuzzer mutates; any bytes with the v3 tag decode):
+//   u8  'T' (0x54), version tag (version 1 was 'R' and did not carry the
+//       bugs; version 2 was 'S' and read op kind 6 as populate; ParseAnyRace
+//       refuses both, naming the version)
 //   u32 format id; u8 per knob (as in ops programs)
 //   u8  setup: bits 1:0 CPUs-2 (3 reads as 2), bits 3:2 free scheme
 //       (ipi, rcu, immediate, rcu), bit 4 broadcast shootdowns, bit 5 the
@@ -38,13 +40,13 @@
 //   u8  number of ops (at most kMaxRaceOps)
 //   ops, 8 bytes each:
 //     u8  bits 1:0 CPU (mod CPUs), bits 4:2 kind (populate, remove, gup,
-//         access, copy, unpin, then populate, remove again), bit 5 space,
+//         access, copy, unpin, protect, then remove again), bit 5 space,
 //         bits 7:6 flags (gup: write, pin; access: write, exec)
 //     u8  unit: index into the layout's leaf sizes (mod count)
 //     u16 first unit index: bits 4:0 index, bit 15 kernel half (others
 //         ignored: few addresses, so that CPUs meet)
 //     u8  units - 1, bits 3:0
-//     u8  attrs (populate: r w x u bits; access: bit 0 user)
+//     u8  attrs (populate, protect: r w x u bits; access: bit 0 user)
 //     u16 output salt (populate)
 //   the rest: schedule bytes.
 #ifndef PTSIM_HARNESS_RACE_PROGRAM_H_
@@ -62,17 +64,17 @@
 
 namespace ptsim {
 
-enum class RaceOpKind : uint8_t { kPopulate, kRemove, kGup, kAccess, kCopy, kUnpin };
+enum class RaceOpKind : uint8_t { kPopulate, kRemove, kGup, kAccess, kCopy, kUnpin, kProtect };
 const char* RaceOpKindName(RaceOpKind k);
 
 struct RaceOp {
   RaceOpKind kind = RaceOpKind::kPopulate;
   int cpu = 0;
   int space = 0;
-  Va first, last;          // populate, remove, copy
+  Va first, last;          // populate, remove, copy, protect
   unsigned size_lg2 = 0;   // populate
   Oa oa;                   // populate: output of `first`
-  LeafAttrs attrs;         // populate
+  LeafAttrs attrs;         // populate, protect
   Va va;                   // gup, access
   bool write = false;      // gup
   bool pin = false;        // gup
@@ -94,7 +96,8 @@ struct RaceProgram {
   bool Unsafe() const { return shootdown == ShootdownStyle::kBroadcast && free == FreeScheme::kImmediate; }
 };
 
-inline constexpr uint8_t kRaceTag = 'S';    // binary version 2
+inline constexpr uint8_t kRaceTag = 'T';    // binary version 3
+inline constexpr uint8_t kRaceTagV2 = 'S';  // binary version 2: refused
 inline constexpr uint8_t kRaceTagV1 = 'R';  // binary version 1: refused
 inline constexpr size_t kMaxRaceOps = 24;
 // Setup byte bit 5 and the bugs field: the settings part of a binary.
@@ -116,10 +119,9 @@ std::string RaceOpToText(const RaceOp& op);
 std::string ScheduleTokenOf(uint8_t b);
 absl::StatusOr<uint8_t> ParseScheduleToken(std::string_view token);
 absl::StatusOr<RaceProgram> ParseRaceText(std::string_view text);
-// True for race binaries of either version and for text with a `race`
-// line.
+// True for race binaries of any version and for text with a `race` line.
 bool LooksLikeRace(absl::Span<const uint8_t> bytes);
-// A v2 binary or text; a version 1 binary is an error that says so.
+// A v3 binary or text; an older binary is an error that names its version.
 absl::StatusOr<RaceProgram> ParseAnyRace(absl::Span<const uint8_t> bytes);
 
 }  // namespace ptsim

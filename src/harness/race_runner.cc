@@ -9,75 +9,20 @@
 #include "src/conc/copy.h"
 #include "src/conc/gup.h"
 #include "src/conc/populate.h"
+#include "src/conc/protect.h"
 #include "src/conc/quiesce.h"
 #include "src/conc/remove.h"
 #include "src/conc/walk.h"
 #include "src/formats/all_formats.h"
 #include "src/harness/codec.h"
+#include "src/harness/race_validate.h"
 #include "src/sched/thread_runtime.h"
 
 namespace ptsim {
 namespace {
 
-// Leaves one populate may install: keeps a text program from asking for a
-// run that never ends.
-constexpr uint64_t kMaxLeavesPerOp = 4096;
-
-template <PageTableFormat F>
-std::optional<Level> LeafLevelOf(const F& f, unsigned size_lg2) {
-  for (Level l = f.TopLevel();; l = l.Below()) {
-    if (f.CanLeaf(l) && f.ItemLg2(l) == size_lg2) return l;
-    if (l.IsBottom()) return std::nullopt;
-  }
-}
-
-template <PageTableFormat F>
-absl::Status Validate(const F& f, const RaceProgram& p) {
-  for (size_t i = 0; i < p.ops.size(); ++i) {
-    const RaceOp& op = p.ops[i];
-    auto bad = [&](const std::string& why) {
-      return absl::InvalidArgumentError(absl::StrFormat("op %d '%s': %s", i + 1, RaceOpToText(op), why));
-    };
-    switch (op.kind) {
-      case RaceOpKind::kPopulate: {
-        const std::optional<Level> l = LeafLevelOf(f, op.size_lg2);
-        if (!l) return bad(absl::StrFormat("%s has no 2^%d leaves", F::kName, op.size_lg2));
-        const uint64_t mask = LowMask(op.size_lg2);
-        if ((op.first.value() & mask) != 0 || ((op.last.value() + 1) & mask) != 0) {
-          return bad("the range is not aligned to the leaf size");
-        }
-        if (!IsValidRange(f, {op.first, op.last})) return bad("not a canonical range within one half");
-        // A top-level entry of the kernel half exists once per address
-        // space, copied by sync_global; a leaf there would appear in one
-        // space before another, which no kernel does (x86 syncs only
-        // tables into every pgd; ARM shares one TTBR1 table).
-        if (*l == f.TopLevel() && IndexOf(f, op.first, *l) >= (uint64_t{1} << f.IndexLg2(*l)) / 2) {
-          return bad("a leaf in the kernel half of the top-level table (the kernel half is shared through tables)");
-        }
-        if ((op.last.value() - op.first.value()) >> op.size_lg2 >= kMaxLeavesPerOp) {
-          return bad(absl::StrFormat("more than %d leaves", kMaxLeavesPerOp));
-        }
-        const uint64_t span = op.last.value() - op.first.value();
-        if ((op.oa.value() & mask) != 0 || op.oa.value() + span < op.oa.value() ||
-            ((op.oa.value() + span) >> LeafOaBits(f, *l)) != 0) {
-          return bad(absl::StrFormat("the output range does not fit %d aligned bits", LeafOaBits(f, *l)));
-        }
-        break;
-      }
-      case RaceOpKind::kRemove:
-      case RaceOpKind::kCopy:
-        if (!IsValidRange(f, {op.first, op.last})) return bad("not a canonical range within one half");
-        break;
-      case RaceOpKind::kGup:
-      case RaceOpKind::kAccess:
-        if (!IsCanonical(f, op.va)) return bad("the address is not canonical");
-        break;
-      case RaceOpKind::kUnpin:
-        break;
-    }
-  }
-  return absl::OkStatus();
-}
+using race_internal::LeafLevelOf;
+using race_internal::Validate;
 
 // Runs one op on the calling CPU; returns what happened, in words.
 template <PageTableFormat F>
@@ -96,9 +41,14 @@ std::string RunOp(World<F>& w, const RaceOp& op) {
       }
       return absl::StrFormat("%d installed, %d already present", done, present);
     }
-    case RaceOpKind::kRemove:
-      Remove(w, op.space, op.first, op.last);
-      return "removed";
+    case RaceOpKind::kRemove: {
+      const absl::Status st = Remove(w, op.space, op.first, op.last);
+      return st.ok() ? "removed" : absl::StrCat("refused: ", st.message());
+    }
+    case RaceOpKind::kProtect: {
+      const absl::Status st = Protect(w, op.space, op.first, op.last, f.Canonical(op.attrs));
+      return st.ok() ? "protected" : absl::StrCat("refused: ", st.message());
+    }
     case RaceOpKind::kGup:
       return Gup(w, op.space, op.va, op.write, op.pin) ? (op.pin ? "pinned" : "referenced") : "failed";
     case RaceOpKind::kAccess: {

@@ -31,6 +31,9 @@ std::string RaceOpToText(const RaceOp& op) {
     case RaceOpKind::kCopy:
       absl::StrAppend(&s, sp, Hex(op.first.value()), " ", Hex(op.last.value()));
       break;
+    case RaceOpKind::kProtect:
+      absl::StrAppend(&s, sp, Hex(op.first.value()), " ", Hex(op.last.value()), " attrs=", AttrsToString(op.attrs));
+      break;
     case RaceOpKind::kGup:
       absl::StrAppend(&s, sp, Hex(op.va.value()), op.write ? " write" : "", op.pin ? " pin" : "");
       break;
@@ -147,22 +150,27 @@ absl::StatusOr<RaceProgram> ParseRaceText(std::string_view text) {
       }
     }
     const absl::string_view kind = w[1];
-    if (kind == "populate" || kind == "remove" || kind == "copy") {
+    if (kind == "populate" || kind == "remove" || kind == "copy" || kind == "protect") {
       if (nums.size() != 2) return err("expected FIRST LAST addresses");
       op.first = Va(nums[0]);
       op.last = Va(nums[1]);
-      op.kind = kind == "populate" ? RaceOpKind::kPopulate : kind == "remove" ? RaceOpKind::kRemove : RaceOpKind::kCopy;
+      op.kind = kind == "populate" ? RaceOpKind::kPopulate
+                : kind == "remove"   ? RaceOpKind::kRemove
+                : kind == "copy"     ? RaceOpKind::kCopy
+                                     : RaceOpKind::kProtect;
       bool have_oa = false, have_attrs = false, have_size = false;
       for (absl::string_view o : words) {
         std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(o, absl::MaxSplits('=', 1));
         uint64_t v = 0;
-        if (op.kind != RaceOpKind::kPopulate) return err(absl::StrCat("bad option '", o, "'"));
-        if (kv.first == "oa" && ParseU64(kv.second, &v)) {
+        const bool takes_attrs = op.kind == RaceOpKind::kPopulate || op.kind == RaceOpKind::kProtect;
+        if (!takes_attrs) return err(absl::StrCat("bad option '", o, "'"));
+        if (kv.first == "oa" && op.kind == RaceOpKind::kPopulate && ParseU64(kv.second, &v)) {
           op.oa = Oa(v);
           have_oa = true;
         } else if (kv.first == "attrs" && AttrsFromString(StdSv(kv.second), &op.attrs)) {
           have_attrs = true;
-        } else if (kv.first == "size_lg2" && ParseU64(kv.second, &v) && v > 0 && v < 64) {
+        } else if (kv.first == "size_lg2" && op.kind == RaceOpKind::kPopulate && ParseU64(kv.second, &v) && v > 0 &&
+                   v < 64) {
           op.size_lg2 = static_cast<unsigned>(v);
           have_size = true;
         } else {
@@ -172,6 +180,7 @@ absl::StatusOr<RaceProgram> ParseRaceText(std::string_view text) {
       if (op.kind == RaceOpKind::kPopulate && !(have_oa && have_attrs && have_size)) {
         return err("populate needs oa=ADDR attrs=LETTERS size_lg2=N");
       }
+      if (op.kind == RaceOpKind::kProtect && !have_attrs) return err("protect needs attrs=LETTERS");
     } else if (kind == "gup" || kind == "access") {
       if (nums.size() != 1) return err("expected one address");
       op.va = Va(nums[0]);
@@ -195,7 +204,7 @@ absl::StatusOr<RaceProgram> ParseRaceText(std::string_view text) {
     } else if (kind == "unpin") {
       op.kind = RaceOpKind::kUnpin;
     } else {
-      return err("unknown operation (populate, remove, gup, access, copy, unpin)");
+      return err("unknown operation (populate, remove, protect, gup, access, copy, unpin)");
     }
     p.ops.push_back(op);
   }

@@ -26,7 +26,7 @@ void AddRaceOptions(CLI::App* sub, RaceCliArgs* a) {
       ->check(CLI::IsMember({"ipi", "rcu", "immediate"}));
   sub->add_option("--shootdown", a->shootdown, "Race programs: replace the file's shootdown style")
       ->check(CLI::IsMember({"ipi", "broadcast"}));
-  // Version 1 binaries needed it; version 2 ones say themselves whether
+  // Version 1 binaries needed it; later ones say themselves whether
   // they pair broadcast shootdowns with immediate freeing. Still accepted
   // so that old command lines work; hidden from --help.
   sub->add_flag("--allow-unsafe", a->allow_unsafe, "")->group("");

@@ -179,7 +179,7 @@ as tlb_fuzzer runs it instead: with the TLB and/or a non-coherent walker
 attached and the invalidator bug it names, reporting the first stale cache
 entry or unflushed line.
 
-A race program (text with a 'race' line, or a binary starting with 'S') runs
+A race program (text with a 'race' line, or a binary starting with 'T') runs
 on the deterministic scheduler instead: the report shows the interleaving
 actually taken (which CPU ran which steps of which operation), each
 operation's result, and the first violation with the walk of the failing
