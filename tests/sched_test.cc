@@ -112,6 +112,77 @@ TEST(Scheduler, EndsALivelockAtTheStepBudget) {
   EXPECT_EQ(s.end(), RunEnd::kLivelock);
 }
 
+TEST(Scheduler, CurrentIsTheRunningCpuInsideRunAndNoneOutside) {
+  Scheduler s(3, {TapeByte(2, 0), TapeByte(0, 0), TapeByte(1, 63)});
+  std::vector<int> mismatches;
+  s.Run([&](int c) {
+    for (int i = 0; i < 3; ++i) {
+      if (s.current() != c) mismatches.push_back(c);
+      s.Point(PointKind::kLoad, 0);
+    }
+  });
+  EXPECT_EQ(s.end(), RunEnd::kCompleted);
+  EXPECT_THAT(mismatches, ::testing::IsEmpty());
+  EXPECT_EQ(s.current(), -1);
+}
+
+// Counts its destruction; its destructor reaches a scheduling point, as an
+// operation's unlock in a destructor would.
+struct Unwound {
+  Scheduler& s;
+  int cpu;
+  std::vector<int>& log;
+  ~Unwound() {
+    s.Point(PointKind::kUnlock, 0);  // returns at once while unwinding
+    log.push_back(cpu * 10 + s.current());
+  }
+};
+
+TEST(Scheduler, AnAbandonedRunUnwindsEveryCpuOneAtATime) {
+  // cpu0 and cpu1 stop inside a point each, holding an object; cpu2 ends
+  // the run with a finding. cpu3 never started.
+  Scheduler s(4, {TapeByte(0, 0), TapeByte(1, 0), TapeByte(2, 63)});
+  std::vector<int> log;
+  bool ran_after_abort = false;
+  s.Run([&](int c) {
+    if (c == 3) {
+      ran_after_abort = true;
+      return;
+    }
+    Unwound u{s, c, log};
+    s.Point(PointKind::kLoad, 0);
+    s.Point(PointKind::kLoad, 1);
+    if (c == 2) s.Abandon(RunEnd::kFinding, "found");
+    for (;;) s.Point(PointKind::kLoad, 2);
+  });
+  EXPECT_EQ(s.end(), RunEnd::kFinding);
+  EXPECT_EQ(s.message(), "found");
+  // Each destructor ran on its own CPU: the finder first, then the others
+  // in CPU order.
+  EXPECT_EQ(log, (std::vector<int>{22, 0, 11}));
+  EXPECT_FALSE(ran_after_abort);
+}
+
+TEST(Scheduler, RunsAgainAndAgainOnOneThread) {
+  // Each run maps and unmaps its stacks; sanitizer state (ASan's shadow,
+  // TSan's fibers) must not leak from one run into the next.
+  for (int i = 0; i < 200; ++i) {
+    Scheduler s(2, {TapeByte(i & 1, static_cast<unsigned>(i % 5)), TapeByte(1 - (i & 1), 63)});
+    Machine m(&s, 2);
+    SpinLock a(0xa), b(0xb);
+    s.Run([&](int c) {
+      SpinLock& first = c == 0 ? a : b;
+      SpinLock& second = c == 0 ? b : a;
+      first.Lock(m);
+      std::vector<int> on_the_heap(16, c);
+      second.Lock(m);
+      second.Unlock(m);
+      first.Unlock(m);
+    });
+    ASSERT_TRUE(s.end() == RunEnd::kCompleted || s.end() == RunEnd::kDeadlock) << RunEndName(s.end());
+  }
+}
+
 TEST(Sync, IpiShootdownWaitsForInterruptsOnBroadcastDoesNot) {
   for (ShootdownStyle style : {ShootdownStyle::kIpi, ShootdownStyle::kBroadcast}) {
     // cpu1 disables interrupts first; cpu0 then shoots down. (Scheduling

@@ -15,6 +15,7 @@ PTSIM_PACKAGES=(
   cmake ninja-build g++ clang-14 libclang-rt-14-dev # compilers; clang-rt has sanitizers + libFuzzer
   llvm-14                                          # llvm-symbolizer for sanitizer stack traces
   libabsl-dev libcli11-dev nlohmann-json3-dev      # libraries used by src/ and the CLI
+  libboost-context-dev                             # fibers of the deterministic scheduler
   libgtest-dev libgmock-dev googletest             # unit tests
   libbenchmark-dev                                 # bench/
   afl++                                            # tools/run.sh --engine afl

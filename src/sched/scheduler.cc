@@ -1,19 +1,14 @@
 #include "src/sched/scheduler.h"
 
 #include <exception>
-#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "src/base/check.h"
 #include "src/base/hash.h"
+#include "src/sched/fiber.h"
 
 namespace ptsim {
-namespace {
-
-thread_local int tls_cpu = -1;
-
-}  // namespace
 
 uint64_t RunLength(unsigned k) {
   if (k < 32) return k + 1;
@@ -77,7 +72,7 @@ Scheduler::Scheduler(int ncpus, absl::Span<const uint8_t> tape, SchedOptions opt
   PTSIM_CHECK(ncpus >= 1 && ncpus <= kMaxCpus, "%d CPUs", ncpus);
 }
 
-int Scheduler::current() const { return tls_cpu; }
+int Scheduler::current() const { return running_; }
 
 bool Scheduler::Unwinding() const { return aborted_ && std::uncaught_exceptions() > 0; }
 
@@ -119,13 +114,13 @@ int Scheduler::Choose(int self, bool may_stay) {
   return decided(-1, may_stay && allowed(self) ? self : only);
 }
 
-void Scheduler::SwitchTo(int self, int next, std::unique_lock<std::mutex>& lk) {
+void Scheduler::SwitchTo(int self, int next) {
   if (next == self) return;
   ++switches_;
   if (on_switch_) on_switch_(cpus_[self].last, cpus_[next].last);
   running_ = next;
-  cv_.notify_all();
-  cv_.wait(lk, [&] { return running_ == self; });
+  fibers_->Switch(self, next);
+  // Back on `self`: whoever switched here set running_ to it.
   if (aborted_) throw SimAbort{};
 }
 
@@ -140,32 +135,26 @@ void Scheduler::Record(int cpu, PointKind kind, uint64_t object) {
 
 void Scheduler::Point(PointKind kind, uint64_t object) {
   if (Unwinding()) return;
-  const int self = tls_cpu;
-  std::unique_lock<std::mutex> lk(mu_);
+  const int self = running_;
   Record(self, kind, object);
   if (quantum_ != kRunForever && quantum_ > 0) --quantum_;
   if (steps_ > opt_.step_budget) {
-    lk.unlock();
     Abandon(RunEnd::kLivelock,
             absl::StrFormat("step budget of %d scheduling points exhausted (livelock?)\n%s", opt_.step_budget,
                             WaitStates()));
   }
-  SwitchTo(self, Choose(self, /*may_stay=*/true), lk);
+  SwitchTo(self, Choose(self, /*may_stay=*/true));
 }
 
 void Scheduler::WaitUntil(const WaitDesc& what, absl::FunctionRef<bool()> ready) {
   if (Unwinding()) return;
-  const int self = tls_cpu;
-  std::unique_lock<std::mutex> lk(mu_);
+  const int self = running_;
   while (!ready()) {
     cpus_[self].wait = what;
     cpus_[self].ready = &ready;
     const int next = Choose(self, /*may_stay=*/false);
-    if (next < 0) {
-      lk.unlock();
-      Abandon(RunEnd::kDeadlock, absl::StrCat("no CPU can run\n", WaitStates()));
-    }
-    SwitchTo(self, next, lk);
+    if (next < 0) Abandon(RunEnd::kDeadlock, absl::StrCat("no CPU can run\n", WaitStates()));
+    SwitchTo(self, next);
     cpus_[self].wait = {};
     cpus_[self].ready = nullptr;
   }
@@ -189,19 +178,15 @@ std::string Scheduler::WaitStates() const {
 }
 
 void Scheduler::Abandon(RunEnd why, std::string message) {
-  {
-    std::lock_guard<std::mutex> lk(mu_);
-    if (!aborted_) {
-      aborted_ = true;
-      end_ = why;
-      message_ = std::move(message);
-    }
+  if (!aborted_) {
+    aborted_ = true;
+    end_ = why;
+    message_ = std::move(message);
   }
   throw SimAbort{};
 }
 
-void Scheduler::Finish(int self) {
-  std::unique_lock<std::mutex> lk(mu_);
+int Scheduler::Finish(int self) {
   cpus_[self].finished = true;
   cpus_[self].wait = {};
   cpus_[self].ready = nullptr;
@@ -222,38 +207,36 @@ void Scheduler::Finish(int self) {
         if (!cpus_[c].finished) next = c;
     }
   }
-  running_ = next;  // -1: everyone is done
-  cv_.notify_all();
+  return next;  // -1: everyone is done
+}
+
+void Scheduler::CpuMain(void* scheduler, int cpu) noexcept {
+  Scheduler& s = *static_cast<Scheduler*>(scheduler);
+  // A CPU first switched to after the run was abandoned has nothing to
+  // unwind.
+  if (!s.aborted_) {
+    try {
+      (*s.body_)(cpu);
+    } catch (const SimAbort&) {
+    }
+  }
+  // Nothing with a destructor is alive on this stack past this point: the
+  // fiber never resumes after Exit.
+  const int next = s.Finish(cpu);
+  s.running_ = next;
+  s.fibers_->Exit(cpu, next < 0 ? FiberSet::kMain : next);
 }
 
 void Scheduler::Run(const std::function<void(int cpu)>& body) {
-  std::vector<std::thread> threads;
-  threads.reserve(ncpus_);
-  for (int c = 0; c < ncpus_; ++c) {
-    threads.emplace_back([this, c, &body] {
-      tls_cpu = c;
-      bool start = true;
-      {
-        std::unique_lock<std::mutex> lk(mu_);
-        cv_.wait(lk, [&] { return running_ == c; });
-        start = !aborted_;
-      }
-      if (start) {
-        try {
-          body(c);
-        } catch (const SimAbort&) {
-        }
-      }
-      Finish(c);
-      tls_cpu = -1;
-    });
-  }
-  {
-    std::unique_lock<std::mutex> lk(mu_);
-    running_ = Choose(/*self=*/-1, /*may_stay=*/false);  // the first byte picks the first CPU
-    cv_.notify_all();
-  }
-  for (std::thread& t : threads) t.join();
+  FiberSet fibers(ncpus_, &Scheduler::CpuMain, this);
+  fibers_ = &fibers;
+  body_ = &body;
+  running_ = Choose(/*self=*/-1, /*may_stay=*/false);  // the first byte picks the first CPU
+  fibers.Run(running_);
+  // Every CPU has finished and unwound; the last one switched back here.
+  running_ = -1;
+  body_ = nullptr;
+  fibers_ = nullptr;
 }
 
 }  // namespace ptsim

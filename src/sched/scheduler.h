@@ -1,11 +1,17 @@
 // The deterministic scheduler: simulated CPUs run one at a time, and the
 // next CPU is read from the program's schedule bytes (the "tape").
 //
-// Each simulated CPU is an OS thread, but a baton (one mutex, one condition
-// variable, the id of the CPU allowed to run) makes exactly one of them run
-// at a time. Threads rather than hand-written fibers keep every sanitizer
-// and debugger working unmodified; the cost is a futex hand-off per context
-// switch, and with the tape encoding below switches are rare.
+// Each simulated CPU is a fiber (sched/fiber.h): its own stack, on the one
+// OS thread that called Run, so exactly one runs at a time by construction
+// and a context switch is a jump. The first version gave each CPU an OS
+// thread and passed a baton (a mutex, a condition variable, the id of the
+// CPU allowed to run), which kept sanitizers and debuggers working with no
+// help; but every switch then waited for the kernel to wake the next
+// thread, and every run created a thread per CPU, which on a loaded machine
+// left the fuzzer idle for a fifth of its time. Fibers cost the sanitizer
+// annotations in fiber.cc, and a debugger shows only the running CPU's
+// stack. Real threads remain where they are the point: ThreadRuntime, for
+// `ptsim stress` under ThreadSanitizer.
 //
 // Tape encoding: one byte per scheduling decision, not per scheduling
 // point. A byte names a CPU and how long it runs:
@@ -33,15 +39,22 @@
 // run ends as a deadlock with every CPU's wait state; a run that exceeds its
 // step budget ends as a livelock. Neither is ever waited out.
 //
+// An abandoned run (a finding, a deadlock, a livelock) unwinds every CPU:
+// SimAbort is thrown on the CPU that ends it and caught at the bottom of
+// its fiber; then each other CPU in turn is switched to and throws SimAbort
+// from the scheduling point it stopped at, so the destructors on every
+// stack run, one CPU at a time. No exception crosses from one fiber to
+// another, and none is in flight at a switch (scheduling points reached
+// while unwinding return at once), so the one thread's exception state is
+// only ever the running CPU's.
+//
 // Same binary + same program + same tape => same trace, same hash.
 #ifndef PTSIM_SCHED_SCHEDULER_H_
 #define PTSIM_SCHED_SCHEDULER_H_
 
 #include <array>
-#include <condition_variable>
 #include <cstdint>
 #include <functional>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -50,6 +63,8 @@
 #include "src/sched/runtime.h"
 
 namespace ptsim {
+
+class FiberSet;
 
 struct TraceEvent {
   uint8_t cpu = 0;
@@ -131,10 +146,13 @@ class Scheduler final : public Runtime {
   bool Runnable(int c) const;
   // The CPU to run next, `self` included when it is runnable.
   int Choose(int self, bool may_stay);
-  // Hands the baton to `next` and returns when it comes back to `self`.
-  void SwitchTo(int self, int next, std::unique_lock<std::mutex>& lk);
+  // Runs `next` and returns when it is `self`'s turn again.
+  void SwitchTo(int self, int next);
   void Record(int cpu, PointKind kind, uint64_t object);
-  void Finish(int self);
+  // The bottom of CPU `cpu`'s fiber: its body, then the hand-off.
+  static void CpuMain(void* scheduler, int cpu) noexcept;
+  // Marks `self` finished; returns the CPU to run next, -1 when none is left.
+  int Finish(int self);
   bool Unwinding() const;
 
   const int ncpus_;
@@ -143,8 +161,10 @@ class Scheduler final : public Runtime {
   size_t tape_pos_ = 0;
   uint64_t quantum_ = 0;  // points the running CPU may still run; kRunForever
 
-  std::mutex mu_;
-  std::condition_variable cv_;
+  // Set during Run. Only the running CPU's fiber touches the scheduler, so
+  // nothing here needs a lock.
+  FiberSet* fibers_ = nullptr;
+  const std::function<void(int cpu)>* body_ = nullptr;
   int running_ = -1;
   std::array<Cpu, kMaxCpus> cpus_{};
 
