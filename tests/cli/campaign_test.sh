@@ -10,12 +10,8 @@
 # Usage: campaign_test.sh PTSIM_BINARY SOURCE_DIR
 set -euo pipefail
 
-if (($# != 2)); then
-  echo "usage: $0 PTSIM_BINARY SOURCE_DIR" >&2
-  exit 2
-fi
-PTSIM=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
-SRC=$(cd "$2" && pwd)
+PTSIM=$(realpath "${1:?usage: campaign_test.sh PTSIM_BINARY SOURCE_DIR}")
+SRC=$(realpath "${2:?usage: campaign_test.sh PTSIM_BINARY SOURCE_DIR}")
 CLI_ERROR_LINE=1
 # shellcheck source=cli_lib.sh
 source "$SRC/tests/cli/cli_lib.sh"

@@ -109,6 +109,7 @@ std::string LaunchTarget(const Options& o, TargetRun& t, double seconds, const s
 // campaign_stats.cc: live and final statistics; this run's finding files.
 Stats ReadStats(const Options& o, const TargetRun& t, bool final);
 std::vector<std::string> CollectArtifacts(const Options& o, const TargetRun& t);
+size_t CountFiles(const std::string& dir);  // entries in a directory, 0 if none
 
 // campaign_corpus.cc: merges the run's corpus into the persistent one.
 void MergeCorpus(const Options& o, TargetRun& t);

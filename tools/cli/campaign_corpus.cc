@@ -27,13 +27,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-size_t CountFiles(const fs::path& dir) {
-  std::error_code ec;
-  size_t n = 0;
-  for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) ++n;
-  return n;
-}
-
 // FNV-1a over the bytes: a stable name for a unit, the same in every run.
 std::string ContentName(const fs::path& file) {
   std::ifstream in(file, std::ios::binary);
@@ -56,7 +49,7 @@ bool OnPath(const std::string& tool) {
 // Replaces `corpus` by `next` when the merge left something in it.
 bool Swap(const fs::path& corpus, const fs::path& next) {
   std::error_code ec;
-  if (CountFiles(next) == 0) return false;
+  if (CountFiles(next.string()) == 0) return false;
   const fs::path old = corpus.string() + ".old";
   fs::remove_all(old, ec);
   fs::rename(corpus, old, ec);
@@ -100,7 +93,7 @@ void MergeCorpus(const Options& o, TargetRun& t) {
   std::vector<std::string> cmd;
   std::vector<std::string> env;
   if (o.engine == Engine::kLibFuzzer) {
-    t.corpus_before_merge = CountFiles(corpus);
+    t.corpus_before_merge = CountFiles(corpus.string());
     cmd = {t.binary, "-merge=1", "-timeout=10", absl::StrCat("-artifact_prefix=", t.work, "/merge-"), next.string(),
            corpus.string()};
   } else {
@@ -111,12 +104,12 @@ void MergeCorpus(const Options& o, TargetRun& t) {
     for (const fs::directory_entry& e : fs::directory_iterator(corpus, ec)) units.push_back(e.path());
     for (const fs::path& q : AflQueue(t)) units.push_back(q);
     for (const fs::path& u : units) fs::copy_file(u, in / ContentName(u), fs::copy_options::skip_existing, ec);
-    t.corpus_before_merge = CountFiles(in);
+    t.corpus_before_merge = CountFiles(in.string());
     if (!OnPath("afl-cmin")) {
       fs::remove_all(next, ec);
       const bool ok = Swap(corpus, in);
       t.merge_note = ok ? "afl-cmin not installed: queue copied in, duplicates dropped" : "corpus kept (copy failed)";
-      t.stats.corpus = CountFiles(corpus);
+      t.stats.corpus = CountFiles(corpus.string());
       t.merge_seconds = Now() - start;
       return;
     }
@@ -128,7 +121,7 @@ void MergeCorpus(const Options& o, TargetRun& t) {
   auto rc = RunWithTimeout(cmd, log, timeout, o.grace_seconds, &timed_out, env);
   if (rc.ok() && *rc == 0 && !timed_out && Swap(corpus, next)) {
     t.merge_note = absl::StrFormat("%s: %d -> %d units", o.engine == Engine::kAfl ? "afl-cmin" : "-merge=1",
-                                   *t.corpus_before_merge, CountFiles(corpus));
+                                   *t.corpus_before_merge, CountFiles(corpus.string()));
   } else if (o.engine == Engine::kAfl && Swap(corpus, fs::path(t.work) / "cmin.in")) {
     t.merge_note = absl::StrFormat("afl-cmin failed (see %s): queue copied in, duplicates dropped", log);
     Warn(absl::StrCat(t.name, ": ", t.merge_note));
@@ -142,7 +135,7 @@ void MergeCorpus(const Options& o, TargetRun& t) {
   }
   fs::remove_all(next, ec);
   fs::remove_all(fs::path(t.work) / "cmin.in", ec);
-  t.stats.corpus = CountFiles(corpus);
+  t.stats.corpus = CountFiles(corpus.string());
   t.merge_seconds = Now() - start;
 }
 

@@ -25,11 +25,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool IsExecutableFile(const fs::path& p) {
-  std::error_code ec;
-  return fs::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0;
-}
-
 }  // namespace
 
 const char* EngineName(Engine e) { return e == Engine::kAfl ? "afl" : "libfuzzer"; }
@@ -105,7 +100,7 @@ std::string DiscoverTargets(const Options& o, std::vector<TargetRun>* runs) {
   std::error_code ec;
   for (const fs::directory_entry& e : fs::directory_iterator(o.fuzz_dir, ec)) {
     const std::string name = e.path().filename().string();
-    if (name.size() > 7 && name.ends_with("_fuzzer") && IsExecutableFile(e.path())) names.push_back(name);
+    if (name.size() > 7 && name.ends_with("_fuzzer") && IsExecutable(e.path())) names.push_back(name);
   }
   std::sort(names.begin(), names.end());
   for (const std::string& want : o.targets) {

@@ -170,20 +170,20 @@ std::vector<fs::path> AflInstanceDirs(const TargetRun& t) {
   return out;
 }
 
-size_t FilesIn(const std::string& dir) {
+}  // namespace
+
+size_t CountFiles(const std::string& dir) {
   std::error_code ec;
   size_t n = 0;
   for (auto it = fs::directory_iterator(dir, ec); !ec && it != fs::directory_iterator(); it.increment(ec)) ++n;
   return n;
 }
 
-}  // namespace
-
 Stats ReadStats(const Options& o, const TargetRun& t, bool final) {
   Stats s;
   if (o.engine == Engine::kLibFuzzer) {
     if (!t.procs.empty()) s = LibFuzzerStats(t.procs[0].log, final);
-    if (final) s.corpus = FilesIn(absl::StrCat(t.work, "/corpus"));
+    if (final) s.corpus = CountFiles(absl::StrCat(t.work, "/corpus"));
   } else {
     // Instances add up their executions and crashes; they share one corpus.
     for (const fs::path& dir : AflInstanceDirs(t)) {
