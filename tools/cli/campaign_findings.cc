@@ -5,12 +5,15 @@
 //   1. the "signature" ptsim's --json report gives (repro, diff): the
 //      failing check's name, e.g. x86_64_4level-unmap-structure;
 //   2. an "Assertion failure: SIG" line in the replay's output (the fuzz
-//      targets print it before aborting);
+//      targets print it before aborting; when ptsim's command reports
+//      nothing the fuzz target itself replays the file, and if only it
+//      reproduces the finding, its command is the one printed);
 //   3. a sanitizer's SUMMARY kind and the first frame in ptsim's own code,
 //      e.g. "AddressSanitizer: heap-use-after-free in ptsim::Foo()";
 //   4. the kind of file alone: timeouts and out-of-memory files are not
-//      replayed (a replay would take the whole timeout), and a file whose
-//      replay reports nothing says so ("crash (did not reproduce)").
+//      replayed (a replay would take the whole timeout: "timeout (not
+//      replayed)"), and a file whose replay reports nothing says so
+//      ("crash (did not reproduce)").
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -77,7 +80,10 @@ std::string SignatureFromText(std::string_view text) {
   std::string summary, frame;
   for (absl::string_view piece : absl::StrSplit(Sv(text), '\n')) {
     std::string_view line = StdSv(absl::StripTrailingAsciiWhitespace(piece));
-    if (line.starts_with("Assertion failure: ")) return std::string(line.substr(19));
+    // tlb_fuzzer's report may run into it on the same line.
+    if (const size_t at = line.find("Assertion failure: "); at != std::string_view::npos) {
+      return std::string(line.substr(at + 19));
+    }
     if (summary.empty() && line.starts_with("SUMMARY: ")) {
       line.remove_prefix(9);
       // "AddressSanitizer: heap-use-after-free /src/x.cc:12:3 in F": the
@@ -104,6 +110,7 @@ std::string SignatureFromText(std::string_view text) {
 struct Classified {
   std::string signature;
   bool reproduced = false;
+  std::vector<std::string> repro;  // the command that replays the file
 };
 
 // Runs argv on the file (ptsim commands with --json), output in
@@ -137,20 +144,25 @@ std::string KindOf(const std::string& file) {
 
 Classified Classify(const TargetRun& t, const std::string& file) {
   const std::string kind = KindOf(file);
-  if (kind == "timeout" || kind == "oom") return {kind, true};
-  if (Interrupted()) return {kind + " (not replayed: interrupted)", false};
-  const std::vector<std::string> argv = ReproArgv(t.name, t.binary, file);
+  std::vector<std::string> argv = ReproArgv(t.name, t.binary, file);
+  if (kind == "timeout" || kind == "oom") return {kind + " (not replayed)", false, argv};
+  if (Interrupted()) return {kind + " (not replayed: interrupted)", false, argv};
   const bool is_ptsim = argv[0] == SelfPath();
   int rc = 0;
   std::string sig = Replay(t, argv, is_ptsim, &rc);
-  const bool reproduced = rc != 0;
-  // A ptsim command that found nothing: the fuzz target's own crash output.
+  // A ptsim command that found nothing: the fuzz target's own crash output,
+  // and if the target reproduces it, its command is the one to print.
   if (sig.empty() && is_ptsim) {
-    int target_rc = 0;
-    sig = Replay(t, {t.binary, AbsolutePath(file)}, false, &target_rc);
+    std::vector<std::string> direct = {t.binary, AbsolutePath(file)};
+    int direct_rc = 0;
+    sig = Replay(t, direct, false, &direct_rc);
+    if (rc == 0 && direct_rc != 0) {
+      argv = std::move(direct);
+      rc = direct_rc;
+    }
   }
-  if (sig.empty()) sig = reproduced ? absl::StrFormat("%s (exit %d)", kind, rc) : kind + " (did not reproduce)";
-  return {sig, reproduced};
+  if (sig.empty()) sig = rc != 0 ? absl::StrFormat("%s (exit %d)", kind, rc) : kind + " (did not reproduce)";
+  return {sig, rc != 0, argv};
 }
 
 }  // namespace
@@ -169,7 +181,8 @@ std::vector<FindingGroup> GroupFindings(const Options& o, const std::vector<Targ
       if (i < kMaxReplaysPerTarget) {
         c = Classify(t, file);
       } else {
-        c = {absl::StrFormat("%s (not replayed: more than %d files)", KindOf(file), kMaxReplaysPerTarget), false};
+        c = {absl::StrFormat("%s (not replayed: more than %d files)", KindOf(file), kMaxReplaysPerTarget), false,
+             ReproArgv(t.name, t.binary, file)};
       }
       const std::string key = absl::StrCat(t.name, "\n", c.signature);
       auto [it, added] = index.try_emplace(key, groups.size());
@@ -178,7 +191,7 @@ std::vector<FindingGroup> GroupFindings(const Options& o, const std::vector<Targ
         g.signature = c.signature;
         g.target = t.name;
         g.first_file = file;
-        g.repro = ShellJoin(ReproArgv(t.name, t.binary, file));
+        g.repro = ShellJoin(c.repro);
         g.replay = ReplayCommand(t, file);
         g.reproduced = c.reproduced;
         groups.push_back(std::move(g));

@@ -181,7 +181,7 @@ void PrintSummary(const Options& o, const Result& r) {
     for (size_t i = 0; i < r.groups.size(); ++i) {
       const FindingGroup& g = r.groups[i];
       std::fprintf(f, "  [%zu] %s: %s  (%zu file%s%s)\n", i + 1, g.target.c_str(), g.signature.c_str(),
-                   g.files.size(), g.files.size() == 1 ? "" : "s", g.reproduced ? "" : ", did not replay");
+                   g.files.size(), g.files.size() == 1 ? "" : "s", g.reproduced ? "" : ", not reproduced by a replay");
       std::fprintf(f, "      first: %s\n      %s\n      %s\n", g.first_file.c_str(), g.repro.c_str(),
                    g.replay.c_str());
     }
