@@ -79,6 +79,24 @@ run campaign --fuzz-dir found "${dirs[@]}" --seconds 20 --jobs 1 other_fuzzer ze
 expect "findings: the rest is skipped, exit 1" 1 --out '^other_fuzzer +finding' --out '^zeta_fuzzer +skipped' \
   --out '\[1\] other_fuzzer: other-check  \(2 files\)'
 
+# --- AFL++: -M/-S instances, statistics, crash files, afl-cmin ------------
+mkdir -p aflbin
+cp "$SRC/tests/cli/fake_afl.sh" aflbin/afl-fuzz
+cp "$SRC/tests/cli/fake_afl.sh" aflbin/afl-cmin
+chmod +x aflbin/*
+fake afl race_fuzzer crash "$bugs/reclaim-no-recheck.txt" "$bugs/reclaim-no-recheck.txt"
+fake afl alpha_fuzzer clean
+rc=0
+PATH="$WORK/aflbin:$PATH" "$PTSIM" campaign --engine afl --workers 2 --fuzz-dir afl "${dirs[@]}" --seconds 3 \
+  --json >out 2>err || rc=$?
+expect "afl: exit 1" 1 --err 'afl-fuzz -V 3 .* -M main' --err 'afl-fuzz -V 3 .* -S sec1'
+json_check "afl: statistics of both instances, one finding of two files, corpus through afl-cmin" "
+  j['engine'] == 'afl' and j['workers'] == 2 and [t['status'] for t in j['targets']] == ['ok', 'finding']
+  and all(t['executions'] > 0 for t in j['targets']) and len(j['finding_groups']) == 1
+  and j['finding_groups'][0]['count'] == 2 and j['finding_groups'][0]['reproduced']
+  and all(t['corpus'] == 2 and 'afl-cmin' in t['merge'] for t in j['targets'])"
+[[ -s work/alpha_fuzzer/afl-sec1.log ]] && pass "afl: one log per instance" || fail "afl: logs" "no afl-sec1.log"
+
 # --- fuzzers that fail ------------------------------------------------------
 fake failing broken_fuzzer fail
 run campaign --fuzz-dir failing "${dirs[@]}" --seconds 5 --json
