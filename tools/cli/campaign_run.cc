@@ -6,15 +6,17 @@
 // within the budget whatever the fuzzer does. Then each corpus is merged
 // and each finding replayed and grouped, timed apart from the fuzzing.
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <csignal>
 #include <ctime>
 #include <fstream>
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
 #include "tools/cli/campaign.h"
 #include "tools/cli/campaign_process.h"
 
@@ -79,9 +81,11 @@ void Finish(const Options& o, TargetRun& t, double now, bool interrupted) {
   } else {
     t.status = Status::kOk;
   }
-  Say(absl::StrFormat("finished %s: %s (exit %d, %.1fs, %s execs, %d findings)", t.name, StatusName(t.status),
-                      t.ExitCode(), t.ended - t.started, t.stats.execs ? absl::StrCat(*t.stats.execs) : "?",
-                      t.artifacts.size()));
+  // A fuzzer stopped by ptsim's SIGTERM exits non-zero (libFuzzer: 72); say so instead.
+  const std::string how = t.term_sent && !t.kill_sent && !interrupted ? "stopped at its deadline"
+                                                                       : absl::StrFormat("exit %d", t.ExitCode());
+  Say(absl::StrFormat("finished %s: %s (%s, %.1fs, %s execs, %d findings)", t.name, StatusName(t.status), how,
+                      t.ended - t.started, t.stats.execs ? absl::StrCat(*t.stats.execs) : "?", t.artifacts.size()));
   if (t.status == Status::kError || t.status == Status::kOverran) {
     Say(absl::StrFormat("error: %s failed without leaving a finding; last lines of %s:", t.name, t.procs[0].log));
     ShowLogTail(t.procs[0].log);
