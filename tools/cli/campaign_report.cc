@@ -101,9 +101,12 @@ void PrintSummary(const Options& o, const Result& r) {
   for (const FindingGroup& g : r.groups) {
     for (const std::string& f : g.files) group_of[f] = &g;
   }
+  const std::string merge = r.interrupted ? "no corpus merge (interrupted)"
+                            : o.no_merge  ? "no corpus merge (--no-merge)"
+                                          : absl::StrFormat("corpus merge %.1fs", r.merge_seconds);
   const std::string timing = absl::StrFormat(
-      "fuzzing %.1fs of a %.0fs budget%s; corpus merge %.1fs; replaying findings %.1fs", r.fuzz_seconds, o.seconds,
-      o.build_seconds >= 0 ? absl::StrFormat(" (build %.0fs before it)", o.build_seconds) : "", r.merge_seconds,
+      "fuzzing %.1fs of a %.0fs budget%s; %s; replaying findings %.1fs", r.fuzz_seconds, o.seconds,
+      o.build_seconds >= 0 ? absl::StrFormat(" (build %.0fs before it)", o.build_seconds) : "", merge,
       r.classify_seconds);
   if (o.json) {
     Json j;
