@@ -44,8 +44,8 @@ stats
 while ((SECONDS < secs)); do
   n=$((n + 1))
   echo "[*] Fuzzing test case #$n ($(ls "$dir/queue" | wc -l) total, $crashes crashes saved, state: started :-), mode=explore, perf_score=100, weight=1, favorite=1, was_fuzzed=0, exec_us=20, hits=0, map=50, ascii=0, run_time=0:00:00:0$SECONDS)..."
-  ((n % 3 == 0)) && echo "unit $n $name" >"$dir/queue/id:$(printf %06d $((i + n))),src:000000,op:havoc"
-  if [[ $mode == crash && $n == 3 && $name != sec* ]]; then
+  ((n % 3 == 1)) && echo "unit $n $name" >"$dir/queue/id:$(printf %06d $((i + n))),src:000000,op:havoc"
+  if [[ $mode == crash && $n == 1 && $name != sec* ]]; then
     for f in $args; do
       cp "$f" "$dir/crashes/id:$(printf %06d $crashes),sig:06,src:000000,op:havoc"
       crashes=$((crashes + 1))

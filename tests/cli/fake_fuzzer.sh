@@ -63,8 +63,8 @@ trap 'echo "==$$== libFuzzer: run interrupted; exiting"; exit 72' INT
 while ((SECONDS < max_total_time)) || [[ $mode == stubborn ]]; do
   n=$((n + 1))
   status
-  ((n % 3 == 0)) && echo "unit $n" >"$corpus/fake-unit-$n"
-  if [[ $mode == crash ]] && ((n == 3)); then
+  ((n % 3 == 1)) && echo "unit $n" >"$corpus/fake-unit-$n"
+  if [[ $mode == crash ]] && ((n == 1)); then
     i=0
     for f in $args; do
       i=$((i + 1))
