@@ -49,7 +49,7 @@ std::optional<uint64_t> NumberAfter(std::string_view line, std::string_view key)
 }
 
 // The first whitespace-separated word of `s`.
-std::string_view NumberField(std::string_view s) {
+std::string_view FirstWord(std::string_view s) {
   s = StdSv(absl::StripLeadingAsciiWhitespace(Sv(s)));
   return s.substr(0, s.find_first_of(" \t"));
 }
@@ -79,7 +79,7 @@ Stats LibFuzzerStats(const std::string& log, bool final) {
     }
     if (const size_t at = status.find("oom/timeout/crash:"); at != std::string_view::npos) {
       uint64_t total = 0;
-      for (absl::string_view n : absl::StrSplit(Sv(NumberField(status.substr(at + 18))), '/')) {
+      for (absl::string_view n : absl::StrSplit(Sv(FirstWord(status.substr(at + 18))), '/')) {
         uint64_t v = 0;
         if (absl::SimpleAtoi(n, &v)) total += v;
       }
@@ -89,7 +89,7 @@ Stats LibFuzzerStats(const std::string& log, bool final) {
   return s;
 }
 
-// One value of AFL++'s fuzzer_stats ("key   : value").
+// The "key   : value" lines of AFL++'s fuzzer_stats.
 std::vector<std::pair<std::string, std::string>> ReadKeyValues(const fs::path& file) {
   std::vector<std::pair<std::string, std::string>> out;
   std::ifstream in(file);
