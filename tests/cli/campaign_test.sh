@@ -123,6 +123,8 @@ expect "interrupted: exit 130" 130 --err 'interrupted; stopping fuzzers'
 json_check "interrupted: summary printed" "j['interrupted'] and j['targets'][0]['status'] == 'interrupted'"
 
 # --- usage errors -----------------------------------------------------------
+run campaign --help
+expect "campaign --help" 0 --out 'Usage:' --out 'Exit status:' --out 'Examples:'
 for bad in "--seconds 0" "--seconds nan" "--jobs 0" "--engine honggfuzz" "--workers 0" "--frobnicate" \
   "--target nosuch_fuzzer" "nosuch_fuzzer" "--fuzz-dir /nonexistent"; do
   # shellcheck disable=SC2086 # each case is several words
