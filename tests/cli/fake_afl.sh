@@ -26,6 +26,8 @@ if [[ ${0##*/} == afl-cmin ]]; then
   exit 0
 fi
 
+# As afl-fuzz: it creates the output directory, not its parents.
+[[ -d $(dirname "$out") ]] || { echo "[-] SYSTEM ERROR : Unable to create '$out'" >&2; exit 1; }
 read -r mode args <"$target.mode" || true
 dir=$out/$name
 mkdir -p "$dir/queue" "$dir/crashes" "$dir/hangs"

@@ -93,6 +93,8 @@ void PrepareTarget(const Options& o, TargetRun& t) {
   const fs::path corpus = fs::path(t.work) / "corpus";
   fs::create_directories(corpus, ec);
   fs::create_directories(fs::path(t.work) / "artifacts", ec);
+  // afl-fuzz creates its output directory but not the parents.
+  if (o.engine == Engine::kAfl) fs::create_directories(fs::path(t.work) / "afl", ec);
   // The compiled seeds are copied in at every run, flattened (regressions/x.bin
   // becomes regressions__x.bin): both engines want one flat input directory.
   const fs::path seeds = fs::path(o.seeds_dir) / t.name;
