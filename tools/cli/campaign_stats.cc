@@ -2,6 +2,7 @@
 // output (libFuzzer's status lines and final stats; AFL++'s fuzzer_stats,
 // plot_data and log), and the finding files this run left.
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -116,22 +117,28 @@ std::optional<uint64_t> Number(absl::string_view s) {
   return static_cast<uint64_t>(d);
 }
 
-// One AFL++ instance. Under AFL_NO_UI fuzzer_stats is rewritten about once a
-// minute and plot_data only when something changed, so the newest
-// "Fuzzing test case #N (T total, C crashes saved" log line gives the live
-// corpus and crash counts in between; the newest source of each wins.
-Stats AflInstanceStats(const fs::path& dir, const std::string& log) {
-  Stats s;
+// One AFL++ instance. Under AFL_NO_UI (AFL++ 4.04c) fuzzer_stats is
+// written at the start and then about once a minute, and plot_data only
+// when something changed, so while it runs the newest log line
+// "Fuzzing test case #N (T total, C crashes saved, ... exec_us=U, ...)" gives
+// the live corpus and crash counts and, while fuzzer_stats is stale, exec/s
+// as 1e6 / U (the speed of the input being fuzzed). Once afl-fuzz has
+// exited, its files are final.
+Stats AflInstanceStats(const fs::path& dir, const std::string& log, bool final) {
+  Stats live;
+  std::optional<uint64_t> exec_us;
   const std::string tail = Tail(log, 16384);
   if (const size_t at = tail.rfind("Fuzzing test case #"); at != std::string::npos) {
     const std::string_view line = std::string_view(tail).substr(at, tail.find('\n', at) - at);
-    s.corpus = NumberAfter(line, "(");
-    s.crashes = NumberAfter(line, "total,");
+    live.corpus = NumberAfter(line, "(");
+    live.crashes = NumberAfter(line, "total,");
+    exec_us = NumberAfter(line, "exec_us=");
   }
-  std::ifstream plot(dir / "plot_data");
+  Stats plot;
+  std::ifstream plot_file(dir / "plot_data");
   std::string header, row, line;
-  std::getline(plot, header);
-  while (std::getline(plot, line)) {
+  std::getline(plot_file, header);
+  while (std::getline(plot_file, line)) {
     if (!line.empty() && line[0] != '#') row = line;
   }
   if (header.starts_with("#") && !row.empty()) {
@@ -140,11 +147,11 @@ Stats AflInstanceStats(const fs::path& dir, const std::string& log) {
     for (size_t i = 0; i < names.size() && i < values.size(); ++i) {
       const absl::string_view n = absl::StripAsciiWhitespace(names[i]);
       const auto v = Number(absl::StripAsciiWhitespace(values[i]));
-      if (n == "total_execs") s.execs = v;
-      if (n == "execs_per_sec") s.exec_per_sec = v;
-      if (n == "edges_found") s.cov = v;
-      if (n == "corpus_count") s.corpus = v;
-      if (n == "saved_crashes") s.crashes = v;
+      if (n == "total_execs") plot.execs = v;
+      if (n == "execs_per_sec") plot.exec_per_sec = v;
+      if (n == "edges_found") plot.cov = v;
+      if (n == "corpus_count") plot.corpus = v;
+      if (n == "saved_crashes") plot.crashes = v;
     }
   }
   Stats f;
@@ -155,8 +162,15 @@ Stats AflInstanceStats(const fs::path& dir, const std::string& log) {
     if (k == "corpus_count") f.corpus = Number(v);
     if (k == "saved_crashes") f.crashes = Number(v);
   }
-  // fuzzer_stats is final once afl-fuzz exits; use it when at least as recent.
-  if (f.execs && *f.execs >= s.execs.value_or(0)) return f;
+  // The newer of the two files: the one with more executions.
+  Stats s = f.execs && *f.execs >= plot.execs.value_or(0) ? f : plot;
+  if (final) return s;
+  Max(s.corpus, live.corpus);
+  Max(s.crashes, live.crashes);
+  std::error_code ec;
+  const auto written = fs::last_write_time(dir / "fuzzer_stats", ec);
+  const bool stale = ec || fs::file_time_type::clock::now() - written > std::chrono::seconds(10);
+  if (stale && exec_us && *exec_us > 0) s.exec_per_sec = 1000000 / *exec_us;
   return s;
 }
 
@@ -192,7 +206,7 @@ Stats ReadStats(const Options& o, const TargetRun& t, bool final) {
       for (const Proc& p : t.procs) {
         if (p.log.ends_with("-" + name + ".log")) log = p.log;
       }
-      const Stats one = AflInstanceStats(dir, log);
+      const Stats one = AflInstanceStats(dir, log, final);
       Add(s.execs, one.execs);
       Add(s.exec_per_sec, one.exec_per_sec);
       Add(s.crashes, one.crashes);
