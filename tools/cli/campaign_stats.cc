@@ -167,8 +167,8 @@ Stats AflInstanceStats(const fs::path& dir, const std::string& log, bool final) 
   Max(s.corpus, live.corpus);
   Max(s.crashes, live.crashes);
   // The startup fuzzer_stats divides the calibration runs by almost no time
-  // (millions of exec/s), so the log's speed is the better live figure.
-  if (exec_us && *exec_us > 0) s.exec_per_sec = 1000000 / *exec_us;
+  // (millions of exec/s): while running, only the log's speed counts.
+  s.exec_per_sec = exec_us && *exec_us > 0 ? std::optional<uint64_t>(1000000 / *exec_us) : std::nullopt;
   return s;
 }
 
