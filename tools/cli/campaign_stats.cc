@@ -212,9 +212,11 @@ Stats ReadStats(const Options& o, const TargetRun& t, bool final) {
       Max(s.corpus, one.corpus);
     }
   }
-  // libFuzzer reports 0 exec/s for runs under a second and in fork mode.
+  // libFuzzer reports 0 exec/s for runs under a second and in fork mode;
+  // AFL++'s final execs_per_sec is a recent average, not the run's.
   const double secs = t.ended - t.started;
-  if (final && (!s.exec_per_sec || *s.exec_per_sec == 0) && s.execs && secs >= 1) {
+  const bool from_time = o.engine == Engine::kAfl || !s.exec_per_sec || *s.exec_per_sec == 0;
+  if (final && from_time && s.execs && secs >= 1) {
     s.exec_per_sec = static_cast<uint64_t>(static_cast<double>(*s.execs) / secs);
   }
   return s;
