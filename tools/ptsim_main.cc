@@ -16,7 +16,7 @@
 namespace {
 
 constexpr const char* kFooter = R"(Exit codes: 0 success (every check held), 1 a finding (a divergence, or problems
-found in an image), 2 usage or input error (message on stderr).
+found in an image), 2 usage or input error (message on stderr); campaign adds 3 and 130.
 
 Typical sessions:
   ptsim formats                             which page-table formats exist
@@ -30,6 +30,7 @@ Typical sessions:
   ptsim translate -f x86_64_4level -i tables.img -b 0x1000000 -r 0x1000000 0x1000
   ptsim diff --formats x86_64_4level,riscv_sv39 prog.txt   where two formats differ
   ptsim oracle qemu -f x86_64_4level -n 300  ptsim's walker against QEMU's
+  ptsim campaign --seconds 600              fuzz every target of this build
 
 Run 'ptsim SUBCOMMAND --help' for each subcommand's options and examples.)";
 
@@ -59,6 +60,7 @@ int main(int argc, char** argv) {
   AddBugsCommand(app, &exit_code);
   AddDiffCommand(app, &exit_code);
   AddOracleCommand(app, &exit_code);
+  AddCampaignCommand(app, &exit_code);
 
   // Decided before parsing, so that a usage error of a --json command line
   // is JSON too.

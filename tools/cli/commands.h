@@ -20,6 +20,7 @@ void AddStressCommand(CLI::App& app, int* exit_code);
 void AddBugsCommand(CLI::App& app, int* exit_code);
 void AddDiffCommand(CLI::App& app, int* exit_code);
 void AddOracleCommand(CLI::App& app, int* exit_code);
+void AddCampaignCommand(CLI::App& app, int* exit_code);
 
 }  // namespace ptsim::cli
 

@@ -21,12 +21,12 @@ namespace {
 
 namespace fs = std::filesystem;
 
+}  // namespace
+
 bool IsExecutable(const fs::path& p) {
   std::error_code ec;
   return fs::is_regular_file(p, ec) && ::access(p.c_str(), X_OK) == 0;
 }
-
-}  // namespace
 
 std::string SelfPath() {
   std::error_code ec;

@@ -5,6 +5,7 @@
 #ifndef PTSIM_TOOLS_CLI_PRINTED_COMMANDS_H_
 #define PTSIM_TOOLS_CLI_PRINTED_COMMANDS_H_
 
+#include <filesystem>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,8 @@ namespace ptsim::cli {
 std::string SelfPath();
 // `path` made absolute against the current directory (symlinks kept).
 std::string AbsolutePath(std::string_view path);
+// A regular file we may execute.
+bool IsExecutable(const std::filesystem::path& p);
 
 // The libFuzzer build of fuzz target `target` (the one -minimize_crash
 // needs; the standalone replay build cannot minimise). Looked for beside
