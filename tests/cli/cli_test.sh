@@ -142,6 +142,13 @@ else
   fail "dump --limit caps the leaves with a note" "rc $rc"
 fi
 
+run dump "${IMG[@]}" --runs
+expect "dump --runs merges the two contiguous 2 MiB leaves" 0 \
+  --out '^va 0x0+-0x0*3fffff +oa 0x0*200000-0x0*5fffff +4M .*\(2 leaves\)$' --out '^# 2 leaves in 1 runs$'
+run dump "${IMG[@]}" --runs --json
+json_check "dump --runs --json" "[(r['va'], r['va_last'], r['oa'], r['size'], r['leaves']) for r in j['runs']] == \
+  [('0x0', '0x3fffff', '0x200000', '0x400000', 2)] and 'leaves' not in j and 'priv' in j['runs'][0]['perms']"
+
 # --- translate -------------------------------------------------------------
 run translate "${IMG[@]}" --json 0x1000 0x400000
 json_check "translate --json: mapped VA" "j[0]['va'] == '0x1000' and j[0]['oa'] == '0x201000' and \

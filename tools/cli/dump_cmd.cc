@@ -8,6 +8,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/common.h"
@@ -21,7 +22,36 @@ struct DumpOptions {
   ImageOptions image;
   std::vector<std::string> mode;
   bool json = false;
+  bool runs = false;
   uint64_t limit = 1'000'000;
+};
+
+// Leaves that continue one another (VA and OA contiguous, the same
+// effective attributes and the same architectural permissions) printed as
+// one range, as ptdump and pagemap tools do.
+struct Run {
+  uint64_t va = 0, oa = 0, bytes = 0, leaves = 0;
+  std::string attrs, perms_text;
+  Json perms;
+
+  bool Extends(const LeafInfo& l, const std::string& a, const std::string& p) const {
+    return leaves != 0 && va + bytes == l.va.value() && oa + bytes == l.oa.value() && a == attrs && p == perms_text;
+  }
+  Json ToJson() const {
+    return {{"va", Hex(va)},       {"va_last", Hex(va + bytes - 1)}, {"oa", Hex(oa)}, {"oa_last", Hex(oa + bytes - 1)},
+            {"size", Hex(bytes)},  {"leaves", leaves},               {"attrs", attrs}, {"perms", perms}};
+  }
+  std::string ToText(const AddrWidths& w) const {
+    return absl::StrFormat("va 0x%0*x-0x%0*x  oa 0x%0*x-0x%0*x  %7s  %s  %s  (%d leaves)\n", w.va, va, w.va,
+                           va + bytes - 1, w.oa, oa, w.oa, oa + bytes - 1, RunSize(bytes), attrs, perms_text, leaves);
+  }
+  // The largest unit that divides the size: 3M, 20K, 1G.
+  static std::string RunSize(uint64_t b) {
+    for (const auto& [shift, unit] : {std::pair{40, "T"}, {30, "G"}, {20, "M"}, {10, "K"}}) {
+      if (b >= (uint64_t{1} << shift) && b % (uint64_t{1} << shift) == 0) return absl::StrCat(b >> shift, unit);
+    }
+    return absl::StrCat(b);
+  }
 };
 
 // What the architecture's rules allow at a leaf: in the mode given ("priv")
@@ -75,16 +105,30 @@ int RunDump(const DumpOptions& o) {
     if (auto st = ApplySettingList("mode", info.mode_knobs, info.user_mode, &cols.user); !st.ok()) return Fail(st);
   }
 
-  // JSON: {"format", "root", "image", "leaves": [...], "problems": [...],
-  // "problem_count", "limited"}, the leaves streamed as they are found.
+  // JSON: {"format", "root", "image", "leaves" (or "runs"): [...],
+  // "problems": [...], "problem_count", "limited"}, the leaves streamed as
+  // they are found.
   std::optional<JsonArrayWriter> leaves;
   if (o.json) {
-    std::fputs(absl::StrFormat("{\"format\": %s, \"root\": \"%s\", \"image\": \"%s\", \"leaves\": ",
-                               Json(info.name).dump(), Hex(img->root.value()), img->Extent())
+    std::fputs(absl::StrFormat("{\"format\": %s, \"root\": \"%s\", \"image\": \"%s\", \"%s\": ",
+                               Json(info.name).dump(), Hex(img->root.value()), img->Extent(),
+                               o.runs ? "runs" : "leaves")
                    .c_str(),
                stdout);
     leaves.emplace();
   }
+  Run run;
+  uint64_t n_runs = 0;
+  auto flush_run = [&] {
+    if (run.leaves == 0) return;
+    ++n_runs;
+    if (o.json) {
+      leaves->Add(run.ToJson());
+    } else {
+      std::fputs(run.ToText(w).c_str(), stdout);
+    }
+    run = Run{};
+  };
   Json problems = Json::array();
   uint64_t n_leaves = 0, n_problems = 0;
   bool limited = false;
@@ -97,7 +141,18 @@ int RunDump(const DumpOptions& o) {
           return false;
         }
         ++n_leaves;
-        if (o.json) {
+        if (o.runs) {
+          const std::string attrs = AttrsToString(l.attrs);
+          const std::string perms = cols.ToText(f, *img, l.va);
+          if (run.Extends(l, attrs, perms)) {
+            run.bytes += uint64_t{1} << l.size_lg2;
+            ++run.leaves;
+            return true;
+          }
+          flush_run();
+          run = Run{l.va.value(), l.oa.value(), uint64_t{1} << l.size_lg2, 1, attrs, perms,
+                    o.json ? cols.ToJson(f, *img, l.va) : Json()};
+        } else if (o.json) {
           leaves->Add(LeafJson(info, l, cols.ToJson(f, *img, l.va)));
         } else {
           std::string line = LeafLine(f, w, l);
@@ -119,6 +174,7 @@ int RunDump(const DumpOptions& o) {
         }
         return true;
       });
+  flush_run();
   if (o.json) {
     leaves.reset();
     const Json rest = {{"problems", std::move(problems)}, {"problem_count", n_problems}, {"limited", limited}};
@@ -126,7 +182,11 @@ int RunDump(const DumpOptions& o) {
     // `rest` without its braces continues the object the leaves opened.
     std::fputs(absl::StrFormat(", %s}\n", text.substr(1, text.size() - 2)).c_str(), stdout);
   } else {
-    absl::PrintF("# %d leaves\n", n_leaves);
+    if (o.runs) {
+      absl::PrintF("# %d leaves in %d runs\n", n_leaves, n_runs);
+    } else {
+      absl::PrintF("# %d leaves\n", n_leaves);
+    }
   }
   if (limited) {
     Note(absl::StrFormat("stopped at --limit %d (leaves or problems); the image describes more", o.limit));
@@ -151,6 +211,11 @@ void AddDumpCommand(CLI::App& app, int* exit_code) {
                 "{va, oa, size, level, raw, attrs, perms} (attrs maps each named bit of the format to its value in "
                 "the leaf entry, perms the accesses allowed per mode: {priv, user} or {dma}), problems one "
                 "{va, level, entry_addr, raw, what} per problem found (the first 10000)");
+  sub->add_flag("--runs", o->runs,
+                "Merge leaves that continue one another (VA and OA contiguous, same attributes and permissions) "
+                "into one line per range: va FIRST-LAST, oa FIRST-LAST, size, attributes, permissions, leaf "
+                "count; with --json, 'runs' of {va, va_last, oa, oa_last, size, leaves, attrs, perms} replace "
+                "'leaves'");
   sub->add_option("--limit,-n", o->limit,
                   "Stop after this many leaves (and at most this many problems); 0 = no limit")
       ->check(NotNegative())
@@ -185,6 +250,7 @@ size.
 Examples:
   ptsim dump -f x86_64_4level -i tables.img -b 0x1000000 -r 0x1000000
   ptsim dump -f x86_64_4level -i tables.img -b 0x1000000 -r 0x1000000 --mode smep=1,smap=1
+  ptsim dump -f x86_64_4level -i tables.img -b 0x1000000 -r 0x1000000 --runs
   ptsim dump --format x86_64_4level --config maxphyaddr=46 --image ram.bin \
              --image-base 0 --root 0x1aa000 --json --limit 100)");
   sub->callback([o, exit_code] { *exit_code = RunDump(*o); });
