@@ -7,6 +7,7 @@
 #include <functional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -556,14 +557,19 @@ ScheduleProbe CountingProbe(int* runs) {
   };
 }
 
+// The binary of the corpus program whose path contains `part`.
+absl::StatusOr<std::vector<uint8_t>> EncodedCorpusProgram(std::string_view part) {
+  const std::vector<CorpusCase> corpus = RaceCorpus();
+  const auto it = std::find_if(corpus.begin(), corpus.end(),
+                               [&](const CorpusCase& c) { return c.path.find(part) != std::string::npos; });
+  if (it == corpus.end()) return absl::NotFoundError(absl::StrCat("no corpus program named like ", std::string(part)));
+  return EncodeRace(MustParse(it->text));
+}
+
 // With a probe (the fuzzer's: run the input, keep its trace), the mutator
 // writes preempting tapes, deterministically per seed.
 TEST(RaceMutator, WithAProbeItPreemptsAtExactPoints) {
-  const std::vector<CorpusCase> corpus = RaceCorpus();
-  const auto it = std::find_if(corpus.begin(), corpus.end(),
-                               [](const CorpusCase& c) { return c.path.find("fork_vs_gup") != std::string::npos; });
-  ASSERT_NE(it, corpus.end());
-  const absl::StatusOr<std::vector<uint8_t>> start = EncodeRace(MustParse(it->text));
+  const absl::StatusOr<std::vector<uint8_t>> start = EncodedCorpusProgram("fork_vs_gup");
   ASSERT_TRUE(start.ok()) << start.status();
   int probes = 0;
   const ScheduleProbe probe = CountingProbe(&probes);
@@ -588,11 +594,7 @@ TEST(RaceMutator, WithAProbeItPreemptsAtExactPoints) {
 // the probe itself gives: a run is deterministic, so remembering it changes
 // nothing but the time.
 TEST(RaceMutator, ACachedProbeRunsEachParentOnceAndChangesNoMutant) {
-  const std::vector<CorpusCase> corpus = RaceCorpus();
-  const auto it = std::find_if(corpus.begin(), corpus.end(),
-                               [](const CorpusCase& c) { return c.path.find("fork_vs_gup") != std::string::npos; });
-  ASSERT_NE(it, corpus.end());
-  const absl::StatusOr<std::vector<uint8_t>> start = EncodeRace(MustParse(it->text));
+  const absl::StatusOr<std::vector<uint8_t>> start = EncodedCorpusProgram("fork_vs_gup");
   ASSERT_TRUE(start.ok()) << start.status();
   int runs = 0;
   const ScheduleProbe probe = CountingProbe(&runs);
