@@ -169,6 +169,35 @@ TEST(RaceProgram, Version2BinaryIsAnErrorNamingTheVersion) {
   EXPECT_THAT(std::string(p.status().message()), HasSubstr("protect"));
 }
 
+// Version 4 added replicated leaf sizes to the unit list; a version 3 file
+// ('T') still decodes as it always did: the same for a format without
+// them, one-entry sizes only for a format with them.
+TEST(RaceProgram, Version3BinaryDecodesAsItDid) {
+  const RaceProgram x86 = MustParse(
+      "format x86_64_4level\nrace cpus=2\n"
+      "cpu0 populate s0 0x0 0x1fffff oa=0x40000000 attrs=rw-u size_lg2=21\ncpu1 gup s0 0x1000 write\n");
+  absl::StatusOr<std::vector<uint8_t>> bin = EncodeRace(x86);
+  ASSERT_TRUE(bin.ok()) << bin.status();
+  ASSERT_EQ((*bin)[0], kRaceTag);
+  (*bin)[0] = kRaceTagV3;
+  absl::StatusOr<RaceProgram> back = ParseAnyRace(*bin);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, x86);
+
+  const RaceProgram arm = MustParse(
+      "format armv8_s1_4k\nconfig contig=1\nrace cpus=2\n"
+      "cpu0 populate s0 0x0 0xffff oa=0x40000000 attrs=rw-u size_lg2=16\n");
+  bin = EncodeRace(arm);
+  ASSERT_TRUE(bin.ok()) << bin.status();
+  EXPECT_EQ(DecodeRace(*bin), arm);
+  (*bin)[0] = kRaceTagV3;
+  const RaceProgram old = DecodeRace(*bin);
+  ASSERT_EQ(old.ops.size(), 1u);
+  EXPECT_NE(old.ops[0].size_lg2, 16u);
+  Arena arena;
+  EXPECT_TRUE(RunRace(old, arena).ok());
+}
+
 TEST(RaceProgram, ProtectRoundTripsInTextAndBinary) {
   const RaceProgram p = MustParse(
       "format x86_64_4level\nrace cpus=2\n"
@@ -695,6 +724,41 @@ TEST(Regression, PinnedFrameMappedTwiceByPopulatesIsNotAPinCoherenceViolation) {
                             [](const RaceOpOutcome& o) { return o.result == "pinned"; }))
         << "the program no longer pins anything, so it no longer tests the oracle";
   }
+}
+
+// A populate whose table is unhooked under it (a remove reclaimed it) starts
+// again from the root at the first address it has not done, never before
+// the range it was given: in every single preemption of this program, cpu0
+// installs its one leaf or finds it present, and the run passes.
+TEST(RacePopulate, AnUnhookedTableRestartsWhereThePopulateWas) {
+  RaceProgram p = MustParse(R"(format x86_64_4level
+race cpus=2 free=rcu shootdown=ipi
+cpu1 populate s0 0x0 0xfff oa=0x40000000 attrs=rw-u size_lg2=12
+cpu0 populate s0 0x1000 0x1fff oa=0x40001000 attrs=rw-u size_lg2=12
+cpu1 remove s0 0x0 0x1fff
+cpu0 copy s0 0x0 0x1fff
+)");
+  const RaceReport base = MustRun(p);
+  const ScheduleLog log = LogOf(base);
+  int runs = 0;
+  for (uint64_t step : PreemptionPoints(log)) {
+    for (unsigned to = 0; to < 2; ++to) {
+      if (to == log.cpu_of_step[step - 1]) continue;
+      for (unsigned run : {0u, 1u, 2u, 3u, 5u, 8u, 13u, 21u, 34u}) {
+        RaceProgram q = p;
+        q.schedule = PreemptAt(p.schedule, log, step, to, run);
+        const RaceReport r = MustRun(q);
+        ++runs;
+        EXPECT_TRUE(r.ok()) << FormatRaceReport(q, r);
+        for (const RaceOpOutcome& o : r.outcomes) {
+          if (o.op != 1) continue;
+          EXPECT_THAT(o.result, ::testing::AnyOf("1 installed, 0 already present", "0 installed, 1 already present"))
+              << FormatRaceReport(q, r);
+        }
+      }
+    }
+  }
+  EXPECT_GT(runs, 50);
 }
 
 }  // namespace

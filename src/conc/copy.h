@@ -21,6 +21,7 @@
 #ifndef PTSIM_CONC_COPY_H_
 #define PTSIM_CONC_COPY_H_
 
+#include <optional>
 #include <vector>
 
 #include "src/conc/populate.h"
@@ -31,7 +32,7 @@ namespace conc_internal {
 
 struct ChildLeaf {
   Va va;
-  Level level;
+  unsigned size_lg2;
   Oa oa;
   LeafAttrs attrs;
   bool ref_taken;
@@ -41,7 +42,9 @@ template <PageTableFormat F>
 void CopyTable(World<F>& w, int key, Oa table, Level l, const EntryPtr<F>* parent, Va first, Va last,
                std::vector<ChildLeaf>& out) {
   const F& f = w.f;
+  std::optional<uint64_t> done_last;  // the last address of a replicated leaf already copied
   ForEachEntryIn(w, l, first, last, [&](Va a, Va b) {
+    if (done_last && a.value() <= *done_last) return;
     const EntryPtr<F> ep = TablePtr<F>{table, l}.At(w.mem, IndexOf(f, a, l));
     const EntryVal<F> v = ep.Load(std::memory_order_acquire);
     const EntryKind kind = f.Classify(v.raw, l);
@@ -57,20 +60,37 @@ void CopyTable(World<F>& w, int key, Oa table, Level l, const EntryPtr<F>* paren
       lock.Unlock(w.m);
       return;
     }
-    const Va base(a.value() & ~LowMask(f.ItemLg2(l)));
+    // A replicated leaf (ARM contiguous, RISC-V NAPOT) is one leaf: copied
+    // once, all its entries write-protected together.
+    const unsigned size = LeafSizeLg2(f, cur.raw, l);
+    const Va base(a.value() & ~LowMask(size));
+    done_last = base.value() + LowMask(size);
     const Oa head = f.LeafOa(cur.raw, l);
     const LeafAttrs attrs = f.DecodeAttrs(cur.raw, l).Without(Attr::kAccessed);
     if (!attrs.Has(Attr::kWrite)) {
       w.frames.Map(w.m, head.value());
-      out.push_back({base, l, head, attrs, true});
+      out.push_back({base, size, head, attrs, true});
     } else if (w.frames.MaybePinned(w.m, head.value())) {
-      out.push_back({base, l, Oa(w.AllocDataFrame(f.ItemLg2(l))), attrs, false});
+      out.push_back({base, size, Oa(w.AllocDataFrame(size)), attrs, false});
     } else {
-      const EntryVal<F> wp{f.EncodeLeaf(l, head, f.DecodeAttrs(cur.raw, l).Without(Attr::kWrite)), l};
-      ep.Store(wp, std::memory_order_release);
-      w.RecordInstall(key, w.MappingOf(base, l, wp.raw), /*cow=*/true);
+      // Each entry keeps its own accessed/dirty bits.
+      const uint64_t n = uint64_t{1} << (size - f.ItemLg2(l));
+      const uint64_t first_index = IndexOf(f, base, l);
+      // The history sees it at the first store and settled at the last.
+      uint64_t version = 0;
+      for (uint64_t i = 0; i < n; ++i) {
+        const EntryPtr<F> e = TablePtr<F>{table, l}.At(w.mem, first_index + i);
+        const LeafAttrs own = f.DecodeAttrs(e.Load(std::memory_order_relaxed).raw, l).Without(Attr::kWrite);
+        e.Store(EntryVal<F>{EncodeLeafEntry(f, l, size, head, own, i), l}, std::memory_order_release);
+        if (i == 0) {
+          version = w.RecordInstall(
+              key, Mapping{base.value(), size, head.value(), PermBits(attrs.Without(Attr::kWrite))}, /*cow=*/true);
+          if (n > 1) w.RecordUnsettled(version);
+        }
+      }
+      if (n > 1) w.RecordSettled(version);
       w.frames.Map(w.m, head.value());
-      out.push_back({base, l, head, attrs.Without(Attr::kWrite), true});
+      out.push_back({base, size, head, attrs.Without(Attr::kWrite), true});
     }
     lock.Unlock(w.m);
   });
@@ -95,8 +115,9 @@ void Copy(World<F>& w, int src, int dst, Va first, Va last) {
     CopyTable<F>(w, src, s.root, w.f.TopLevel(), nullptr, first, last, children);
   }
   for (const ChildLeaf& c : children) {
-    const Install r = PopulateLeaf(w, dst, c.va, c.level, c.oa, c.attrs, /*take_ref=*/!c.ref_taken);
-    if (r != Install::kDone && c.ref_taken) w.frames.Unmap(w.m, c.oa.value());
+    const Populated r =
+        Populate(w, dst, c.va, c.va + LowMask(c.size_lg2), c.oa, c.attrs, c.size_lg2, c.ref_taken);
+    if (r.installed == 0 && c.ref_taken) w.frames.Unmap(w.m, c.oa.value());
   }
 
   const uint64_t flush_time = w.m.rt().Now();

@@ -30,6 +30,8 @@ uint64_t History::Clear(int key, uint64_t time, uint64_t va, unsigned size_lg2) 
   return version;
 }
 
+void History::Settle(uint64_t version, uint64_t time) { events_[version - 1].settled = time; }
+
 namespace {
 bool Covers(const Mapping& m, uint64_t va) {
   const uint64_t last = m.va + ((uint64_t{1} << m.size_lg2) - 1);
@@ -53,6 +55,15 @@ std::vector<const HistoryEvent*> History::InForce(int key, uint64_t va, uint64_t
     if (e.time > t1) break;
     if (e.time > t0 && e.key == key && Covers(e.m, va)) out.push_back(&e);
   }
+  std::vector<const HistoryEvent*> before;
+  for (const HistoryEvent* e : out) {
+    if (e == nullptr || e->settled < t0 || e->settled == 0) continue;
+    const HistoryEvent* prev = nullptr;
+    for (const HistoryEvent* p = events_.data(); p != e; ++p)
+      if (p->key == key && Covers(p->m, va)) prev = p;
+    before.push_back(prev);
+  }
+  out.insert(out.begin(), before.begin(), before.end());
   return out;
 }
 

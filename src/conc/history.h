@@ -42,6 +42,12 @@ struct HistoryEvent {
   // coherence is about these, not about an mprotect to read-only, which
   // leaves a pinned page what it was.
   bool cow = false;
+  // A replicated leaf (ARM contiguous, RISC-V NAPOT) is written entry by
+  // entry: it comes into force (or goes) at the first store, and readers
+  // may still see what it replaces in the other entries until the last
+  // one, at `settled` (0: at once; UINT64_MAX: not yet). Linux's contpte updates have the same
+  // window, closed by the TLB flush that follows.
+  uint64_t settled = 0;
 };
 
 class History {
@@ -49,12 +55,17 @@ class History {
   // Returns the event's version.
   uint64_t Install(int key, uint64_t time, const Mapping& m, bool cow = false);
   uint64_t Clear(int key, uint64_t time, uint64_t va, unsigned size_lg2);
+  // The event `version` replaced its predecessor in every entry by `time`
+  // (UINT64_MAX: it is still being written).
+  void Settle(uint64_t version, uint64_t time);
 
   // The event in force for `va` at `time` (after every event with
   // time <= `time`), or null if nothing ever mapped it.
   const HistoryEvent* At(int key, uint64_t va, uint64_t time) const;
   // The events in force for `va` at some instant of [t0, t1]: the one at
-  // t0 (null if nothing had mapped it), then every later one up to t1.
+  // t0 (null if nothing had mapped it), then every later one up to t1; and
+  // before them, the predecessor (null if none) of each of those whose
+  // entries were still being rewritten at t0 or later (see `settled`).
   std::vector<const HistoryEvent*> InForce(int key, uint64_t va, uint64_t t0, uint64_t t1) const;
   // The event in force now.
   const HistoryEvent* Current(int key, uint64_t va) const;

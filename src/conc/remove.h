@@ -28,7 +28,6 @@
 #include <algorithm>
 #include <vector>
 
-#include "src/conc/populate.h"
 #include "src/conc/space_sync.h"
 #include "src/ops/space.h"
 

@@ -20,10 +20,25 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "src/conc/populate.h"
+#include "src/conc/world.h"
 #include "src/ops/space_env.h"
 
 namespace ptsim {
+namespace conc_internal {
+
+// Copies the kernel's reference top-level entry `index` into every address
+// space (sync_global_pgds); called under the kernel lock.
+template <PageTableFormat F>
+void SyncGlobal(World<F>& w, uint64_t index) {
+  const Level top = w.f.TopLevel();
+  const EntryVal<F> v = TablePtr<F>{w.kernel_root, top}.At(w.mem, index).Load(std::memory_order_acquire);
+  for (auto& s : w.spaces) {
+    const EntryPtr<F> ep = TablePtr<F>{s.root, top}.At(w.mem, index);
+    if (ep.Load(std::memory_order_relaxed) != v) ep.Store(v, std::memory_order_release);
+  }
+}
+
+}  // namespace conc_internal
 
 template <PageTableFormat F>
 class ConcSync {
@@ -34,11 +49,20 @@ class ConcSync {
   struct Deferred {
     std::vector<uint64_t> unmapped;  // frames whose map count drops once no TLB can reach them
     bool invalidated = false;        // some translation in the range changed or went
+    uint64_t installed = 0;          // leaves a map wrote
+    uint64_t present = 0;            // leaves a map found mapped already
   };
 
   // `key` is the history key of the range (an address space, or the shared
   // kernel half); `space` the address space whose root the Space walks.
   ConcSync(World<F>& w, int space, int key, Deferred* out) : w_(&w), space_(space), key_(key), out_(out) {}
+
+  // The caller already holds the frame reference a mapping will own (fork's
+  // child gets the reference copy took for it), so a map counts no frame.
+  ConcSync& FramesCounted() {
+    frames_counted_ = true;
+    return *this;
+  }
 
   // Runs check() then, if the table is still hooked under `parent` and
   // check() held, act(), all under the lock of the table that holds `ep`.
@@ -69,15 +93,38 @@ class ConcSync {
     return *t;
   }
 
-  void MapFrame(Oa head) { w_->frames.Map(w_->m, head.value()); }
-  void Installed(Va va, unsigned size_lg2, Oa oa, LeafAttrs a) {
-    w_->RecordInstall(key_, Mapping{va.value(), size_lg2, oa.value(), PermBits(a)});
+  void MapFrame(Oa head) {
+    if (!frames_counted_) w_->frames.Map(w_->m, head.value());
   }
-  void Cleared(Va va, unsigned size_lg2, Oa oa) {
-    w_->RecordClear(key_, Mapping{va.value(), size_lg2, oa.value(), 0});
+  void Populated(bool installed, uint64_t n) { (installed ? out_->installed : out_->present) += n; }
+
+  // Whether a table install re-checks that the entry is still empty
+  // (pmd_install's "has another populated it?").
+  bool RechecksEmpty() const { return !w_->cfg.Has(Bug::kPopulateNoRecheck); }
+  // Publishes the new level-l table `fresh` through `ep`; under the bug the
+  // table is zeroed only after the pointer is visible.
+  void PublishTable(const EntryPtr<F>& ep, EntryVal<F> v, Oa fresh, Level l) {
+    Store(ep, v, std::memory_order_release);
+    if (w_->cfg.Has(Bug::kPublishBeforeZero)) {
+      w_->m.rt().Point(PointKind::kStore, fresh.value());
+      w_->mem->Fill(fresh, uint64_t{1} << w_->AllocLg2(l), 0);
+    }
+  }
+  // A table nobody else ever saw: back to the allocator at once.
+  void DropTable(Oa t) { w_->FreeTable(t); }
+  // Each returns the history event's version, for Settled.
+  uint64_t Installed(Va va, unsigned size_lg2, Oa oa, LeafAttrs a) {
+    return w_->RecordInstall(key_, Mapping{va.value(), size_lg2, oa.value(), PermBits(a)});
+  }
+  uint64_t Cleared(Va va, unsigned size_lg2, Oa oa) {
     out_->unmapped.push_back(oa.value());
     out_->invalidated = true;
+    return w_->RecordClear(key_, Mapping{va.value(), size_lg2, oa.value(), 0});
   }
+  // The replicated leaf of event `version` is being written entry by
+  // entry, or is now in every entry.
+  void Unsettled(uint64_t version) { w_->RecordUnsettled(version); }
+  void Settled(uint64_t version) { w_->RecordSettled(version); }
   void Invalidate(Va, Va, bool) { out_->invalidated = true; }
 
   [[noreturn]] void Invalid(const char* what, const EntryPtr<F>& ep, EntryVal<F> v, Level l) {
@@ -104,6 +151,7 @@ class ConcSync {
   int space_;
   int key_;
   Deferred* out_;
+  bool frames_counted_ = false;
 };
 
 }  // namespace ptsim

@@ -116,8 +116,10 @@ class World final : public MemObserver {
   }
   int KeyOf(int space, Va va) const { return IsKernel(va) ? kKernelKey : space; }
 
+  // The leaf a kLeaf entry for `va` belongs to: one entry, or a replicated
+  // group whose entries all hold its base (geometry.h).
   Mapping MappingOf(Va va, Level l, Raw raw) const {
-    const unsigned lg2 = f.ItemLg2(l);
+    const unsigned lg2 = LeafSizeLg2(f, raw, l);
     return {va.value() & ~LowMask(lg2), lg2, f.LeafOa(raw, l).value(), PermBits(f.DecodeAttrs(raw, l))};
   }
 
@@ -281,9 +283,19 @@ class World final : public MemObserver {
     std::lock_guard<std::mutex> g(history_mu_);
     return history.Install(key, m.rt().Now(), mp, cow);
   }
-  void RecordClear(int key, const Mapping& mp) {
+  uint64_t RecordClear(int key, const Mapping& mp) {
     std::lock_guard<std::mutex> g(history_mu_);
-    history.Clear(key, m.rt().Now(), mp.va, mp.size_lg2);
+    return history.Clear(key, m.rt().Now(), mp.va, mp.size_lg2);
+  }
+  // A replicated leaf's event: recorded at its first entry's store,
+  // RecordUnsettled at once, RecordSettled after its last (history.h).
+  void RecordUnsettled(uint64_t version) {
+    std::lock_guard<std::mutex> g(history_mu_);
+    history.Settle(version, UINT64_MAX);
+  }
+  void RecordSettled(uint64_t version) {
+    std::lock_guard<std::mutex> g(history_mu_);
+    history.Settle(version, m.rt().Now());
   }
   const HistoryEvent* HistoryAt(int key, Va va, uint64_t time) {
     std::lock_guard<std::mutex> g(history_mu_);

@@ -13,7 +13,10 @@ namespace ptsim {
 bool SplitRace(absl::Span<const uint8_t> bytes, RaceBytes* out) {
   // Older versions are read too: mutating them turns them into this one
   // (version 2 has this layout; version 1 lacks the bugs field).
-  if (bytes.empty() || (bytes[0] != kRaceTag && bytes[0] != kRaceTagV2 && bytes[0] != kRaceTagV1)) return false;
+  if (bytes.empty() ||
+      (bytes[0] != kRaceTag && bytes[0] != kRaceTagV3 && bytes[0] != kRaceTagV2 && bytes[0] != kRaceTagV1)) {
+    return false;
+  }
   const bool v1 = bytes[0] == kRaceTagV1;
   ByteReader r(bytes);
   uint8_t u8 = 0;

@@ -30,7 +30,7 @@ struct Layout {
   uint64_t DataSpan(unsigned unit) const { return uint64_t{1} << std::min(data_lg2 - 2, unit + 16); }
 };
 
-Layout LayoutOf(const AnyFormat& f) {
+Layout LayoutOf(const AnyFormat& f, bool replicated) {
   const FormatInfo& info = f.Info();
   Layout l;
   unsigned b = std::min(info.oa_bits, 32u);
@@ -39,13 +39,16 @@ Layout LayoutOf(const AnyFormat& f) {
   l.data_lg2 = b;
   l.data_base = uint64_t{1} << (b - 2);
   const unsigned cap = std::min(30u, b - 2);
-  // One-entry leaves only: the concurrent operations do not build
-  // replicated leaves (leaf_sizes_lg2 has those too).
-  for (auto it = info.levels.rbegin(); it != info.levels.rend(); ++it)
-    if (it->can_leaf && it->item_lg2 <= cap) l.units.push_back(it->item_lg2);
-  if (l.units.empty()) l.units.push_back(info.min_page_lg2);
   const LevelInfo& top = info.levels.front();
   l.covered_lg2 = top.item_lg2 + top.index_lg2;
+  // One-entry leaf sizes (all that version 3 read) and, from version 4,
+  // replicated ones small enough that the window holds two.
+  for (auto it = info.leaf_sizes_lg2.rbegin(); it != info.leaf_sizes_lg2.rend(); ++it) {
+    bool one_entry = false;
+    for (const LevelInfo& li : info.levels) one_entry |= li.can_leaf && li.item_lg2 == *it;
+    if (*it <= cap && (one_entry || (replicated && *it + 2 <= l.covered_lg2))) l.units.push_back(*it);
+  }
+  if (l.units.empty()) l.units.push_back(info.min_page_lg2);
   l.window_lg2 = std::min(l.units.back() + 1, l.covered_lg2 - 1);
   l.kernel_low = uint64_t{1} << (l.covered_lg2 - 1);
   l.top_item_lg2 = top.item_lg2;
@@ -74,11 +77,11 @@ RaceOp DecodeOp(const RawOp& r, int ncpus, const AnyFormat& f, const Layout& l) 
   const unsigned flags = r.head >> 6;
   unsigned unit_index = r.unit % l.units.size();
   const bool kernel = (r.index >> 15) != 0;
-  // The kernel half has no top-level leaves (see Validate in race_runner.cc):
-  // the next smaller size instead.
-  if (kernel && l.units[unit_index] == l.top_item_lg2 && unit_index > 0) --unit_index;
+  // The kernel half has no top-level leaves, one-entry or replicated (see
+  // race_validate.h): the largest smaller size instead.
+  while (kernel && l.units[unit_index] >= l.top_item_lg2 && unit_index > 0) --unit_index;
   const unsigned unit = l.units[unit_index];
-  const uint64_t base = kernel && l.units[unit_index] != l.top_item_lg2 ? l.kernel_low : 0;
+  const uint64_t base = kernel && l.units[unit_index] < l.top_item_lg2 ? l.kernel_low : 0;
   const uint64_t off = (uint64_t{r.index & kIndexMask} << unit) & LowMask(l.window_lg2);
   const uint64_t last_low =
       std::min(base + off + ((uint64_t{r.count & kCountMask} + 1) << unit) - 1, base + LowMask(l.window_lg2));
@@ -172,7 +175,7 @@ RaceProgram DecodeRace(absl::Span<const uint8_t> bytes) {
   p.bugs = static_cast<uint32_t>(bugs) & ((1u << kBugCount) - 1);
   if (!r.U8(&nops)) return p;
   const std::unique_ptr<AnyFormat> f = e.make(p.config);
-  const Layout l = LayoutOf(*f);
+  const Layout l = LayoutOf(*f, tag != kRaceTagV3);
   for (size_t i = 0; i < std::min<size_t>(nops, kMaxRaceOps); ++i) {
     RawOp raw;
     uint64_t index = 0, salt = 0;
@@ -197,7 +200,7 @@ absl::StatusOr<std::vector<uint8_t>> EncodeRace(const RaceProgram& p) {
                                                       kMaxRaceOps));
   }
   const std::unique_ptr<AnyFormat> f = e->make(p.config);
-  const Layout l = LayoutOf(*f);
+  const Layout l = LayoutOf(*f, /*replicated=*/true);
   std::vector<uint8_t> out = {kRaceTag};
   WriteFormatHeader(*e, p.config, &out);
   const uint8_t scheme = p.free == FreeScheme::kIpi ? 0 : p.free == FreeScheme::kRcu ? 1 : 2;
@@ -291,27 +294,27 @@ absl::Status ParseInjectList(std::string_view list, uint32_t* bugs) {
 
 bool LooksLikeRace(absl::Span<const uint8_t> bytes) {
   if (bytes.empty()) return false;
-  if (bytes[0] == kRaceTag || bytes[0] == kRaceTagV2 || bytes[0] == kRaceTagV1) return true;
+  if (bytes[0] == kRaceTag || bytes[0] == kRaceTagV3 || bytes[0] == kRaceTagV2 || bytes[0] == kRaceTagV1) return true;
   const std::string_view s(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   return absl::StartsWith(Sv(s), "race ") || s.find("\nrace ") != std::string_view::npos;
 }
 
 absl::StatusOr<RaceProgram> ParseAnyRace(absl::Span<const uint8_t> bytes) {
   if (bytes.empty()) return absl::InvalidArgumentError("empty input");
-  if (bytes[0] == kRaceTag) return DecodeRace(bytes);
+  if (bytes[0] == kRaceTag || bytes[0] == kRaceTagV3) return DecodeRace(bytes);
   if (bytes[0] == kRaceTagV1) {
     // Version 1 did not record the injected bugs and left the unsafe
     // pairing to a decoder option, so its bytes alone do not say how it
     // ran: guessing would replay something else.
     return absl::InvalidArgumentError(
-        "a version 1 race binary (first byte 'R'); this ptsim reads version 3 (first byte 'T'), which records the "
+        "a version 1 race binary (first byte 'R'); this ptsim reads versions 3 and 4 (first byte 'T' or 'U'), which record the "
         "injected bugs and the unsafe pairing in the file. Decode it to text with a ptsim from before version 2, "
         "add the settings it ran with to its 'race' line (free=, shootdown=, inject=), and encode it with this one");
   }
   if (bytes[0] == kRaceTagV2) {
     // Version 2 read op kind 6 as a populate; version 3 reads it as a protect.
     return absl::InvalidArgumentError(
-        "a version 2 race binary (first byte 'S'); this ptsim reads version 3 (first byte 'T'), where op kind 6 is "
+        "a version 2 race binary (first byte 'S'); this ptsim reads versions 3 and 4 (first byte 'T' or 'U'), where op kind 6 is "
         "protect rather than a second populate. Decode it to text with a ptsim from before version 3 and encode the "
         "text with this one");
   }

@@ -26,10 +26,12 @@
 // shootdown style, the known bugs switched on), so a file replays the same
 // with no options anywhere.
 //
-// Binary v3 (what race_fuzzer mutates; any bytes with the v3 tag decode):
-//   u8  'T' (0x54), version tag (version 1 was 'R' and did not carry the
+// Binary v4 (what race_fuzzer mutates; any bytes with the v4 tag decode):
+//   u8  'U' (0x55), version tag (version 1 was 'R' and did not carry the
 //       bugs; version 2 was 'S' and read op kind 6 as populate; ParseAnyRace
-//       refuses both, naming the version)
+//       refuses both, naming the version. Version 3, 'T', is v4 with
+//       one-entry leaf sizes only in the unit list; it still decodes, as it
+//       always did)
 //   u32 format id; u8 per knob (as in ops programs)
 //   u8  setup: bits 1:0 CPUs-2 (3 reads as 2), bits 3:2 free scheme
 //       (ipi, rcu, immediate, rcu), bit 4 broadcast shootdowns, bit 5 the
@@ -42,7 +44,9 @@
 //     u8  bits 1:0 CPU (mod CPUs), bits 4:2 kind (populate, remove, gup,
 //         access, copy, unpin, protect, then remove again), bit 5 space,
 //         bits 7:6 flags (gup: write, pin; access: write, exec)
-//     u8  unit: index into the layout's leaf sizes (mod count)
+//     u8  unit: index into the layout's leaf sizes up to 1 GiB, ascending,
+//         one-entry and replicated (ARM contiguous, RISC-V NAPOT) alike
+//         (mod count)
 //     u16 first unit index: bits 4:0 index, bit 15 kernel half (others
 //         ignored: few addresses, so that CPUs meet)
 //     u8  units - 1, bits 3:0
@@ -96,7 +100,8 @@ struct RaceProgram {
   bool Unsafe() const { return shootdown == ShootdownStyle::kBroadcast && free == FreeScheme::kImmediate; }
 };
 
-inline constexpr uint8_t kRaceTag = 'T';    // binary version 3
+inline constexpr uint8_t kRaceTag = 'U';    // binary version 4
+inline constexpr uint8_t kRaceTagV3 = 'T';  // binary version 3: read, never written
 inline constexpr uint8_t kRaceTagV2 = 'S';  // binary version 2: refused
 inline constexpr uint8_t kRaceTagV1 = 'R';  // binary version 1: refused
 inline constexpr size_t kMaxRaceOps = 24;

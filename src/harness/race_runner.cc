@@ -21,7 +21,6 @@
 namespace ptsim {
 namespace {
 
-using race_internal::LeafLevelOf;
 using race_internal::Validate;
 
 // Runs one op on the calling CPU; returns what happened, in words.
@@ -30,16 +29,11 @@ std::string RunOp(World<F>& w, const RaceOp& op) {
   const F& f = w.f;
   switch (op.kind) {
     case RaceOpKind::kPopulate: {
-      const Level l = *LeafLevelOf(f, op.size_lg2);
-      const uint64_t n = ((op.last.value() - op.first.value()) >> op.size_lg2) + 1;
-      int done = 0, present = 0;
-      for (uint64_t i = 0; i < n; ++i) {
-        const uint64_t off = i << op.size_lg2;
-        const Install r = PopulateLeaf(w, op.space, op.first + off, l, op.oa + off, f.Canonical(op.attrs));
-        if (r == Install::kNoMemory) return absl::StrFormat("%d installed, %d present, out of table memory", done, present);
-        (r == Install::kDone ? done : present)++;
+      const Populated p = Populate(w, op.space, op.first, op.last, op.oa, f.Canonical(op.attrs), op.size_lg2);
+      if (!p.status.ok()) {
+        return absl::StrFormat("%d installed, %d present, %s", p.installed, p.present, p.status.message());
       }
-      return absl::StrFormat("%d installed, %d already present", done, present);
+      return absl::StrFormat("%d installed, %d already present", p.installed, p.present);
     }
     case RaceOpKind::kRemove: {
       const absl::Status st = Remove(w, op.space, op.first, op.last);

@@ -18,10 +18,13 @@ namespace race_internal {
 // run that never ends.
 constexpr uint64_t kMaxLeavesPerOp = 4096;
 
+// The level of a 2^size_lg2 leaf: one entry, or a replicated group (ARM
+// contiguous, RISC-V NAPOT).
 template <PageTableFormat F>
 std::optional<Level> LeafLevelOf(const F& f, unsigned size_lg2) {
+  if (size_lg2 >= 64) return std::nullopt;
   for (Level l = f.TopLevel();; l = l.Below()) {
-    if (f.CanLeaf(l) && f.ItemLg2(l) == size_lg2) return l;
+    if ((LeafSizesLg2(f, l) >> size_lg2) & 1) return l;
     if (l.IsBottom()) return std::nullopt;
   }
 }

@@ -40,6 +40,7 @@
 #include "absl/strings/str_format.h"
 #include "src/base/check.h"
 #include "src/ops/space_env.h"
+#include "src/ops/space_map.h"
 #include "src/ops/space_tables.h"
 #include "src/pt/geometry.h"
 
@@ -49,8 +50,8 @@ namespace ptsim {
 // Space of its own, ConcSync (src/conc/space_sync.h) for an operation of a
 // concurrent run, which differs only where it locks, re-checks and records.
 template <PageTableFormat F, typename S = SoloSync>
-class Space : private SpaceTables<F, S> {
-  using Base = SpaceTables<F, S>;
+class Space : private SpaceMap<F, S> {
+  using Base = SpaceMap<F, S>;
   using typename Base::Child;
   using typename Base::LeafRef;
   using typename Base::LRange;
@@ -61,10 +62,8 @@ class Space : private SpaceTables<F, S> {
   using Base::CheckSplits;
   using Base::AnyLeafIn;
   using Base::ForEntries;
-  using Base::HoldsStrictly;
-  using Base::LeafSizeAt;
-  using Base::NewTableLevel;
-  using Base::Unskip;
+  using Base::MapIn;
+  using Base::Populate;
   using Base::ChildOf;
   using Base::Clip;
   using Base::Cleared;
@@ -72,12 +71,12 @@ class Space : private SpaceTables<F, S> {
   using Base::High;
   using Base::IndexAt;
   using Base::Installed;
+  using Base::Settled;
   using Base::Invalidate;
   using Base::Low;
   using Base::Put;
   using Base::SplitEntry;
   using Base::SplitGroup;
-  using Base::StoreLeaf;
   using Base::TableIsEmpty;
   using Base::env_;
   using Base::f_;
@@ -110,10 +109,10 @@ class Space : private SpaceTables<F, S> {
   const SpaceEnv& env() const { return env_; }
   // Maps [r.first, r.last] to [oa, ...] with `attrs`, using the largest leaf
   // that fits the alignment of both addresses, or only 2^force_lg2 leaves
-  // when force_lg2 != 0. Fails without changing anything when any part of
-  // the range is already mapped.
+  // when force_lg2 != 0. Alone, fails without changing anything when any
+  // part of the range is already mapped; racing, it populates (space_map.h):
+  // what is mapped already is left as it is and counted as present.
   absl::Status Map(VaRange r, Oa oa, LeafAttrs attrs, unsigned force_lg2 = 0) {
-    static_assert(!S::kRacing, "a concurrent run maps through populate (src/conc/populate.h)");
     if (auto st = CheckRange(r); !st.ok()) return st;
     const unsigned min_lg2 = f_.ItemLg2(Level(0));
     if (!oa.IsAligned(min_lg2)) {
@@ -129,12 +128,13 @@ class Space : private SpaceTables<F, S> {
       if (auto st = CheckForcedSize(r, oa, force_lg2); !st.ok()) return st;
     }
     const LRange lr = Low(r);
+    MapCtx ctx{oa.value() - lr.first, Canonical(attrs), force_lg2};
+    if constexpr (S::kRacing) return Populate(ctx, lr);
     if (AnyLeafIn(root_, f_.TopLevel(), lr)) {
       return absl::AlreadyExistsError(
           absl::StrFormat("[%#x, %#x] overlaps an existing mapping", r.first.value(), r.last.value()));
     }
-    MapCtx ctx{oa.value() - lr.first, Canonical(attrs), force_lg2};
-    absl::Status st = MapIn(ctx, root_, f_.TopLevel(), lr);
+    absl::Status st = MapIn(ctx, root_, f_.TopLevel(), nullptr, lr);
     if (!st.ok()) {
       // Undo the part already mapped: the range was empty before, so
       // removing all of it restores the old state exactly.
@@ -180,46 +180,6 @@ class Space : private SpaceTables<F, S> {
   LeafAttrs Canonical(LeafAttrs a) const { return f_.Canonical(a); }
 
  private:
-  absl::Status MapIn(const MapCtx& ctx, Oa table, Level l, LRange r) {
-    // Entries already written as part of a replicated leaf are skipped.
-    std::optional<uint64_t> written_last;
-    return ForEntries(table, l, r, [&](const EntryPtr<F>& ep, LRange e, LRange sub) -> absl::Status {
-      if (written_last && e.first <= *written_last) return absl::OkStatus();
-      EntryVal<F> v = ep.Load(std::memory_order_acquire);
-      EntryKind kind = f_.Classify(v.raw, l);
-      if (kind == EntryKind::kEmpty) {
-        if (const unsigned size = LeafSizeAt(ctx, l, e, r); size != 0) {
-          // ORDERING: release, as every leaf store (see the protocol above).
-          StoreLeaf(table, l, IndexAt(l, e.first), e.first, size, Oa(e.first + ctx.delta), ctx.attrs,
-                    std::memory_order_release);
-          written_last = e.first + LowMask(size);
-          return absl::OkStatus();
-        }
-        if (!f_.CanTable(l)) {
-          // Only an output address too wide for the smallest leaf gets here.
-          return absl::OutOfRangeError(absl::StrFormat("oa %#x does not fit a level-%d leaf (%d address bits)",
-                                                       e.first + ctx.delta, l.value(), LeafOaBits(f_, l)));
-        }
-        const Level next = NewTableLevel(l, e, sub);
-        auto child = AllocTable(next);
-        if (!child.ok()) return child.status();
-        // ORDERING: release publishes the zeroed table before the pointer.
-        v = {EncodeTableTo(f_, l, next, *child), l};
-        Put(ep, v, std::memory_order_release);
-        kind = EntryKind::kTable;
-      }
-      PTSIM_CHECK(kind == EntryKind::kTable, "%s: map found a %s entry %#x at level %d after the overlap check",
-                  F::kName, EntryKindName(kind), v.raw, l.value());
-      Child c = ChildOf(v, l, e);
-      if (c.level != l.Below() && !HoldsStrictly(c.span, sub)) {
-        auto unskipped = Unskip(ep, l, e, c);
-        if (!unskipped.ok()) return unskipped.status();
-        c = ChildOf(*unskipped, l, e);
-      }
-      return MapIn(ctx, c.table, c.level, sub);
-    });
-  }
-
   // Calls on_leaf(LeafRef) for every leaf wholly inside r, splitting the
   // leaves r covers only in part, and after(ep, l, e, child) once the walk
   // returns from a child table. Unmap and protect differ only there.
@@ -303,10 +263,13 @@ class Space : private SpaceTables<F, S> {
 
   absl::Status UnmapIn(Oa table, Level l, LRange r) {
     auto clear = [&](const LeafRef& g) {
-      for (uint64_t i = 0; i < g.Entries(f_.ItemLg2(g.level)); ++i) {
+      const uint64_t n = g.Entries(f_.ItemLg2(g.level));
+      uint64_t gone = 0;
+      for (uint64_t i = 0; i < n; ++i) {
         Put(g.At(*this, i), {0, g.level}, std::memory_order_release);
+        if (i == 0) gone = this->Unsettled(Cleared(g.span.first, g.size_lg2, g.oa), n);
       }
-      Cleared(g.span.first, g.size_lg2, g.oa);
+      if (n > 1) Settled(gone);
       Invalidate(g.span, false);
     };
     auto free_if_empty = [&](const EntryPtr<F>& ep, Level at, LRange e, const Child& child) {
@@ -368,14 +331,17 @@ class Space : private SpaceTables<F, S> {
   // a change of size or output address, not of permissions).
   absl::Status ProtectIn(Oa table, Level l, LRange r, LeafAttrs perms) {
     auto rewrite = [&](const LeafRef& g) {
-      for (uint64_t i = 0; i < g.Entries(f_.ItemLg2(g.level)); ++i) {
+      const uint64_t n = g.Entries(f_.ItemLg2(g.level));
+      uint64_t version = 0;
+      for (uint64_t i = 0; i < n; ++i) {
         const EntryPtr<F> ep = g.At(*this, i);
         const LeafAttrs old = f_.DecodeAttrs(ep.Load(std::memory_order_acquire).raw, g.level);
         const LeafAttrs a = Canonical(
             perms.With(Attr::kAccessed, old.Has(Attr::kAccessed)).With(Attr::kDirty, old.Has(Attr::kDirty)));
         Put(ep, {EncodeLeafEntry(f_, g.level, g.size_lg2, g.oa, a, i), g.level}, std::memory_order_release);
-        if (i == 0) Installed(g.span.first, g.size_lg2, g.oa, a);
+        if (i == 0) version = this->Unsettled(Installed(g.span.first, g.size_lg2, g.oa, a), n);
       }
+      if (n > 1) Settled(version);
       Invalidate(g.span, false);
     };
     auto nothing = [](const EntryPtr<F>&, Level, LRange, const Child&) {};

@@ -134,18 +134,35 @@ class SpaceTables {
   }
 
   // A leaf of 2^size bytes at low address `va` came into force, or went.
-  // Racing, the history records it at once; a leaf written into a table
-  // not yet published is recorded when the table is (Publish below).
-  void Installed(uint64_t va, unsigned size, Oa oa, LeafAttrs a) {
-    if constexpr (S::kRacing) s_.Installed(High(va), size, oa, a);
+  // Racing, the history records it at once and the version is returned (0
+  // alone); a leaf written into a table not yet published is recorded when
+  // the table is (Publish below). A replicated leaf is recorded at its
+  // first entry's store and Settled after its last (history.h).
+  uint64_t Installed(uint64_t va, unsigned size, Oa oa, LeafAttrs a) {
+    if constexpr (S::kRacing) return s_.Installed(High(va), size, oa, a);
+    return 0;
   }
-  void Cleared(uint64_t va, unsigned size, Oa oa) {
+  uint64_t Cleared(uint64_t va, unsigned size, Oa oa) {
+    --leaves_;
     if constexpr (S::kRacing) {
-      s_.Cleared(High(va), size, oa);
+      return s_.Cleared(High(va), size, oa);
     } else {
       env_.frames->OnUnmap(oa);
+      return 0;
     }
-    --leaves_;
+  }
+  // Marks the event of a leaf of n entries as being written (history.h);
+  // returns it.
+  uint64_t Unsettled(uint64_t version, uint64_t n) {
+    if constexpr (S::kRacing) {
+      if (n > 1) s_.Unsettled(version);
+    }
+    return version;
+  }
+  void Settled(uint64_t version) {
+    if constexpr (S::kRacing) {
+      if (version != 0) s_.Settled(version);
+    }
   }
 
   void Invalidate(LRange e, bool table) {
@@ -165,16 +182,16 @@ class SpaceTables {
                  std::memory_order order) {
     if constexpr (S::kRacing) s_.MapFrame(oa);
     const uint64_t n = uint64_t{1} << (size - f_.ItemLg2(l));
+    const bool published = order != std::memory_order_relaxed;
+    uint64_t version = 0;
     for (uint64_t i = 0; i < n; ++i) {
       Put(Entry(table, l, index + i), {EncodeLeafEntry(f_, l, size, oa, attrs, i), l}, order);
+      if (i == 0 && published) version = Unsettled(Installed(va, size, oa, attrs), n);
     }
+    if (n > 1) Settled(version);
     if constexpr (!S::kRacing) env_.frames->OnMap(oa);
     if constexpr (S::kRacing) {
-      if (order == std::memory_order_relaxed) {
-        unpublished_.push_back({va, size, oa, attrs});
-      } else {
-        Installed(va, size, oa, attrs);
-      }
+      if (!published) unpublished_.push_back({va, size, oa, attrs});
     }
     ++leaves_;
   }
@@ -258,27 +275,31 @@ class SpaceTables {
     if constexpr (S::kRacing) {
       for (uint64_t i = 0; i < n; i += step) s_.MapFrame(oa + (i << item));
     }
+    // The group goes at its first store (a clear, or its first piece's
+    // entry), each piece comes at its own first entry's store.
+    uint64_t gone = 0;
     if constexpr (ReplicaBreakBeforeMake<F>()) {
-      for (uint64_t i = 0; i < n; ++i) Put(g.At(*this, i), {0, g.level}, std::memory_order_release);
+      for (uint64_t i = 0; i < n; ++i) {
+        Put(g.At(*this, i), {0, g.level}, std::memory_order_release);
+        if (i == 0) gone = Unsettled(Cleared(g.span.first, g.size_lg2, oa), n);
+      }
+      Settled(gone);
       Invalidate(g.span, false);
     }
-    for (uint64_t i = 0; i < n; ++i) Put(g.At(*this, i), {next[i], g.level}, std::memory_order_release);
-    Cleared(g.span.first, g.size_lg2, oa);
-    for (uint64_t i = 0; i < n; i += step) {
-      if constexpr (S::kRacing) {
-        Installed(g.span.first + (i << item), piece, oa + (i << item), f_.DecodeAttrs(next[i], g.level));
-      } else {
-        env_.frames->OnMap(oa + (i << item));
+    uint64_t piece_version = 0;
+    for (uint64_t i = 0; i < n; ++i) {
+      Put(g.At(*this, i), {next[i], g.level}, std::memory_order_release);
+      if (!ReplicaBreakBeforeMake<F>() && i == 0) gone = Unsettled(Cleared(g.span.first, g.size_lg2, oa), n);
+      if (i % step == 0) {
+        piece_version = Unsettled(
+            Installed(g.span.first + (i << item), piece, oa + (i << item), f_.DecodeAttrs(next[i], g.level)), step);
+        if constexpr (!S::kRacing) env_.frames->OnMap(oa + (i << item));
+        ++leaves_;
       }
-      ++leaves_;
+      if (step > 1 && (i + 1) % step == 0) Settled(piece_version);
     }
+    if (!ReplicaBreakBeforeMake<F>()) Settled(gone);
   }
-
-  struct MapCtx {
-    uint64_t delta;  // oa = low va + delta
-    LeafAttrs attrs;
-    unsigned force_lg2;
-  };
 
   // Calls fn(EntryPtr, entry_first, entry_last, sub_first, sub_last) for
   // every entry of the table at level l that overlaps r; r lies inside the
@@ -321,60 +342,6 @@ class SpaceTables {
       return found ? absl::CancelledError() : absl::OkStatus();
     });
     return found;
-  }
-
-  // The largest leaf that can start at entry `e` of a level-l table: one
-  // entry or a replicated group, inside r, with both addresses aligned to
-  // it, of the forced size if any, and holding the output address; 0 if
-  // none. Taken entry by entry from the top, this is the model's greedy
-  // choice.
-  unsigned LeafSizeAt(const MapCtx& ctx, Level l, LRange e, LRange r) const {
-    const uint64_t oa = e.first + ctx.delta;
-    for (uint64_t sizes = LeafSizesLg2(f_, l); sizes != 0; sizes &= ~(uint64_t{1} << FloorLog2(sizes))) {
-      const unsigned s = FloorLog2(sizes);
-      if (ctx.force_lg2 != 0 && ctx.force_lg2 != s) continue;
-      if (!IsAligned(e.first, s) || !IsAligned(oa, s) || e.first < r.first || r.last - e.first < LowMask(s)) continue;
-      if (((oa + LowMask(s)) >> LeafOaBits(f_, l)) != 0) continue;
-      return s;
-    }
-    return 0;
-  }
-
-  // Whether `span` holds r and is larger than it: then every leaf the
-  // best-fit choice takes for r is smaller than span, so it lies at or
-  // below the level of a table whose span that is.
-  static bool HoldsStrictly(LRange span, LRange r) {
-    return span.first <= r.first && r.last <= span.last && (span.first != r.first || span.last != r.last);
-  }
-
-  // The level of a new table for the empty entry e at level l, to map sub:
-  // l - 1, or with skips the lowest level whose span from e.first holds
-  // sub strictly (see the policy at the top).
-  Level NewTableLevel(Level l, LRange e, LRange sub) const {
-    Level next = l.Below();
-    if (!BuildsSkips(f_)) return next;
-    while (!next.IsBottom() && HoldsStrictly({e.first, e.first + LowMask(f_.ItemLg2(next))}, sub)) {
-      next = next.Below();
-    }
-    return next;
-  }
-
-  // Replaces the skipping entry at ep (level l, span e, pointing to c) by
-  // one pointing to a new level l - 1 table whose first entry points to c,
-  // skipping one level fewer; returns the new entry.
-  absl::StatusOr<EntryVal<F>> Unskip(const EntryPtr<F>& ep, Level l, LRange e, const Child& c) {
-    const Level mid_level = l.Below();
-    auto mid = AllocTable(mid_level);
-    if (!mid.ok()) return mid.status();
-    Put(Entry(*mid, mid_level, 0), {EncodeTableTo(f_, mid_level, c.level, c.table), mid_level},
-        std::memory_order_relaxed);  // ORDERING: unpublished table
-    const EntryVal<F> v{EncodeTableTo(f_, l, mid_level, *mid), l};
-    // ORDERING: release publishes the new table's entry before the pointer.
-    Put(ep, v, std::memory_order_release);
-    // Translations are unchanged; a cached copy of the skipping entry would
-    // only miss the part about to be mapped, but drop it like a table.
-    Invalidate(e, true);
-    return v;
   }
 
   F f_;

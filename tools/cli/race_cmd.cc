@@ -156,7 +156,7 @@ int RunRaceRepro(const std::string& file, const std::vector<uint8_t>& bytes, con
       std::printf("Assertion failure: %s\n=== to minimise and read it\n", r->Signature(*p).c_str());
       // No options: the file carries its settings (overrides given here
       // are not in it, so say so).
-      const bool text = bytes[0] != kRaceTag;
+      const bool text = bytes[0] != kRaceTag && bytes[0] != kRaceTagV3;
       for (const std::string& c : MinimiseCommands("race_fuzzer", file, text)) std::printf("  %s\n", c.c_str());
       if (overrides->bugs || overrides->free || overrides->shootdown) {
         std::printf("  (the file itself does not have this run's --inject/--free/--shootdown)\n");
