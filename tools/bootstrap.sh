@@ -20,6 +20,7 @@ PTSIM_PACKAGES=(
   libbenchmark-dev                                 # bench/
   afl++                                            # tools/run.sh --engine afl
   qemu-system-x86 qemu-system-misc qemu-system-arm # ptsim oracle qemu (misc has RISC-V)
+  graphviz                                         # renders ptsim dump --dot (the CLI tests check it)
   git python3 ca-certificates                      # tooling
 )
 

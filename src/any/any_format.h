@@ -96,6 +96,10 @@ class AnyFormat {
   virtual std::optional<FaultKind> HwVerdict(LeafAttrs a, AccessType t, const FormatConfig& mode) const = 0;
   virtual void ForEachLeaf(PhysMem* mem, Oa root, const std::function<bool(const LeafInfo&)>& on_leaf,
                            const std::function<bool(const TreeProblem&)>& on_problem) const = 0;
+  // The same walk, also reporting each table as it is entered.
+  virtual void ForEachTableAndLeaf(PhysMem* mem, Oa root, const std::function<bool(const TableInfo&)>& on_table,
+                                   const std::function<bool(const LeafInfo&)>& on_leaf,
+                                   const std::function<bool(const TreeProblem&)>& on_problem) const = 0;
   virtual absl::StatusOr<TreeStats> CheckTree(PhysMem* mem, const TableAllocator& alloc, Oa root,
                                               uint32_t owner) const = 0;
   virtual LeafAttrs Canonical(LeafAttrs a) const = 0;

@@ -85,6 +85,11 @@ class FormatImpl final : public AnyFormat {
                    const std::function<bool(const TreeProblem&)>& on_problem) const override {
     ptsim::ForEachLeaf(f_, mem, root, on_leaf, on_problem);
   }
+  void ForEachTableAndLeaf(PhysMem* mem, Oa root, const std::function<bool(const TableInfo&)>& on_table,
+                           const std::function<bool(const LeafInfo&)>& on_leaf,
+                           const std::function<bool(const TreeProblem&)>& on_problem) const override {
+    ptsim::ForEachLeaf(f_, mem, root, on_leaf, on_problem, on_table);
+  }
   absl::StatusOr<TreeStats> CheckTree(PhysMem* mem, const TableAllocator& alloc, Oa root,
                                       uint32_t owner) const override {
     return ptsim::CheckTree(f_, mem, alloc, root, owner);

@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,16 @@ struct LeafInfo {
   Oa oa;
   uint64_t raw;
   LeafAttrs attrs;  // effective (leaf ANDed with the tables above)
+  Oa table;         // the table that holds its (first) entry
+};
+
+// A table the walk reads, with the entry that led to it (none for the root).
+struct TableInfo {
+  Oa table;
+  Level level;
+  Va va;  // first VA it maps
+  std::optional<Oa> parent;
+  uint64_t index = 0;  // of the entry in `parent`
 };
 
 struct TreeProblem {
@@ -36,6 +47,7 @@ struct TreeProblem {
   Oa entry_addr;
   uint64_t raw;
   std::string what;
+  std::optional<Oa> target;  // for a table reached again (shared, or a cycle): that table
 };
 
 // Checks the replicated leaf whose first entry is entry `i` of the level-l
@@ -109,13 +121,17 @@ inline std::string TablePathText(const std::vector<TablePathStep>& steps, uint64
 // (a cycle, or a table shared by two entries) is a structure problem
 // naming both paths, and is not followed, so a hostile image costs at most
 // one pass over its tables whatever it points at.
-template <PageTableFormat F, typename OnLeaf, typename OnProblem>
-void ForEachLeaf(const F& f, PhysMem* mem, Oa root, OnLeaf&& on_leaf, OnProblem&& on_problem) {
+// on_table(const TableInfo&), when given, is called as each table is
+// entered, before its entries; a table not followed (outside memory,
+// reached twice) is not reported.
+template <PageTableFormat F, typename OnLeaf, typename OnProblem, typename OnTable>
+void ForEachLeaf(const F& f, PhysMem* mem, Oa root, OnLeaf&& on_leaf, OnProblem&& on_problem, OnTable&& on_table) {
   struct Walker {
     const F& f;
     PhysMem* mem;
     OnLeaf& on_leaf;
     OnProblem& on_problem;
+    OnTable& on_table;
     // The entries followed from the root to the table being read.
     std::vector<TablePathStep> path_to_here;
     // Every table reached, with the entry that first pointed to it (the
@@ -155,6 +171,13 @@ void ForEachLeaf(const F& f, PhysMem* mem, Oa root, OnLeaf&& on_leaf, OnProblem&
         return on_problem(TreeProblem{CanonicalVa(f, low_base), l, table, 0,
                                       absl::StrFormat("table at %#x lies outside memory", table.value())});
       }
+      std::optional<Oa> parent;
+      uint64_t index = 0;
+      if (!path_to_here.empty()) {
+        parent = Oa(path_to_here.back().table);
+        index = path_to_here.back().index;
+      }
+      if (!on_table(TableInfo{table, l, CanonicalVa(f, low_base), parent, index})) return false;
       const unsigned item = f.ItemLg2(l);
       for (uint64_t i = 0; i < n; ++i) {
         const uint64_t low = low_base + (i << item);
@@ -180,14 +203,14 @@ void ForEachLeaf(const F& f, PhysMem* mem, Oa root, OnLeaf&& on_leaf, OnProblem&
               a = LeafAttrs::FromBits(a.Permissions().bits() | ad.bits());
             }
             a = EffectiveAttrs(a, PermsOf(f.Restrictions(), path));
-            if (!on_leaf(LeafInfo{CanonicalVa(f, low), l, size, f.LeafOa(v.raw, l), v.raw, a})) return false;
+            if (!on_leaf(LeafInfo{CanonicalVa(f, low), l, size, f.LeafOa(v.raw, l), v.raw, a, table})) return false;
             continue;
           }
           case EntryKind::kTable: {
             const Oa next = f.TableOa(v.raw, l);
             if (!reached_from.try_emplace(next.value(), TablePathStep{table.value(), i}).second) {
               if (!on_problem(TreeProblem{CanonicalVa(f, low), l, ep.addr(), v.raw,
-                                          ReachedAgain(table.value(), i, next.value())})) {
+                                          ReachedAgain(table.value(), i, next.value()), next})) {
                 return false;
               }
               continue;
@@ -207,9 +230,13 @@ void ForEachLeaf(const F& f, PhysMem* mem, Oa root, OnLeaf&& on_leaf, OnProblem&
       return true;
     }
   };
-  Walker w{f, mem, on_leaf, on_problem, {}, {}};
+  Walker w{f, mem, on_leaf, on_problem, on_table, {}, {}};
   w.reached_from.emplace(root.value(), TablePathStep{root.value(), 0});
   w.Visit(root, f.TopLevel(), 0, PathBits{});
+}
+template <PageTableFormat F, typename OnLeaf, typename OnProblem>
+void ForEachLeaf(const F& f, PhysMem* mem, Oa root, OnLeaf&& on_leaf, OnProblem&& on_problem) {
+  ForEachLeaf(f, mem, root, on_leaf, on_problem, [](const TableInfo&) { return true; });
 }
 
 struct TreeStats {

@@ -148,6 +148,21 @@ expect "dump --runs merges the two contiguous 2 MiB leaves" 0 \
 run dump "${IMG[@]}" --runs --json
 json_check "dump --runs --json" "[(r['va'], r['va_last'], r['oa'], r['size'], r['leaves']) for r in j['runs']] == \
   [('0x0', '0x3fffff', '0x200000', '0x400000', 2)] and 'leaves' not in j and 'priv' in j['runs'][0]['perms']"
+run dump "${IMG[@]}" --dot
+expect "dump --dot: the tables, and the two 2 MiB leaves as one run" 0 --out '^digraph ptsim \{$' \
+  --out '^  t_[0-9a-f]+ -> t_[0-9a-f]+ \[label="\[0\]"\];$' --out '\\n4M rw.* \(2 leaves\)"\];$' \
+  --out '^  t_[0-9a-f]+ -> r_0 \[label="\[0\.\.1\]"\];$' --out '^  // 3 tables, 2 leaves, 0 problems$'
+if command -v dot >/dev/null; then
+  if dot -Tsvg out -o dump.svg 2>dot.err && grep -q '<svg' dump.svg; then
+    pass "dump --dot renders with Graphviz"
+  else
+    fail "dump --dot renders with Graphviz" "$(cat dot.err)"
+  fi
+else
+  fail "dump --dot renders with Graphviz" "dot is not installed (tools/bootstrap.sh installs graphviz)"
+fi
+run dump "${IMG[@]}" --dot --json
+expect "dump --dot excludes --json" 2 --err 'excludes'
 
 # --- translate -------------------------------------------------------------
 run translate "${IMG[@]}" --json 0x1000 0x400000

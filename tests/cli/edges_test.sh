@@ -65,6 +65,18 @@ make_image shared.img 2 0:0:1001003 0:1:1001003 1:0:40000083
 run dump "${X86[@]}" --image shared.img
 expect "dump: a table reachable twice names both paths" 1 --out '^va 0x0+ ' \
   --err 'table 0x1001000 is reachable twice: first 0x1000000\[0\] -> 0x1001000, again 0x1000000\[1\] -> 0x1001000'
+run dump "${X86[@]}" --image shared.img --dot
+expect "dump --dot marks a table reachable twice and the second entry pointing to it" 1 \
+  --out '^  t_1001000 \[label="PDPT @ 0x1001000.*reached twice' \
+  --out '^  t_1000000 -> t_1001000 \[color=red, style=dashed, label="entry @0x1000008 again"\];$' \
+  --out '^  t_1001000 -> r_0 \[label="\[0\]"\];$'
+make_image outside.img 1 0:3:9000003
+run dump "${X86[@]}" --image outside.img --dot
+expect "dump --dot hangs a table outside memory from the table that points to it" 1 \
+  --out '^  p_0 \[shape=octagon, color=red, label=".*lies outside memory"\];$' --out '^  t_1000000 -> p_0 \[color=red\];$'
+run dump "${X86[@]}" --image self.img --dot
+expect "dump --dot of a self-pointing table draws the loop in red" 1 \
+  --out '^  t_1000000 -> t_1000000 \[color=red, style=dashed'
 
 # Every entry of three tables points at the next, the last back at the
 # root: 512^3 paths without the check; one pass over three tables with it.

@@ -47,6 +47,13 @@ std::string SizeName(unsigned lg2) {
   return absl::StrFormat("%d %s", uint64_t{1} << (lg2 % 10), kUnits[unit < 7 ? unit : 6]);
 }
 
+std::string BytesText(uint64_t b) {
+  for (const auto& [shift, unit] : {std::pair{40, "T"}, {30, "G"}, {20, "M"}, {10, "K"}}) {
+    if (b >= (uint64_t{1} << shift) && b % (uint64_t{1} << shift) == 0) return absl::StrCat(b >> shift, unit);
+  }
+  return absl::StrCat(b);
+}
+
 absl::StatusOr<uint64_t> ParseNumber(std::string_view what, std::string_view text) {
   const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
   const std::string_view digits = hex ? text.substr(2) : text;

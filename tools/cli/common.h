@@ -42,6 +42,9 @@ void Note(std::string_view msg);
 std::string Hex(uint64_t v);
 // "4 KiB", "2 MiB", "512 GiB"; plain bytes below 1 KiB.
 std::string SizeName(unsigned lg2);
+// A byte count in the largest unit that divides it, as ptdump prints
+// ranges: 3M, 20K, 1G (or plain bytes).
+std::string BytesText(uint64_t bytes);
 // Hex (0x...) or decimal; errors name `what` (an option such as --root).
 absl::StatusOr<uint64_t> ParseNumber(std::string_view what, std::string_view text);
 // The path quoted for a POSIX shell when it needs it.

@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "tools/cli/commands.h"
 #include "tools/cli/common.h"
+#include "tools/cli/dump_dot.h"
 #include "tools/cli/entry_text.h"
 #include "tools/cli/image_loader.h"
 
@@ -23,6 +24,7 @@ struct DumpOptions {
   std::vector<std::string> mode;
   bool json = false;
   bool runs = false;
+  bool dot = false;
   uint64_t limit = 1'000'000;
 };
 
@@ -43,14 +45,7 @@ struct Run {
   }
   std::string ToText(const AddrWidths& w) const {
     return absl::StrFormat("va 0x%0*x-0x%0*x  oa 0x%0*x-0x%0*x  %7s  %s  %s  (%d leaves)\n", w.va, va, w.va,
-                           va + bytes - 1, w.oa, oa, w.oa, oa + bytes - 1, RunSize(bytes), attrs, perms_text, leaves);
-  }
-  // The largest unit that divides the size: 3M, 20K, 1G.
-  static std::string RunSize(uint64_t b) {
-    for (const auto& [shift, unit] : {std::pair{40, "T"}, {30, "G"}, {20, "M"}, {10, "K"}}) {
-      if (b >= (uint64_t{1} << shift) && b % (uint64_t{1} << shift) == 0) return absl::StrCat(b >> shift, unit);
-    }
-    return absl::StrCat(b);
+                           va + bytes - 1, w.oa, oa, w.oa, oa + bytes - 1, BytesText(bytes), attrs, perms_text, leaves);
   }
 };
 
@@ -93,6 +88,7 @@ int RunDump(const DumpOptions& o) {
   auto img = LoadImage(o.image);
   if (!img.ok()) return Fail(img.status());
   const AnyFormat& f = *img->format;
+  if (o.dot) return RunDumpDot(f, *img, o.limit == 0 ? UINT64_MAX : o.limit);
   const FormatInfo& info = f.Info();
   const AddrWidths w = AddrWidths::Of(info);
   PermsColumns cols;
@@ -211,6 +207,13 @@ void AddDumpCommand(CLI::App& app, int* exit_code) {
                 "{va, oa, size, level, raw, attrs, perms} (attrs maps each named bit of the format to its value in "
                 "the leaf entry, perms the accesses allowed per mode: {priv, user} or {dma}), problems one "
                 "{va, level, entry_addr, raw, what} per problem found (the first 10000)");
+  CLI::Option* json = sub->get_option("--json");
+  sub->add_flag("--dot", o->dot,
+                "Print the tables as a Graphviz digraph instead (pipe to 'dot -Tsvg'): a node per table (level "
+                "name, address, first VA), an edge from the entry that points to it, the leaves of each table "
+                "merged into runs (VA and OA contiguous, same attributes); a table reached twice (shared or in "
+                "a cycle) and every other problem are marked in red")
+      ->excludes(json);
   sub->add_flag("--runs", o->runs,
                 "Merge leaves that continue one another (VA and OA contiguous, same attributes and permissions) "
                 "into one line per range: va FIRST-LAST, oa FIRST-LAST, size, attributes, permissions, leaf "
@@ -251,6 +254,7 @@ Examples:
   ptsim dump -f x86_64_4level -i tables.img -b 0x1000000 -r 0x1000000
   ptsim dump -f x86_64_4level -i tables.img -b 0x1000000 -r 0x1000000 --mode smep=1,smap=1
   ptsim dump -f x86_64_4level -i tables.img -b 0x1000000 -r 0x1000000 --runs
+  ptsim dump -f x86_64_4level -i tables.img -b 0x1000000 -r 0x1000000 --dot | dot -Tsvg -o tables.svg
   ptsim dump --format x86_64_4level --config maxphyaddr=46 --image ram.bin \
              --image-base 0 --root 0x1aa000 --json --limit 100)");
   sub->callback([o, exit_code] { *exit_code = RunDump(*o); });
