@@ -21,6 +21,7 @@
 #ifndef PTSIM_CONC_COPY_H_
 #define PTSIM_CONC_COPY_H_
 
+#include <algorithm>
 #include <optional>
 #include <vector>
 
@@ -49,7 +50,11 @@ void CopyTable(World<F>& w, int key, Oa table, Level l, const EntryPtr<F>* paren
     const EntryVal<F> v = ep.Load(std::memory_order_acquire);
     const EntryKind kind = f.Classify(v.raw, l);
     if (kind == EntryKind::kTable) {
-      CopyTable(w, key, f.TableOa(v.raw, l), l.Below(), &ep, a, b, out);
+      // A skipping entry maps only the first part of its span.
+      const Level below = NextTableLevel(f, v.raw, l);
+      const uint64_t part_last = AlignDown(a.value(), f.ItemLg2(l)) + LowMask(f.ItemLg2(below) + f.IndexLg2(below));
+      if (a.value() > part_last) return;
+      CopyTable(w, key, f.TableOa(v.raw, l), below, &ep, a, Va(std::min(b.value(), part_last)), out);
       return;
     }
     if (kind != EntryKind::kLeaf) return;

@@ -47,7 +47,7 @@ bool GupFast(World<F>& w, int space, Va va, bool write, bool pin) {
   const uint64_t start = w.m.rt().Now();
   absl::InlinedVector<std::pair<EntryPtr<F>, EntryVal<F>>, kMaxLevels> path;
   Oa table = s.root;
-  for (Level l = f.TopLevel();; l = l.Below()) {
+  for (Level l = f.TopLevel();;) {
     const EntryPtr<F> ep = TablePtr<F>{table, l}.At(w.mem, IndexOf(f, va, l));
     const EntryVal<F> v = ep.Load(std::memory_order_acquire);
     const uint64_t seen_at = w.m.rt().Now();
@@ -63,7 +63,16 @@ bool GupFast(World<F>& w, int space, Va va, bool write, bool pin) {
         path.emplace_back(ep, v);
         EntryVal<F> next = v;
         if (w.cfg.Has(Bug::kGupDoubleRead)) next = ep.Load(std::memory_order_acquire);
+        // An entry that skips levels maps only the VAs whose skipped index
+        // bits are zero (geometry.h); the hardware faults on the others.
+        const Level below = NextTableLevel(f, next.raw, l);
+        if ((va.value() & SkippedVaMask(f, l, below)) != 0) {
+          w.CheckAbsent("gup-fast", key, va, SkipFaultLevel(f, va, l, below), start, seen_at);
+          w.m.IrqOn();
+          return false;
+        }
         table = f.TableOa(next.raw, l);
+        l = below;
         continue;
       }
       case EntryKind::kLeaf:
@@ -112,13 +121,16 @@ bool GupSlow(World<F>& w, int space, Va va, bool write, bool pin) {
     retry = false;
     Oa table = s.root;
     std::optional<EntryPtr<F>> parent;
-    for (Level l = f.TopLevel();; l = l.Below()) {
+    for (Level l = f.TopLevel();;) {
       const EntryPtr<F> ep = TablePtr<F>{table, l}.At(w.mem, IndexOf(f, va, l));
       const EntryVal<F> v = ep.Load(std::memory_order_acquire);
       const EntryKind kind = f.Classify(v.raw, l);
       if (kind == EntryKind::kTable) {
+        const Level below = NextTableLevel(f, v.raw, l);
+        if ((va.value() & SkippedVaMask(f, l, below)) != 0) break;  // not mapped (see GupFast)
         parent = ep;
         table = f.TableOa(v.raw, l);
+        l = below;
         continue;
       }
       if (kind != EntryKind::kLeaf) break;

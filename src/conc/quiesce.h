@@ -41,7 +41,9 @@ void CollectTables(const F& f, PhysMem* mem, Oa table, Level l, absl::flat_hash_
   if (!out.insert(table.value()).second || l.IsBottom()) return;
   for (uint64_t i = 0; i < (uint64_t{1} << f.IndexLg2(l)); ++i) {
     const EntryVal<F> v = TablePtr<F>{table, l}.At(mem, i).Load(std::memory_order_acquire);
-    if (f.Classify(v.raw, l) == EntryKind::kTable) CollectTables(f, mem, f.TableOa(v.raw, l), l.Below(), out);
+    if (f.Classify(v.raw, l) == EntryKind::kTable) {
+      CollectTables(f, mem, f.TableOa(v.raw, l), NextTableLevel(f, v.raw, l), out);
+    }
   }
 }
 

@@ -74,15 +74,18 @@ void Reclaim(World<F>& w, int key, Oa table, Level l, Va first, Va last, Gather<
     const EntryVal<F> v = ep.Load(std::memory_order_acquire);
     if (f.Classify(v.raw, l) != EntryKind::kTable) return;
     const Oa child = f.TableOa(v.raw, l);
-    Reclaim(w, key, child, l.Below(), a, b, g);
+    // A skipping entry maps only the first part of its span.
+    const Level below = NextTableLevel(f, v.raw, l);
+    const uint64_t part_last = AlignDown(a.value(), f.ItemLg2(l)) + LowMask(f.ItemLg2(below) + f.IndexLg2(below));
+    if (a.value() <= part_last) Reclaim(w, key, child, below, a, Va(std::min(b.value(), part_last)), g);
     if (l == f.TopLevel() && key == kKernelKey) return;  // shared by every space
-    if (!LooksEmpty(w, child, l.Below())) return;
+    if (!LooksEmpty(w, child, below)) return;
     SpinLock& outer = w.LockFor(table, l, key);
-    SpinLock& inner = w.LockFor(child, l.Below(), key);
+    SpinLock& inner = w.LockFor(child, below, key);
     outer.Lock(w.m);
     if (&inner != &outer) inner.Lock(w.m);
     const bool still = w.StillPoints(&ep, child);
-    if (still && (w.cfg.Has(Bug::kReclaimNoRecheck) || LooksEmpty(w, child, l.Below()))) {
+    if (still && (w.cfg.Has(Bug::kReclaimNoRecheck) || LooksEmpty(w, child, below))) {
       ep.Store(EntryVal<F>{0, l}, std::memory_order_release);
       g.tables.push_back(child);
     }
