@@ -1,6 +1,7 @@
 #include "src/conc/history.h"
 
 #include <algorithm>
+#include <iterator>
 
 #include "absl/container/btree_map.h"
 #include "absl/strings/str_format.h"
@@ -79,14 +80,15 @@ std::vector<Mapping> History::Live(int key) const {
     if (e.key != key) continue;
     const uint64_t first = e.m.va;
     const uint64_t last = first + ((uint64_t{1} << e.m.size_lg2) - 1);
-    for (auto it = live.begin(); it != live.end();) {
-      const uint64_t lf = it->second.va;
-      const uint64_t ll = lf + ((uint64_t{1} << it->second.size_lg2) - 1);
-      if (lf <= last && first <= ll) {
-        it = live.erase(it);
-      } else {
-        ++it;
-      }
+    // Live mappings are disjoint and sorted, so those overlapping
+    // [first, last] are the ones just before the first starting after
+    // `last`, back to the first that ends before `first`: a split into
+    // thousands of pieces stays linear, not quadratic.
+    for (auto it = live.upper_bound(last); it != live.begin();) {
+      const auto prev = std::prev(it);
+      const uint64_t ll = prev->second.va + ((uint64_t{1} << prev->second.size_lg2) - 1);
+      if (ll < first) break;
+      it = live.erase(prev);
     }
     if (e.present) live[first] = e.m;
   }
