@@ -19,8 +19,8 @@
 #ifndef PTSIM_CONC_GUP_H_
 #define PTSIM_CONC_GUP_H_
 
-#include "absl/container/inlined_vector.h"
 #include "src/conc/world.h"
+#include "src/walk/walk.h"
 
 namespace ptsim {
 namespace conc_internal {
@@ -29,6 +29,81 @@ template <PageTableFormat F>
 bool Allows(const F& f, typename F::Raw raw, Level l, bool write, bool pin) {
   const LeafAttrs a = f.DecodeAttrs(raw, l);
   return !((write || pin) && !a.Has(Attr::kWrite));
+}
+
+// GUP's reading of the tables is the hardware walker's descent (walk.h)
+// with nothing written back: each level read once, skips and groups
+// followed there. What the entries mean is only "table, leaf or nothing";
+// the leaf's permissions are GUP's own check (Allows).
+template <PageTableFormat F>
+struct GupWalkRules {
+  enum class Stop : uint8_t { kAbsent, kInvalid, kOutside, kNonCanonical };
+  struct Fault {
+    Stop stop = Stop::kAbsent;
+    Level level;
+    uint64_t raw = 0;
+  };
+  struct Path {
+    Oa table;  // the table being read, for the double-read bug's second read
+  };
+  World<F>* w;
+  uint64_t* seen_at;  // when the last entry was read: the oracles' time
+  bool double_read;   // Bug::kGupDoubleRead: the next table comes from a second read
+
+  Fault NonCanonical(const F&, Va) const { return {Stop::kNonCanonical, Level(), 0}; }
+  // A software walk that reads outside memory has followed something that
+  // is not a table; `raw` carries the address it would have read.
+  Fault OutsideMemory(const F& f, Va va, Level l, const Path& p) const {
+    return {Stop::kOutside, l, p.table.value() + (IndexOf(f, va, l) << F::kEntryLg2)};
+  }
+  Fault SkippedIndex(const F&, Va, Level at) const { return {Stop::kAbsent, at, 0}; }
+  Step<Fault> Entry(const F& f, uint64_t raw, Level l, Va va, Path& p) const {
+    *seen_at = w->m.rt().Now();
+    switch (f.Classify(static_cast<typename F::Raw>(raw), l)) {
+      case EntryKind::kEmpty:
+        return Step<Fault>::Stop({Stop::kAbsent, l, raw});
+      case EntryKind::kInvalid:
+        return Step<Fault>::Stop({Stop::kInvalid, l, raw});
+      case EntryKind::kLeaf:
+        return Step<Fault>::Leaf(raw);
+      case EntryKind::kTable:
+        break;
+    }
+    uint64_t next = raw;
+    if (double_read) next = TablePtr<F>{p.table, l}.At(w->mem, IndexOf(f, va, l)).Load(std::memory_order_acquire).raw;
+    p.table = f.TableOa(static_cast<typename F::Raw>(next), l);
+    return Step<Fault>::Table(next);
+  }
+};
+
+// Reads `va` in `space` once, as GUP-fast does. The trace holds every entry
+// read, for the re-check.
+template <PageTableFormat F>
+BasicWalkResult<typename GupWalkRules<F>::Fault> GupWalk(World<F>& w, int space, Va va, bool double_read,
+                                                         WalkTrace& trace, uint64_t& seen_at) {
+  const Oa root = w.spaces[space].root;
+  const GupWalkRules<F> rules{&w, &seen_at, double_read};
+  return WalkFrom(w.f, w.mem, WalkStart<typename GupWalkRules<F>::Path>{root, w.f.TopLevel(), {root}}, va, rules,
+                  &trace, /*write_back=*/false);
+}
+
+// A walk that found no leaf: nothing mapped there, or a finding.
+template <PageTableFormat F>
+void GupMiss(World<F>& w, const char* who, int key, Va va, const typename GupWalkRules<F>::Fault& fault,
+             uint64_t start, uint64_t seen_at) {
+  using Stop = typename GupWalkRules<F>::Stop;
+  switch (fault.stop) {
+    case Stop::kAbsent:
+      w.CheckAbsent(who, key, va, fault.level, start, seen_at);
+      return;
+    case Stop::kInvalid:
+      w.Fail("invalid-entry", absl::StrFormat("cpu%d %s read an invalid level-%d entry 0x%x", w.m.self(), who,
+                                              fault.level.value(), fault.raw));
+    case Stop::kOutside:
+      w.NotATable(Oa(fault.raw));
+    case Stop::kNonCanonical:
+      w.Fail("walk-fault", absl::StrFormat("cpu%d %s of non-canonical 0x%x", w.m.self(), who, va.value()));
+  }
 }
 
 template <PageTableFormat F>
@@ -45,67 +120,46 @@ bool GupFast(World<F>& w, int space, Va va, bool write, bool pin) {
   }
   w.m.IrqOff();
   const uint64_t start = w.m.rt().Now();
-  absl::InlinedVector<std::pair<EntryPtr<F>, EntryVal<F>>, kMaxLevels> path;
-  Oa table = s.root;
-  for (Level l = f.TopLevel();;) {
-    const EntryPtr<F> ep = TablePtr<F>{table, l}.At(w.mem, IndexOf(f, va, l));
-    const EntryVal<F> v = ep.Load(std::memory_order_acquire);
-    const uint64_t seen_at = w.m.rt().Now();
-    switch (f.Classify(v.raw, l)) {
-      case EntryKind::kEmpty:
-        w.CheckAbsent("gup-fast", key, va, l, start, seen_at);
-        w.m.IrqOn();
-        return false;
-      case EntryKind::kInvalid:
-        w.Fail("invalid-entry", absl::StrFormat("cpu%d gup-fast read an invalid level-%d entry 0x%x at 0x%x",
-                                                w.m.self(), l.value(), uint64_t{v.raw}, ep.addr().value()));
-      case EntryKind::kTable: {
-        path.emplace_back(ep, v);
-        EntryVal<F> next = v;
-        if (w.cfg.Has(Bug::kGupDoubleRead)) next = ep.Load(std::memory_order_acquire);
-        // An entry that skips levels maps only the VAs whose skipped index
-        // bits are zero (geometry.h); the hardware faults on the others.
-        const Level below = NextTableLevel(f, next.raw, l);
-        if ((va.value() & SkippedVaMask(f, l, below)) != 0) {
-          w.CheckAbsent("gup-fast", key, va, SkipFaultLevel(f, va, l, below), start, seen_at);
-          w.m.IrqOn();
-          return false;
-        }
-        table = f.TableOa(next.raw, l);
-        l = below;
-        continue;
-      }
-      case EntryKind::kLeaf:
-        break;
-    }
-    w.CheckLive("gup-fast", key, va, l, v.raw, start, seen_at);
-    if (!Allows(f, v.raw, l, write, pin)) {
-      w.m.IrqOn();
-      return false;
-    }
-    const uint64_t head = f.LeafOa(v.raw, l).value();
-    if (!w.frames.TryGet(w.m, head)) {
-      w.m.IrqOn();
-      return false;
-    }
-    if (pin) w.frames.Pin(w.m, head);
-    bool same = ep.Load(std::memory_order_acquire) == v;
-    for (size_t i = 0; i < path.size() && same; ++i) {
-      same = path[i].first.Load(std::memory_order_acquire) == path[i].second;
-    }
+  WalkTrace trace;
+  uint64_t seen_at = start;
+  const auto r = GupWalk(w, space, va, w.cfg.Has(Bug::kGupDoubleRead), trace, seen_at);
+  if (!r.ok) {
+    GupMiss(w, "gup-fast", key, va, r.fault, start, seen_at);
     w.m.IrqOn();
-    if (same && check_seq) {
-      w.m.rt().Point(PointKind::kRef, 0x50000 + space);
-      same = s.fork_seq.load(std::memory_order_acquire) == seq;
-    }
-    if (!same) {
-      if (pin) w.frames.Unpin(w.m, head);
-      w.frames.Put(w.m, head);
-      return false;
-    }
-    w.cpu[w.m.self()].held.push_back({head, pin, space, va, w.m.rt().Now()});
-    return true;
+    return false;
   }
+  const Level l = r.t.level;
+  const typename F::Raw raw = static_cast<typename F::Raw>(r.t.raw);
+  w.CheckLive("gup-fast", key, va, l, raw, start, seen_at);
+  if (!Allows(f, raw, l, write, pin)) {
+    w.m.IrqOn();
+    return false;
+  }
+  const uint64_t head = f.LeafOa(raw, l).value();
+  if (!w.frames.TryGet(w.m, head)) {
+    w.m.IrqOn();
+    return false;
+  }
+  if (pin) w.frames.Pin(w.m, head);
+  // The leaf first, then every table entry above it from the top, each
+  // against the value the walk read.
+  auto unchanged = [&](const WalkStep& st) {
+    return TablePtr<F>{st.table, st.level}.At(w.mem, st.index).Load(std::memory_order_acquire).raw == st.raw;
+  };
+  bool same = unchanged(trace.steps[trace.count - 1]);
+  for (int i = 0; i + 1 < trace.count && same; ++i) same = unchanged(trace.steps[i]);
+  w.m.IrqOn();
+  if (same && check_seq) {
+    w.m.rt().Point(PointKind::kRef, 0x50000 + space);
+    same = s.fork_seq.load(std::memory_order_acquire) == seq;
+  }
+  if (!same) {
+    if (pin) w.frames.Unpin(w.m, head);
+    w.frames.Put(w.m, head);
+    return false;
+  }
+  w.cpu[w.m.self()].held.push_back({head, pin, space, va, w.m.rt().Now()});
+  return true;
 }
 
 template <PageTableFormat F>
@@ -119,40 +173,36 @@ bool GupSlow(World<F>& w, int space, Va va, bool write, bool pin) {
   bool got = false;
   for (bool retry = true; retry;) {
     retry = false;
-    Oa table = s.root;
+    WalkTrace trace;
+    uint64_t seen_at = 0;
+    const auto r = GupWalk(w, space, va, /*double_read=*/false, trace, seen_at);
+    if (!r.ok) break;  // not mapped; the fast path has judged what it read
+    // The leaf's table, and the entry above that points to it.
+    const WalkStep& at = trace.steps[trace.count - 1];
+    const Level l = at.level;
     std::optional<EntryPtr<F>> parent;
-    for (Level l = f.TopLevel();;) {
-      const EntryPtr<F> ep = TablePtr<F>{table, l}.At(w.mem, IndexOf(f, va, l));
-      const EntryVal<F> v = ep.Load(std::memory_order_acquire);
-      const EntryKind kind = f.Classify(v.raw, l);
-      if (kind == EntryKind::kTable) {
-        const Level below = NextTableLevel(f, v.raw, l);
-        if ((va.value() & SkippedVaMask(f, l, below)) != 0) break;  // not mapped (see GupFast)
-        parent = ep;
-        table = f.TableOa(v.raw, l);
-        l = below;
-        continue;
-      }
-      if (kind != EntryKind::kLeaf) break;
-      SpinLock& lock = w.LockFor(table, l, key);
-      lock.Lock(w.m);
-      if (!w.StillPoints(parent ? &*parent : nullptr, table)) {
-        lock.Unlock(w.m);
-        retry = true;
-        break;
-      }
-      const EntryVal<F> cur = ep.Load(std::memory_order_relaxed);
-      if (f.Classify(cur.raw, l) == EntryKind::kLeaf && Allows(f, cur.raw, l, write, pin)) {
-        w.CheckLive("gup-slow", key, va, l, cur.raw, w.m.rt().Now(), w.m.rt().Now());
-        const uint64_t head = f.LeafOa(cur.raw, l).value();
-        PTSIM_CHECK(w.frames.TryGet(w.m, head), "a mapped frame 0x%x has no references", head);
-        if (pin) w.frames.Pin(w.m, head);
-        w.cpu[w.m.self()].held.push_back({head, pin, space, va, w.m.rt().Now()});
-        got = true;
-      }
-      lock.Unlock(w.m);
-      break;
+    if (trace.count > 1) {
+      const WalkStep& up = trace.steps[trace.count - 2];
+      parent = TablePtr<F>{up.table, up.level}.At(w.mem, up.index);
     }
+    const EntryPtr<F> ep = TablePtr<F>{at.table, l}.At(w.mem, at.index);
+    SpinLock& lock = w.LockFor(at.table, l, key);
+    lock.Lock(w.m);
+    if (!w.StillPoints(parent ? &*parent : nullptr, at.table)) {
+      lock.Unlock(w.m);
+      retry = true;
+      continue;
+    }
+    const EntryVal<F> cur = ep.Load(std::memory_order_relaxed);
+    if (f.Classify(cur.raw, l) == EntryKind::kLeaf && Allows(f, cur.raw, l, write, pin)) {
+      w.CheckLive("gup-slow", key, va, l, cur.raw, w.m.rt().Now(), w.m.rt().Now());
+      const uint64_t head = f.LeafOa(cur.raw, l).value();
+      PTSIM_CHECK(w.frames.TryGet(w.m, head), "a mapped frame 0x%x has no references", head);
+      if (pin) w.frames.Pin(w.m, head);
+      w.cpu[w.m.self()].held.push_back({head, pin, space, va, w.m.rt().Now()});
+      got = true;
+    }
+    lock.Unlock(w.m);
   }
   section.reset();
   s.fork_lock.Unlock(w.m);

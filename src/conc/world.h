@@ -188,6 +188,9 @@ class World final : public MemObserver {
       }
       return;
     }
+    NotATable(addr);
+  }
+  [[noreturn]] void NotATable(Oa addr) {
     Fail("not-a-table", absl::StrFormat("cpu%d accessed 0x%x, which lies in no table", m.self(), addr.value()));
   }
 

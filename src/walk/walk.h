@@ -53,8 +53,9 @@ enum class StepKind : uint8_t { kTable, kLeaf, kFault };
 template <typename FaultT>
 struct Step {
   StepKind kind = StepKind::kFault;
-  // kTable / kLeaf: the entry as the hardware leaves it. When it differs
-  // from the value read, the walk writes it by compare-and-swap.
+  // kTable / kLeaf: the entry as the hardware leaves it, which the walk
+  // follows. When it differs from the value read, the walk writes it by
+  // compare-and-swap (unless it only inspects).
   uint64_t update = 0;
   FaultT fault{};
   // kLeaf: the effective attributes in neutral terms, of `update`.
@@ -156,11 +157,14 @@ template <PageTableFormat F, typename R>
         }
       }
       if (s.kind == StepKind::kTable) {
-        table = f.TableOa(v.raw, l);
+        // The walk follows the entry as the rules leave it (the value read,
+        // plus any accessed bit: the same table).
+        const Raw entry = static_cast<Raw>(s.update);
+        table = f.TableOa(entry, l);
         if constexpr (HasLevelSkipping<F>()) {
           // A table entry that skips levels (geometry.h): the skipped index
           // bits must be zero; the walk resumes at the level pointed to.
-          const Level next = NextTableLevel(f, v.raw, l);
+          const Level next = NextTableLevel(f, entry, l);
           if ((va.value() & SkippedVaMask(f, l, next)) != 0) {
             res.fault = rules.SkippedIndex(f, va, SkipFaultLevel(f, va, l, next));
             return res;
