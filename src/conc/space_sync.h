@@ -96,6 +96,10 @@ class ConcSync {
   void MapFrame(Oa head) {
     if (!frames_counted_) w_->frames.Map(w_->m, head.value());
   }
+  // fork's frames (space_leaves.h's CopyLeaf).
+  void ShareFrame(Oa head) { w_->frames.Map(w_->m, head.value()); }
+  bool MaybePinned(Oa head) { return w_->frames.MaybePinned(w_->m, head.value()); }
+  Oa CopyFrame(unsigned size_lg2) { return Oa(w_->AllocDataFrame(size_lg2)); }
   void Populated(bool installed, uint64_t n) { (installed ? out_->installed : out_->present) += n; }
 
   // Whether a table install re-checks that the entry is still empty
@@ -113,8 +117,8 @@ class ConcSync {
   // A table nobody else ever saw: back to the allocator at once.
   void DropTable(Oa t) { w_->FreeTable(t); }
   // Each returns the history event's version, for Settled.
-  uint64_t Installed(Va va, unsigned size_lg2, Oa oa, LeafAttrs a) {
-    return w_->RecordInstall(key_, Mapping{va.value(), size_lg2, oa.value(), PermBits(a)});
+  uint64_t Installed(Va va, unsigned size_lg2, Oa oa, LeafAttrs a, bool cow) {
+    return w_->RecordInstall(key_, Mapping{va.value(), size_lg2, oa.value(), PermBits(a)}, cow);
   }
   uint64_t Cleared(Va va, unsigned size_lg2, Oa oa) {
     out_->unmapped.push_back(oa.value());

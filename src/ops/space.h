@@ -40,7 +40,7 @@
 #include "absl/strings/str_format.h"
 #include "src/base/check.h"
 #include "src/ops/space_env.h"
-#include "src/ops/space_map.h"
+#include "src/ops/space_leaves.h"
 #include "src/ops/space_tables.h"
 #include "src/pt/geometry.h"
 
@@ -50,8 +50,8 @@ namespace ptsim {
 // Space of its own, ConcSync (src/conc/space_sync.h) for an operation of a
 // concurrent run, which differs only where it locks, re-checks and records.
 template <PageTableFormat F, typename S = SoloSync>
-class Space : private SpaceMap<F, S> {
-  using Base = SpaceMap<F, S>;
+class Space : private SpaceLeaves<F, S> {
+  using Base = SpaceLeaves<F, S>;
   using typename Base::Child;
   using typename Base::LeafRef;
   using typename Base::LRange;
@@ -65,6 +65,8 @@ class Space : private SpaceMap<F, S> {
   using Base::MapIn;
   using Base::Populate;
   using Base::ChildOf;
+  using Base::CopyLeaf;
+  using Base::VisitLeaves;
   using Base::Clip;
   using Base::Cleared;
   using Base::Entry;
@@ -164,6 +166,19 @@ class Space : private SpaceMap<F, S> {
     return ProtectIn(root_, f_.TopLevel(), Low(r), attrs.Permissions());
   }
 
+  // fork's source side (space_leaves.h's CopyLeaf): hands every leaf of the
+  // range to emit(const CopiedLeaf&), whole even where the range covers it
+  // in part, so the child gets the same leaves. Writable leaves are
+  // write-protected here; the caller installs the child's leaves and, as
+  // for protect, invalidates the range.
+  template <typename Emit>
+  absl::Status Copy(VaRange r, Emit&& emit) {
+    if (auto st = CheckRange(r); !st.ok()) return st;
+    auto copy = [&](const LeafRef& g, EntryVal<F> v) { CopyLeaf(g, v, emit); };
+    auto nothing = [](const EntryPtr<F>&, Level, LRange, const Child&) {};
+    return VisitLeaves(root_, f_.TopLevel(), nullptr, Low(r), "copy", /*whole=*/true, copy, nothing);
+  }
+
   // Removes everything and frees the root. The space is unusable after.
   // The stores, invalidations and frees are those of unmapping the whole
   // space, in the same order; only empty entries are not visited.
@@ -180,89 +195,8 @@ class Space : private SpaceMap<F, S> {
   LeafAttrs Canonical(LeafAttrs a) const { return f_.Canonical(a); }
 
  private:
-  // Calls on_leaf(LeafRef) for every leaf wholly inside r, splitting the
-  // leaves r covers only in part, and after(ep, l, e, child) once the walk
-  // returns from a child table. Unmap and protect differ only there.
-  // `parent` is the entry that points to `table` (null for the root).
-  //
-  // Racing, a leaf is changed under its table's lock after checking that
-  // the table is still hooked and the entry still holds a leaf of the same
-  // size and output (hardware may have set accessed/dirty bits meanwhile);
-  // a table unhooked meanwhile was empty, so nothing in it is left to
-  // visit, and an entry that changed is looked at again as it now is.
-  template <typename OnLeaf, typename After>
-  absl::Status VisitLeaves(Oa table, Level l, const EntryPtr<F>* parent, LRange r, const char* what, OnLeaf& on_leaf,
-                           After& after) {
-    std::optional<uint64_t> visited_last;  // the last entry of a replicated leaf already visited
-    return ForEntries(table, l, r, [&](const EntryPtr<F>& ep, LRange e, LRange sub) -> absl::Status {
-      if (visited_last && e.first <= *visited_last) return absl::OkStatus();
-      std::optional<EntryVal<F>> known;  // read under the lock just now: no need to read it again
-      for (;;) {
-        const EntryVal<F> v = known ? *known : ep.Load(std::memory_order_acquire);
-        known.reset();
-        switch (f_.Classify(v.raw, l)) {
-          case EntryKind::kEmpty:
-            return absl::OkStatus();
-          case EntryKind::kInvalid:
-            // Racing, another CPU's bug can put it there: a finding, not ours.
-            if constexpr (S::kRacing) s_.Invalid(what, ep, v, l);
-            PTSIM_CHECK(false, "%s: %s found an invalid entry %#x at level %d", F::kName, what, v.raw, l.value());
-            return absl::OkStatus();
-          case EntryKind::kLeaf: {
-            const unsigned size = LeafSizeLg2(f_, v.raw, l);
-            const LRange span{AlignDown(e.first, size), BlockLast(e.first, size)};
-            const LeafRef g{table, l, IndexAt(l, span.first), size, span, f_.LeafOa(v.raw, l)};
-            const bool inside = r.first <= span.first && span.last <= r.last;
-            absl::Status st;
-            auto change = [&](EntryVal<F> now) {
-              if (inside) {
-                on_leaf(g);
-              } else if (size == f_.ItemLg2(l)) {
-                st = SplitEntry(ep, now, l, e.first);
-              } else {
-                SplitGroup(g);
-              }
-            };
-            if constexpr (S::kRacing) {
-              EntryVal<F> now = v;
-              const Locked k = s_.Under(
-                  table, l, ep, parent,
-                  [&] {
-                    now = ep.Load(std::memory_order_relaxed);  // ORDERING: under the table's lock
-                    return f_.Classify(now.raw, l) == EntryKind::kLeaf && LeafSizeLg2(f_, now.raw, l) == size &&
-                           f_.LeafOa(now.raw, l) == g.oa;
-                  },
-                  [&] { change(now); });
-              if (k == Locked::kUnhooked) return absl::OkStatus();
-              if (k == Locked::kChanged) {
-                known = now;
-                continue;
-              }
-            } else {
-              change(v);
-            }
-            if (!st.ok()) return st;
-            if (inside) {
-              visited_last = span.last;
-              return absl::OkStatus();
-            }
-            continue;  // look at the entry again: a smaller leaf or a table
-          }
-          case EntryKind::kTable: {
-            const Child c = ChildOf(v, l, e);
-            const std::optional<LRange> in = Clip(sub, c.span);
-            if (!in) return absl::OkStatus();  // only the part a skipping entry does not map
-            if (auto st = VisitLeaves(c.table, c.level, &ep, *in, what, on_leaf, after); !st.ok()) return st;
-            after(ep, l, e, c);
-            return absl::OkStatus();
-          }
-        }
-      }
-    });
-  }
-
   absl::Status UnmapIn(Oa table, Level l, LRange r) {
-    auto clear = [&](const LeafRef& g) {
+    auto clear = [&](const LeafRef& g, EntryVal<F>) {
       const uint64_t n = g.Entries(f_.ItemLg2(g.level));
       uint64_t gone = 0;
       for (uint64_t i = 0; i < n; ++i) {
@@ -281,7 +215,7 @@ class Space : private SpaceMap<F, S> {
       env_.alloc->FreeDeferred(child.table);
       live_.OnFree(child.table);
     };
-    return VisitLeaves(table, l, nullptr, r, "unmap", clear, free_if_empty);
+    return VisitLeaves(table, l, nullptr, r, "unmap", /*whole=*/false, clear, free_if_empty);
   }
 
   // Unmapping everything under the level-l table whose span starts at low
@@ -330,7 +264,7 @@ class Space : private SpaceMap<F, S> {
   // Same size, new permissions: no break-before-make (ARM requires it for
   // a change of size or output address, not of permissions).
   absl::Status ProtectIn(Oa table, Level l, LRange r, LeafAttrs perms) {
-    auto rewrite = [&](const LeafRef& g) {
+    auto rewrite = [&](const LeafRef& g, EntryVal<F>) {
       const uint64_t n = g.Entries(f_.ItemLg2(g.level));
       uint64_t version = 0;
       for (uint64_t i = 0; i < n; ++i) {
@@ -345,7 +279,7 @@ class Space : private SpaceMap<F, S> {
       Invalidate(g.span, false);
     };
     auto nothing = [](const EntryPtr<F>&, Level, LRange, const Child&) {};
-    return VisitLeaves(table, l, nullptr, r, "protect", rewrite, nothing);
+    return VisitLeaves(table, l, nullptr, r, "protect", /*whole=*/false, rewrite, nothing);
   }
 
 };

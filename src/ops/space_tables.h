@@ -138,9 +138,28 @@ class SpaceTables {
   // alone); a leaf written into a table not yet published is recorded when
   // the table is (Publish below). A replicated leaf is recorded at its
   // first entry's store and Settled after its last (history.h).
-  uint64_t Installed(uint64_t va, unsigned size, Oa oa, LeafAttrs a) {
-    if constexpr (S::kRacing) return s_.Installed(High(va), size, oa, a);
+  // `cow`: fork write-protected it, sharing the frame with the child.
+  uint64_t Installed(uint64_t va, unsigned size, Oa oa, LeafAttrs a, bool cow = false) {
+    if constexpr (S::kRacing) return s_.Installed(High(va), size, oa, a, cow);
     return 0;
+  }
+  // fork's frames: the child's reference to a shared frame; whether a frame
+  // may be pinned (alone, nothing pins); a fresh frame for a copy.
+  void ShareFrame(Oa oa) {
+    if constexpr (S::kRacing) {
+      s_.ShareFrame(oa);
+    } else {
+      env_.frames->OnMap(oa);
+    }
+  }
+  bool MaybePinned(Oa oa) {
+    if constexpr (S::kRacing) return s_.MaybePinned(oa);
+    return false;
+  }
+  Oa CopyFrame(unsigned size_lg2) {
+    if constexpr (S::kRacing) return s_.CopyFrame(size_lg2);
+    PTSIM_CHECK(false, "%s: alone, no frame is pinned, so fork copies none", F::kName);
+    return Oa(0);
   }
   uint64_t Cleared(uint64_t va, unsigned size, Oa oa) {
     --leaves_;
