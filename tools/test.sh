@@ -49,7 +49,7 @@ sanitizer_env() {
 # tests (deterministic scheduler and a bounded real-threads stress run) only.
 preset_build_args() {
   case "$1" in
-    tsan) echo "--target sched_test race_test ptsim" ;;
+    tsan) echo "--target sched_test race_test history_test page_map_test page_map_race_test ptsim" ;;
   esac
 }
 preset_ctest_args() {

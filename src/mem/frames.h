@@ -2,7 +2,9 @@
 // output frames have it; table frames are the allocator's business.
 //
 // Counts are kept per leaf head frame (a 2 MiB leaf is one compound frame,
-// as a huge page is one folio), which keeps a 1 GiB mapping O(1).
+// as a huge page is one folio), which keeps a 1 GiB mapping O(1). What a
+// page cache keeps of a frame (dirty, locked, content version) is
+// src/pagemap/file_frame.h's, for the frames that cache file pages.
 #ifndef PTSIM_MEM_FRAMES_H_
 #define PTSIM_MEM_FRAMES_H_
 
@@ -17,9 +19,6 @@ struct FrameMeta {
   int64_t refcount = 0;  // references: mappings, GUP references, pins
   int64_t mapcount = 0;  // leaves mapping it
   int64_t pincount = 0;  // FOLL_PIN-style pins
-  bool dirty = false;
-  bool locked = false;
-  uint64_t version = 0;  // bumped on every write to the frame's contents
 };
 
 class FrameTable {

@@ -2,6 +2,7 @@
 // Copy, space_leaves.h's CopyLeaf): the leaves handed to the child, the
 // write protection left in the parent, and the frames the child shares.
 // The racing side is the same code under ConcSync (tests/race_test.cc).
+// Exact leaves of two formats, hence among the golden tests.
 #include <gtest/gtest.h>
 
 #include <vector>
