@@ -12,7 +12,8 @@
 //      cleared entries this one then found empty, and not flushed yet).
 //   4. Only now drop the frames' map counts: a page must not be freed while
 //      a TLB may still reach it.
-//   5. Reclaim, bottom-up, every table the range touched that is now empty
+//   5. Reclaim (space.h's Reclaim, whose unhook is the racing sync's
+//      UnhookIfEmpty), bottom-up, every table the range touched that is now empty
 //      (with RCU freeing, alongside other walkers; otherwise under the
 //      exclusive mmap_lock, so only lockless walkers can still be inside):
 //      under the parent's lock and the table's own, check the parent still
@@ -25,7 +26,6 @@
 #ifndef PTSIM_CONC_REMOVE_H_
 #define PTSIM_CONC_REMOVE_H_
 
-#include <algorithm>
 #include <vector>
 
 #include "src/conc/space_sync.h"
@@ -33,66 +33,6 @@
 
 namespace ptsim {
 namespace conc_internal {
-
-template <PageTableFormat F>
-struct Gather {
-  std::vector<Oa> tables;
-};
-
-// Steps over the entries of a level-l table that intersect [first, last].
-template <PageTableFormat F, typename Fn>
-void ForEachEntryIn(const World<F>& w, Level l, Va first, Va last, Fn&& fn) {
-  const unsigned item = w.f.ItemLg2(l);
-  const uint64_t span_last = first.value() | LowMask(item + w.f.IndexLg2(l));
-  const uint64_t stop = std::min(last.value(), span_last);
-  for (uint64_t va = first.value();;) {
-    const uint64_t item_last = va | LowMask(item);
-    fn(Va(va), Va(std::min(item_last, stop)));
-    if (item_last >= stop) break;
-    va = item_last + 1;
-  }
-}
-
-template <PageTableFormat F>
-bool LooksEmpty(World<F>& w, Oa table, Level l) {
-  const QuietScan<F> quiet(w);
-  for (uint64_t i = 0; i < (uint64_t{1} << w.f.IndexLg2(l)); ++i) {
-    const EntryVal<F> v = TablePtr<F>{table, l}.At(w.mem, i).Load(std::memory_order_acquire);
-    if (w.f.Classify(v.raw, l) != EntryKind::kEmpty) return false;
-  }
-  return true;
-}
-
-// Reclaims empty tables below `table` (level l) in [first, last],
-// children first.
-template <PageTableFormat F>
-void Reclaim(World<F>& w, int key, Oa table, Level l, Va first, Va last, Gather<F>& g) {
-  const F& f = w.f;
-  if (l.IsBottom()) return;
-  ForEachEntryIn(w, l, first, last, [&](Va a, Va b) {
-    const EntryPtr<F> ep = TablePtr<F>{table, l}.At(w.mem, IndexOf(f, a, l));
-    const EntryVal<F> v = ep.Load(std::memory_order_acquire);
-    if (f.Classify(v.raw, l) != EntryKind::kTable) return;
-    const Oa child = f.TableOa(v.raw, l);
-    // A skipping entry maps only the first part of its span.
-    const Level below = NextTableLevel(f, v.raw, l);
-    const uint64_t part_last = AlignDown(a.value(), f.ItemLg2(l)) + LowMask(f.ItemLg2(below) + f.IndexLg2(below));
-    if (a.value() <= part_last) Reclaim(w, key, child, below, a, Va(std::min(b.value(), part_last)), g);
-    if (l == f.TopLevel() && key == kKernelKey) return;  // shared by every space
-    if (!LooksEmpty(w, child, below)) return;
-    SpinLock& outer = w.LockFor(table, l, key);
-    SpinLock& inner = w.LockFor(child, below, key);
-    outer.Lock(w.m);
-    if (&inner != &outer) inner.Lock(w.m);
-    const bool still = w.StillPoints(&ep, child);
-    if (still && (w.cfg.Has(Bug::kReclaimNoRecheck) || LooksEmpty(w, child, below))) {
-      ep.Store(EntryVal<F>{0, l}, std::memory_order_release);
-      g.tables.push_back(child);
-    }
-    if (&inner != &outer) inner.Unlock(w.m);
-    outer.Unlock(w.m);
-  });
-}
 
 template <PageTableFormat F>
 void ShootdownRange(World<F>& w, int key, Va first, Va last) {
@@ -126,19 +66,26 @@ absl::Status Remove(World<F>& w, int space, Va first, Va last) {
   if (d.invalidated || nested) ShootdownRange(w, key, first, last);
   for (uint64_t head : d.unmapped) w.frames.Unmap(w.m, head);
 
-  Gather<F> g;
-
+  // Tables the unmap emptied are unhooked only now, after the shootdown
+  // (free_pgtables), by the same range descent under the racing sync.
+  std::vector<Oa> unhooked;
+  auto reclaim = [&] {
+    typename ConcSync<F>::Deferred none;
+    Space<F, ConcSync<F>> s(w.f, SpaceEnv{.mem = w.mem}, ConcSync<F>(w, space, key, &none));
+    s.Adopt(w.spaces[space].root);
+    s.Reclaim({first, last}, unhooked);
+  };
   if (w.cfg.free == FreeScheme::kRcu) {
     const WalkerSection<F> section(w, key);
-    Reclaim(w, key, w.spaces[space].root, w.f.TopLevel(), first, last, g);
+    reclaim();
   } else {
     w.MmapLock(key).WriteLock(w.m);
-    Reclaim(w, key, w.spaces[space].root, w.f.TopLevel(), first, last, g);
+    reclaim();
     w.MmapLock(key).WriteUnlock(w.m);
   }
-  if (!g.tables.empty()) {
+  if (!unhooked.empty()) {
     if (w.cfg.Has(Bug::kFreeBeforeFlush)) {
-      for (Oa t : g.tables) w.FreeTable(t);
+      for (Oa t : unhooked) w.FreeTable(t);
       ShootdownRange(w, key, first, last);
     } else {
       ShootdownRange(w, key, first, last);
@@ -152,7 +99,7 @@ absl::Status Remove(World<F>& w, int space, Va first, Va last) {
         case FreeScheme::kImmediate:
           break;
       }
-      for (Oa t : g.tables) w.FreeTable(t);
+      for (Oa t : unhooked) w.FreeTable(t);
     }
   }
   pending.fetch_sub(1, std::memory_order_seq_cst);

@@ -38,6 +38,18 @@ void SyncGlobal(World<F>& w, uint64_t index) {
   }
 }
 
+// Whether the level-l table looks empty, read as one step of the
+// interleaving (world.h's QuietScan).
+template <PageTableFormat F>
+bool LooksEmpty(World<F>& w, Oa table, Level l) {
+  const QuietScan<F> quiet(w);
+  for (uint64_t i = 0; i < (uint64_t{1} << w.f.IndexLg2(l)); ++i) {
+    const EntryVal<F> v = TablePtr<F>{table, l}.At(w.mem, i).Load(std::memory_order_acquire);
+    if (w.f.Classify(v.raw, l) != EntryKind::kEmpty) return false;
+  }
+  return true;
+}
+
 }  // namespace conc_internal
 
 template <PageTableFormat F>
@@ -114,6 +126,27 @@ class ConcSync {
       w_->mem->Fill(fresh, uint64_t{1} << w_->AllocLg2(l), 0);
     }
   }
+  // Reclaim (space.h): unhooks the level-`below` table `child` that `ep` in
+  // the level-l `table` points to if it is empty, under both tables' locks
+  // after re-checking that it is still hooked and still empty (the re-scan
+  // is what the reclaim-no-recheck bug skips). Kernel top-level entries are
+  // shared by every space and stay.
+  bool UnhookIfEmpty(Oa table, Level l, const EntryPtr<F>& ep, Oa child, Level below) {
+    if (l == w_->f.TopLevel() && key_ == kKernelKey) return false;
+    if (!conc_internal::LooksEmpty(*w_, child, below)) return false;
+    SpinLock& outer = w_->LockFor(table, l, key_);
+    SpinLock& inner = w_->LockFor(child, below, key_);
+    outer.Lock(w_->m);
+    if (&inner != &outer) inner.Lock(w_->m);
+    const bool still = w_->StillPoints(&ep, child);
+    const bool unhook =
+        still && (w_->cfg.Has(Bug::kReclaimNoRecheck) || conc_internal::LooksEmpty(*w_, child, below));
+    if (unhook) ep.Store(EntryVal<F>{0, l}, std::memory_order_release);
+    if (&inner != &outer) inner.Unlock(w_->m);
+    outer.Unlock(w_->m);
+    return unhook;
+  }
+
   // A table nobody else ever saw: back to the allocator at once.
   void DropTable(Oa t) { w_->FreeTable(t); }
   // Each returns the history event's version, for Settled.

@@ -35,6 +35,7 @@
 #include <atomic>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
@@ -179,6 +180,15 @@ class Space : private SpaceLeaves<F, S> {
     return VisitLeaves(root_, f_.TopLevel(), nullptr, Low(r), "copy", /*whole=*/true, copy, nothing);
   }
 
+  // Racing only: after the caller's shootdown, unhooks every table under
+  // the range that is empty (free_pgtables), deepest first, and appends it
+  // to `unhooked`, which the caller frees after the grace period. Alone,
+  // Unmap frees tables as they empty.
+  void Reclaim(VaRange r, std::vector<Oa>& unhooked) {
+    static_assert(S::kRacing, "alone, unmap frees tables as they empty");
+    ReclaimIn(root_, f_.TopLevel(), Low(r), unhooked);
+  }
+
   // Removes everything and frees the root. The space is unusable after.
   // The stores, invalidations and frees are those of unmapping the whole
   // space, in the same order; only empty entries are not visited.
@@ -216,6 +226,18 @@ class Space : private SpaceLeaves<F, S> {
       live_.OnFree(child.table);
     };
     return VisitLeaves(table, l, nullptr, r, "unmap", /*whole=*/false, clear, free_if_empty);
+  }
+
+  void ReclaimIn(Oa table, Level l, LRange r, std::vector<Oa>& unhooked) {
+    if (l.IsBottom()) return;
+    (void)ForEntries(table, l, r, [&](const EntryPtr<F>& ep, LRange e, LRange sub) {
+      const EntryVal<F> v = ep.Load(std::memory_order_acquire);
+      if (f_.Classify(v.raw, l) != EntryKind::kTable) return absl::OkStatus();
+      const Child c = ChildOf(v, l, e);
+      if (const std::optional<LRange> in = Clip(sub, c.span)) ReclaimIn(c.table, c.level, *in, unhooked);
+      if (s_.UnhookIfEmpty(table, l, ep, c.table, c.level)) unhooked.push_back(c.table);
+      return absl::OkStatus();
+    });
   }
 
   // Unmapping everything under the level-l table whose span starts at low
