@@ -36,17 +36,6 @@ struct Violation {
 
 namespace conc_internal {
 
-template <PageTableFormat F>
-void CollectTables(const F& f, PhysMem* mem, Oa table, Level l, absl::flat_hash_set<uint64_t>& out) {
-  if (!out.insert(table.value()).second || l.IsBottom()) return;
-  for (uint64_t i = 0; i < (uint64_t{1} << f.IndexLg2(l)); ++i) {
-    const EntryVal<F> v = TablePtr<F>{table, l}.At(mem, i).Load(std::memory_order_acquire);
-    if (f.Classify(v.raw, l) == EntryKind::kTable) {
-      CollectTables(f, mem, f.TableOa(v.raw, l), NextTableLevel(f, v.raw, l), out);
-    }
-  }
-}
-
 inline std::string Mappings(const std::vector<Mapping>& v) {
   std::string s;
   for (const Mapping& m : v) absl::StrAppend(&s, "    ", m.ToString(), "\n");
@@ -84,6 +73,9 @@ std::optional<Violation> CheckQuiescent(World<F>& w) {
   std::map<uint64_t, int64_t> maps_of;
   std::vector<Mapping> kernel;
   std::array<std::vector<Mapping>, kSpaces> user_of;
+  // Every table a space reaches (the kernel half's through each space's
+  // copies of the kernel's top-level entries, checked equal above).
+  absl::flat_hash_set<uint64_t> reachable{w.kernel_root.value()};
   for (int s = 0; s < kSpaces; ++s) {
     std::vector<Mapping> user;
     std::vector<Mapping> kern;
@@ -99,6 +91,10 @@ std::optional<Violation> CheckQuiescent(World<F>& w) {
         [&](const TreeProblem& p) {
           bad = Violation{"structure", absl::StrFormat("space %d: %s at va 0x%x", s, p.what, p.va.value())};
           return false;
+        },
+        [&](const TableInfo& t) {
+          reachable.insert(t.table.value());
+          return true;
         });
     if (bad) return bad;
     if (s == 0) kernel = kern;
@@ -120,9 +116,6 @@ std::optional<Violation> CheckQuiescent(World<F>& w) {
     }
   }
 
-  absl::flat_hash_set<uint64_t> reachable;
-  CollectTables(f, w.mem, w.kernel_root, top, reachable);
-  for (const auto& s : w.spaces) CollectTables(f, w.mem, s.root, top, reachable);
   for (Oa t : w.alloc->LiveTables()) {
     if (!reachable.contains(t.value())) {
       return Violation{"table-leak", absl::StrFormat("table 0x%x (level %d) is live but unreachable", t.value(),
@@ -185,9 +178,18 @@ std::optional<Violation> CheckQuiescent(World<F>& w) {
 template <PageTableFormat F>
 std::optional<Violation> Teardown(World<F>& w) {
   using namespace conc_internal;
+  // Every table reachable from a root, whatever problems the trees have.
   absl::flat_hash_set<uint64_t> reachable;
-  CollectTables(w.f, w.mem, w.kernel_root, w.f.TopLevel(), reachable);
-  for (const auto& s : w.spaces) CollectTables(w.f, w.mem, s.root, w.f.TopLevel(), reachable);
+  auto collect = [&](Oa root) {
+    ForEachLeaf(
+        w.f, w.mem, root, [](const LeafInfo&) { return true; }, [](const TreeProblem&) { return true; },
+        [&](const TableInfo& t) {
+          reachable.insert(t.table.value());
+          return true;
+        });
+  };
+  collect(w.kernel_root);
+  for (const auto& s : w.spaces) collect(s.root);
   std::vector<uint64_t> all(reachable.begin(), reachable.end());
   std::sort(all.begin(), all.end());
   for (uint64_t t : all) {
