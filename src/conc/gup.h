@@ -20,7 +20,7 @@
 #define PTSIM_CONC_GUP_H_
 
 #include "src/conc/world.h"
-#include "src/walk/walk.h"
+#include "src/walk/lookup.h"
 
 namespace ptsim {
 namespace conc_internal {
@@ -31,44 +31,21 @@ bool Allows(const F& f, typename F::Raw raw, Level l, bool write, bool pin) {
   return !((write || pin) && !a.Has(Attr::kWrite));
 }
 
-// GUP's reading of the tables is the hardware walker's descent (walk.h)
-// with nothing written back: each level read once, skips and groups
-// followed there. What the entries mean is only "table, leaf or nothing";
-// the leaf's permissions are GUP's own check (Allows).
+// GUP reads the tables as any software walk does (walk/lookup.h), noting
+// when it read the last entry, which is the oracles' time; under
+// Bug::kGupDoubleRead the next table comes from a second read of the entry.
 template <PageTableFormat F>
-struct GupWalkRules {
-  enum class Stop : uint8_t { kAbsent, kInvalid, kOutside, kNonCanonical };
-  struct Fault {
-    Stop stop = Stop::kAbsent;
-    Level level;
-    uint64_t raw = 0;
-  };
-  struct Path {
-    Oa table;  // the table being read, for the double-read bug's second read
-  };
+struct GupWalkRules : LookupRules<F> {
+  using typename LookupRules<F>::Fault;
+  using typename LookupRules<F>::Path;
   World<F>* w;
-  uint64_t* seen_at;  // when the last entry was read: the oracles' time
-  bool double_read;   // Bug::kGupDoubleRead: the next table comes from a second read
+  uint64_t* seen_at;
+  bool double_read;
 
-  Fault NonCanonical(const F&, Va) const { return {Stop::kNonCanonical, Level(), 0}; }
-  // A software walk that reads outside memory has followed something that
-  // is not a table; `raw` carries the address it would have read.
-  Fault OutsideMemory(const F& f, Va va, Level l, const Path& p) const {
-    return {Stop::kOutside, l, p.table.value() + (IndexOf(f, va, l) << F::kEntryLg2)};
-  }
-  Fault SkippedIndex(const F&, Va, Level at) const { return {Stop::kAbsent, at, 0}; }
   Step<Fault> Entry(const F& f, uint64_t raw, Level l, Va va, Path& p) const {
     *seen_at = w->m.rt().Now();
-    switch (f.Classify(static_cast<typename F::Raw>(raw), l)) {
-      case EntryKind::kEmpty:
-        return Step<Fault>::Stop({Stop::kAbsent, l, raw});
-      case EntryKind::kInvalid:
-        return Step<Fault>::Stop({Stop::kInvalid, l, raw});
-      case EntryKind::kLeaf:
-        return Step<Fault>::Leaf(raw);
-      case EntryKind::kTable:
-        break;
-    }
+    const Step<Fault> s = LookupRules<F>::Of(f, raw, l);
+    if (s.kind != StepKind::kTable) return s;
     uint64_t next = raw;
     if (double_read) next = TablePtr<F>{p.table, l}.At(w->mem, IndexOf(f, va, l)).Load(std::memory_order_acquire).raw;
     p.table = f.TableOa(static_cast<typename F::Raw>(next), l);
@@ -79,19 +56,19 @@ struct GupWalkRules {
 // Reads `va` in `space` once, as GUP-fast does. The trace holds every entry
 // read, for the re-check.
 template <PageTableFormat F>
-BasicWalkResult<typename GupWalkRules<F>::Fault> GupWalk(World<F>& w, int space, Va va, bool double_read,
+BasicWalkResult<typename LookupRules<F>::Fault> GupWalk(World<F>& w, int space, Va va, bool double_read,
                                                          WalkTrace& trace, uint64_t& seen_at) {
   const Oa root = w.spaces[space].root;
-  const GupWalkRules<F> rules{&w, &seen_at, double_read};
-  return WalkFrom(w.f, w.mem, WalkStart<typename GupWalkRules<F>::Path>{root, w.f.TopLevel(), {root}}, va, rules,
+  const GupWalkRules<F> rules{{}, &w, &seen_at, double_read};
+  return WalkFrom(w.f, w.mem, WalkStart<typename LookupRules<F>::Path>{root, w.f.TopLevel(), {root}}, va, rules,
                   &trace, /*write_back=*/false);
 }
 
 // A walk that found no leaf: nothing mapped there, or a finding.
 template <PageTableFormat F>
-void GupMiss(World<F>& w, const char* who, int key, Va va, const typename GupWalkRules<F>::Fault& fault,
+void GupMiss(World<F>& w, const char* who, int key, Va va, const typename LookupRules<F>::Fault& fault,
              uint64_t start, uint64_t seen_at) {
-  using Stop = typename GupWalkRules<F>::Stop;
+  using Stop = typename LookupRules<F>::Stop;
   switch (fault.stop) {
     case Stop::kAbsent:
       w.CheckAbsent(who, key, va, fault.level, start, seen_at);

@@ -16,6 +16,7 @@
 #include "src/mem/phys_mem.h"
 #include "src/pt/entry.h"
 #include "src/pt/geometry.h"
+#include "src/walk/lookup.h"
 
 namespace ptsim {
 
@@ -57,43 +58,25 @@ absl::Status CheckLeafSize(const F& f, VaRange r, Oa oa, unsigned lg2) {
 // Refuse before changing anything.
 template <PageTableFormat F>
 absl::Status CheckSplitAt(const F& f, PhysMem* mem, Oa root, uint64_t low) {
-  Oa table = root;
-  for (Level l = f.TopLevel();;) {
-    const EntryVal<F> v = TablePtr<F>{table, l}
-                              .At(mem, (low >> f.ItemLg2(l)) & LowMask(f.IndexLg2(l)))
-                              .Load(std::memory_order_acquire);
-    switch (f.Classify(v.raw, l)) {
-      case EntryKind::kEmpty:
-      case EntryKind::kInvalid:
-        return absl::OkStatus();
-      case EntryKind::kTable: {
-        const Level next = NextTableLevel(f, v.raw, l);
-        if ((low & SkippedVaMask(f, l, next)) != 0) return absl::OkStatus();  // nothing maps it
-        table = f.TableOa(v.raw, l);
-        l = next;
-        continue;
-      }
-      case EntryKind::kLeaf:
-        break;
+  const auto found = Lookup(f, mem, root, CanonicalVa(f, low));
+  if (!found.ok) return absl::OkStatus();  // nothing maps it
+  const unsigned size = found.t.size_lg2;
+  if (IsAligned(low, size)) return absl::OkStatus();
+  if (PartialLeafPolicyOf(f) == PartialLeaf::kRefuse) {
+    return absl::FailedPreconditionError(absl::StrFormat(
+        "va %#x lies inside the 2^%d leaf at va %#x, and %s does not split leaves", CanonicalVa(f, low).value(), size,
+        CanonicalVa(f, AlignDown(low, size)).value(), F::kName));
+  }
+  const uint64_t oa_last = AlignDown(found.t.oa.value(), size) + LowMask(size);
+  for (unsigned s = SmallerLeafLg2(f, size);; s = SmallerLeafLg2(f, s)) {
+    PTSIM_CHECK(s != 0, "%s: a page-aligned edge lies inside the smallest leaf", F::kName);
+    const Level k = LevelOfLeafSize(f, s);
+    if ((oa_last >> LeafOaBits(f, k)) != 0) {
+      return absl::OutOfRangeError(absl::StrFormat(
+          "splitting the 2^%d leaf at va %#x: oa %#x does not fit a level-%d leaf (%d address bits)", size,
+          CanonicalVa(f, AlignDown(low, size)).value(), oa_last, k.value(), LeafOaBits(f, k)));
     }
-    const unsigned size = LeafSizeLg2(f, v.raw, l);
-    if (IsAligned(low, size)) return absl::OkStatus();
-    if (PartialLeafPolicyOf(f) == PartialLeaf::kRefuse) {
-      return absl::FailedPreconditionError(absl::StrFormat(
-          "va %#x lies inside the 2^%d leaf at va %#x, and %s does not split leaves", CanonicalVa(f, low).value(), size,
-          CanonicalVa(f, AlignDown(low, size)).value(), F::kName));
-    }
-    const uint64_t oa_last = f.LeafOa(v.raw, l).value() + LowMask(size);
-    for (unsigned s = SmallerLeafLg2(f, size);; s = SmallerLeafLg2(f, s)) {
-      PTSIM_CHECK(s != 0, "%s: a page-aligned edge lies inside the smallest leaf", F::kName);
-      const Level k = LevelOfLeafSize(f, s);
-      if ((oa_last >> LeafOaBits(f, k)) != 0) {
-        return absl::OutOfRangeError(absl::StrFormat(
-            "splitting the 2^%d leaf at va %#x: oa %#x does not fit a level-%d leaf (%d address bits)", size,
-            CanonicalVa(f, AlignDown(low, size)).value(), oa_last, k.value(), LeafOaBits(f, k)));
-      }
-      if (IsAligned(low, s)) return absl::OkStatus();
-    }
+    if (IsAligned(low, s)) return absl::OkStatus();
   }
 }
 
