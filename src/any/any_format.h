@@ -94,14 +94,15 @@ class AnyFormat {
   // The family's verdict on neutral leaf attributes (HwRules<F>::Verdict):
   // nullopt when an access of type `t` in `mode` goes through.
   virtual std::optional<FaultKind> HwVerdict(LeafAttrs a, AccessType t, const FormatConfig& mode) const = 0;
+  // `span` (low VAs) limits a walk or a check to the entries overlapping it.
   virtual void ForEachLeaf(PhysMem* mem, Oa root, const std::function<bool(const LeafInfo&)>& on_leaf,
-                           const std::function<bool(const TreeProblem&)>& on_problem) const = 0;
+                           const std::function<bool(const TreeProblem&)>& on_problem, LowSpan span = {}) const = 0;
   // The same walk, also reporting each table as it is entered.
   virtual void ForEachTableAndLeaf(PhysMem* mem, Oa root, const std::function<bool(const TableInfo&)>& on_table,
                                    const std::function<bool(const LeafInfo&)>& on_leaf,
                                    const std::function<bool(const TreeProblem&)>& on_problem) const = 0;
-  virtual absl::StatusOr<TreeStats> CheckTree(PhysMem* mem, const TableAllocator& alloc, Oa root,
-                                              uint32_t owner) const = 0;
+  virtual absl::StatusOr<TreeStats> CheckTree(PhysMem* mem, const TableAllocator& alloc, Oa root, uint32_t owner,
+                                              LowSpan span = {}) const = 0;
   virtual LeafAttrs Canonical(LeafAttrs a) const = 0;
   virtual Va CanonicalVa(uint64_t low) const = 0;
   virtual bool IsCanonical(Va va) const = 0;

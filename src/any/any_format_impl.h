@@ -82,17 +82,17 @@ class FormatImpl final : public AnyFormat {
     return HwRules<F>::Verdict(f_, a, t, mode);
   }
   void ForEachLeaf(PhysMem* mem, Oa root, const std::function<bool(const LeafInfo&)>& on_leaf,
-                   const std::function<bool(const TreeProblem&)>& on_problem) const override {
-    ptsim::ForEachLeaf(f_, mem, root, on_leaf, on_problem);
+                   const std::function<bool(const TreeProblem&)>& on_problem, LowSpan span) const override {
+    ptsim::ForEachLeaf(f_, mem, root, on_leaf, on_problem, [](const TableInfo&) { return true; }, span);
   }
   void ForEachTableAndLeaf(PhysMem* mem, Oa root, const std::function<bool(const TableInfo&)>& on_table,
                            const std::function<bool(const LeafInfo&)>& on_leaf,
                            const std::function<bool(const TreeProblem&)>& on_problem) const override {
     ptsim::ForEachLeaf(f_, mem, root, on_leaf, on_problem, on_table);
   }
-  absl::StatusOr<TreeStats> CheckTree(PhysMem* mem, const TableAllocator& alloc, Oa root,
-                                      uint32_t owner) const override {
-    return ptsim::CheckTree(f_, mem, alloc, root, owner);
+  absl::StatusOr<TreeStats> CheckTree(PhysMem* mem, const TableAllocator& alloc, Oa root, uint32_t owner,
+                                      LowSpan span) const override {
+    return ptsim::CheckTree(f_, mem, alloc, root, owner, span);
   }
   LeafAttrs Canonical(LeafAttrs a) const override { return f_.Canonical(a); }
   Va CanonicalVa(uint64_t low) const override { return ptsim::CanonicalVa(f_, low); }

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "src/base/hash.h"
+#include "src/harness/tree_oracle.h"
 #include "src/model/ref_model.h"
 
 namespace ptsim {
@@ -42,6 +43,7 @@ class Run {
                    [this](Va va) { return f_->IsCanonical(va); });
     SpaceEnv env{&arena_.mem(), &arena_.alloc(), &arena_.frames(), nullptr, 1};
     space_ = f_->NewSpace(env);
+    oracle_.emplace(*f_, &arena_.mem(), arena_.alloc(), arena_.frames(), *space_, *model_);
     if (auto st = space_->Init(); !st.ok()) {
       Diverge(-1, "init", "", std::nullopt, "ok", StatusText(st));
       return std::move(res_);
@@ -51,6 +53,11 @@ class Run {
       if (opt_.observer != nullptr && res_.ok()) {
         opt_.observer->AfterOp(static_cast<int>(i), p_.ops[i], res_.steps.back(),
                                TablesView{*f_, &arena_.mem(), space_->root()});
+      }
+    }
+    if (res_.ok() && !ended_early_ && opt_.check_whole_tree && ops_since_whole_ > 0) {
+      if (const std::optional<TreeFinding> bad = oracle_->CheckWhole()) {
+        Diverge(-1, bad->check, "whole-tree check at the end", bad->va, bad->expected, bad->actual);
       }
     }
     if (res_.ok()) Teardown();
@@ -87,6 +94,7 @@ class Run {
       res_.steps.push_back({text, "skipped: more leaves than the per-op limit", absl::StatusCode::kOk, false});
       return;
     }
+    if (opt_.check_whole_tree) oracle_->Before(op.range);
     absl::Status want, got;
     switch (op.kind) {
       case OpKind::kMap:
@@ -117,7 +125,16 @@ class Run {
       Diverge(i, "status", text, op.range.first, StatusText(want), StatusText(got));
       return;
     }
-    if (opt_.check_whole_tree && (!CheckStructure(i, text) || !CheckLeaves(i, text))) return;
+    if (opt_.check_whole_tree) {
+      ++ops_since_whole_;
+      const bool whole = opt_.whole_tree_every != 0 && ops_since_whole_ >= opt_.whole_tree_every;
+      if (whole) ops_since_whole_ = 0;
+      const std::optional<TreeFinding> bad = whole ? oracle_->CheckWhole() : oracle_->CheckChanged();
+      if (bad) {
+        Diverge(i, bad->check, text, bad->va, bad->expected, bad->actual);
+        return;
+      }
+    }
     CheckSamples(i, text, op);
   }
 
@@ -224,63 +241,6 @@ class Run {
     return false;
   }
 
-  bool CheckStructure(int i, const std::string& text) {
-    auto stats = f_->CheckTree(&arena_.mem(), arena_.alloc(), space_->root(), 1);
-    if (!stats.ok()) {
-      Diverge(i, "structure", text, std::nullopt, "a well-formed tree", std::string(stats.status().message()));
-      return false;
-    }
-    const AllocatorStats& a = arena_.alloc().stats();
-    if (stats->tables != a.live || a.pending != 0) {
-      Diverge(i, "structure", text, std::nullopt,
-              absl::StrFormat("live tables = reachable tables (%d)", stats->tables),
-              absl::StrFormat("%d live, %d pending free", a.live, a.pending));
-      return false;
-    }
-    const int64_t maps = arena_.frames().TotalMapcount();
-    if (static_cast<int64_t>(stats->leaves) != maps || stats->leaves != space_->leaves() ||
-        arena_.frames().AnyNegative()) {
-      Diverge(i, "structure", text, std::nullopt,
-              absl::StrFormat("map counts = leaves (%d), no negative frame count", stats->leaves),
-              absl::StrFormat("total map count %d, space counts %d leaves%s", maps, space_->leaves(),
-                              arena_.frames().AnyNegative() ? ", a frame's count went negative (a leaf was "
-                                                              "unmapped at an OA it was never mapped at)"
-                                                            : ""));
-      return false;
-    }
-    return true;
-  }
-
-  bool CheckLeaves(int i, const std::string& text) {
-    auto it = model_->leaves().begin();
-    const auto end = model_->leaves().end();
-    std::optional<std::pair<Va, std::string>> bad;
-    f_->ForEachLeaf(
-        &arena_.mem(), space_->root(),
-        [&](const LeafInfo& l) {
-          const ModelLeaf got{l.size_lg2, l.oa, l.attrs.Permissions()};
-          if (it == end || Va(it->first) != l.va || !(it->second == got)) {
-            const std::string want =
-                it == end ? std::string("no more leaves")
-                          : absl::StrFormat("leaf va %#x oa %#x size 2^%d attrs %s", it->first, it->second.oa.value(),
-                                            it->second.size_lg2, AttrsToString(it->second.attrs));
-            bad = {l.va, absl::StrFormat("%s | tables have leaf va %#x oa %#x size 2^%d attrs %s", want,
-                                         l.va.value(), l.oa.value(), l.size_lg2, AttrsToString(got.attrs))};
-            return false;
-          }
-          ++it;
-          return true;
-        },
-        [&](const TreeProblem& pr) {
-          bad = {pr.va, pr.what};
-          return false;
-        });
-    if (!bad && it != end) bad = {Va(it->first), "tables lack a leaf the model has"};
-    if (!bad) return true;
-    Diverge(i, "leaves", text, bad->first, "the model's leaves", bad->second);
-    return false;
-  }
-
   void CheckSamples(int i, const std::string& text, const Op& op) {
     std::vector<Va> vas = {op.range.first, op.range.last};
     const FormatInfo& info = f_->Info();
@@ -328,6 +288,8 @@ class Run {
   FormatConfig priv_mode_, user_mode_;
   std::optional<RefModel> model_;
   std::unique_ptr<AnySpace> space_;
+  std::optional<TreeOracle> oracle_;
+  int ops_since_whole_ = 0;  // operations checked only over what they changed
   ExecResult res_;
   Fnv1a64 hash_;
   bool ended_early_ = false;

@@ -98,10 +98,13 @@ struct ExecOptions {
   // keeps one fuzz input cheap. 0 = no limit.
   uint64_t max_leaves_per_op = 1 << 9;
   int samples_per_op = 16;
-  // Walk the whole tree after every operation (structure, accounting, the
-  // exact leaf set). Most of a run's time under ASan; a caller that runs
-  // many formats per input and compares them may trade it for speed.
+  // Check the tables after every operation (structure, accounting, the
+  // exact leaf set; tree_oracle.h): over the span the operation could
+  // change, the whole tree every `whole_tree_every` operations (0: only at
+  // the end of the program). A caller that runs many formats per input and
+  // compares them may turn it off for speed.
   bool check_whole_tree = true;
+  int whole_tree_every = 0;
   ExecObserver* observer = nullptr;
 };
 

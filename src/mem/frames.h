@@ -30,20 +30,21 @@ class FrameTable {
   }
   void OnMap(Oa head) {
     FrameMeta& f = Get(head);
-    ++f.mapcount;
+    if (++f.mapcount == 0) --negative_maps_;
     ++f.refcount;
+    ++total_mapcount_;
   }
   void OnUnmap(Oa head) {
     FrameMeta& f = Get(head);
-    --f.mapcount;
+    if (--f.mapcount == -1) ++negative_maps_;
     --f.refcount;
+    --total_mapcount_;
   }
   // Sum of map counts over all frames: equals the number of leaves mapped.
-  int64_t TotalMapcount() const {
-    int64_t n = 0;
-    for (const auto& [_, f] : frames_) n += f.mapcount;
-    return n;
-  }
+  // Kept as it changes, so checking it after every operation costs nothing.
+  int64_t TotalMapcount() const { return total_mapcount_; }
+  // Whether some frame was unmapped more often than mapped.
+  bool AnyMapcountNegative() const { return negative_maps_ != 0; }
   bool AnyNegative() const {
     for (const auto& [_, f] : frames_) {
       if (f.mapcount < 0 || f.refcount < 0 || f.pincount < 0) return true;
@@ -55,10 +56,16 @@ class FrameTable {
   void ForEach(Fn&& fn) const {
     for (const auto& [head, f] : frames_) fn(Oa(head), f);
   }
-  void Reset() { frames_.clear(); }
+  void Reset() {
+    frames_.clear();
+    total_mapcount_ = 0;
+    negative_maps_ = 0;
+  }
 
  private:
   absl::flat_hash_map<uint64_t, FrameMeta> frames_;
+  int64_t total_mapcount_ = 0;  // map counts change only through OnMap / OnUnmap
+  int64_t negative_maps_ = 0;   // frames whose map count is below zero
 };
 
 }  // namespace ptsim

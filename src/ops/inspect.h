@@ -5,10 +5,12 @@
 #ifndef PTSIM_OPS_INSPECT_H_
 #define PTSIM_OPS_INSPECT_H_
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -21,6 +23,32 @@
 #include "src/pt/geometry.h"
 
 namespace ptsim {
+
+// A part of the VA space in low form (the translated bits only), both ends
+// included: the whole space unless narrowed. A walk limited to a span reads
+// only the entries whose span overlaps it; a span that starts and ends on
+// leaf boundaries sees whole leaves.
+struct LowSpan {
+  uint64_t first = 0;
+  uint64_t last = UINT64_MAX;
+};
+
+// The indices of the level-l table whose entries overlap `s`, for a table
+// that maps the low VAs from `low_base`; the table overlaps `s`.
+template <PageTableFormat F>
+std::pair<uint64_t, uint64_t> IndicesIn(const F& f, Level l, uint64_t low_base, LowSpan s) {
+  const unsigned item = f.ItemLg2(l);
+  const uint64_t table_last = low_base + LowMask(item + f.IndexLg2(l));
+  const uint64_t lo = std::max(s.first, low_base);
+  const uint64_t hi = std::min(s.last, table_last);
+  return {(lo - low_base) >> item, (hi - low_base) >> item};
+}
+// Whether the level-l table that maps the low VAs from `low_base` (the part
+// an entry that skips levels maps) overlaps `s`.
+template <PageTableFormat F>
+bool TableOverlaps(const F& f, Level l, uint64_t low_base, LowSpan s) {
+  return low_base <= s.last && s.first <= low_base + LowMask(f.ItemLg2(l) + f.IndexLg2(l));
+}
 
 struct LeafInfo {
   Va va;            // first VA the leaf maps
@@ -124,11 +152,14 @@ inline std::string TablePathText(const std::vector<TablePathStep>& steps, uint64
 // on_table(const TableInfo&), when given, is called as each table is
 // entered, before its entries; a table not followed (outside memory,
 // reached twice) is not reported.
+// `span` limits the walk to the entries that overlap it.
 template <PageTableFormat F, typename OnLeaf, typename OnProblem, typename OnTable>
-void ForEachLeaf(const F& f, PhysMem* mem, Oa root, OnLeaf&& on_leaf, OnProblem&& on_problem, OnTable&& on_table) {
+void ForEachLeaf(const F& f, PhysMem* mem, Oa root, OnLeaf&& on_leaf, OnProblem&& on_problem, OnTable&& on_table,
+                 LowSpan span = {}) {
   struct Walker {
     const F& f;
     PhysMem* mem;
+    LowSpan span;
     OnLeaf& on_leaf;
     OnProblem& on_problem;
     OnTable& on_table;
@@ -179,7 +210,8 @@ void ForEachLeaf(const F& f, PhysMem* mem, Oa root, OnLeaf&& on_leaf, OnProblem&
       }
       if (!on_table(TableInfo{table, l, CanonicalVa(f, low_base), parent, index})) return false;
       const unsigned item = f.ItemLg2(l);
-      for (uint64_t i = 0; i < n; ++i) {
+      const auto [first_i, last_i] = IndicesIn(f, l, low_base, span);
+      for (uint64_t i = first_i; i <= last_i; ++i) {
         const uint64_t low = low_base + (i << item);
         const EntryPtr<F> ep = TablePtr<F>{table, l}.At(mem, i);
         const EntryVal<F> v = ep.Load(std::memory_order_acquire);
@@ -208,6 +240,7 @@ void ForEachLeaf(const F& f, PhysMem* mem, Oa root, OnLeaf&& on_leaf, OnProblem&
           }
           case EntryKind::kTable: {
             const Oa next = f.TableOa(v.raw, l);
+            if (!TableOverlaps(f, NextTableLevel(f, v.raw, l), low, span)) continue;
             if (!reached_from.try_emplace(next.value(), TablePathStep{table.value(), i}).second) {
               if (!on_problem(TreeProblem{CanonicalVa(f, low), l, ep.addr(), v.raw,
                                           ReachedAgain(table.value(), i, next.value()), next})) {
@@ -230,7 +263,7 @@ void ForEachLeaf(const F& f, PhysMem* mem, Oa root, OnLeaf&& on_leaf, OnProblem&
       return true;
     }
   };
-  Walker w{f, mem, on_leaf, on_problem, on_table, {}, {}};
+  Walker w{f, mem, span, on_leaf, on_problem, on_table, {}, {}};
   w.reached_from.emplace(root.value(), TablePathStep{root.value(), 0});
   w.Visit(root, f.TopLevel(), 0, PathBits{});
 }
@@ -248,13 +281,15 @@ struct TreeStats {
 // table pointer leads to a live table of the right level (the level it
 // names, for an entry that skips levels), owner and size, no table is
 // reachable twice, no entry is invalid, and entries skip levels only in a
-// configuration whose operations build skips.
+// configuration whose operations build skips. With a `span`, only the
+// tables and entries that overlap it are checked and counted.
 template <PageTableFormat F>
 absl::StatusOr<TreeStats> CheckTree(const F& f, PhysMem* mem, const TableAllocator& alloc, Oa root,
-                                    uint32_t owner) {
+                                    uint32_t owner, LowSpan span = {}) {
   struct Checker {
     const F& f;
     PhysMem* mem;
+    LowSpan span;
     const TableAllocator& alloc;
     uint32_t owner;
     absl::flat_hash_set<uint64_t> seen;
@@ -273,7 +308,8 @@ absl::StatusOr<TreeStats> CheckTree(const F& f, PhysMem* mem, const TableAllocat
       if (!seen.insert(table.value()).second) return absl::InternalError(where + " is reachable twice");
       ++stats.tables;
       const unsigned item = f.ItemLg2(l);
-      for (uint64_t i = 0; i < (uint64_t{1} << f.IndexLg2(l)); ++i) {
+      const auto [first_i, last_i] = IndicesIn(f, l, low_base, span);
+      for (uint64_t i = first_i; i <= last_i; ++i) {
         const EntryPtr<F> ep = TablePtr<F>{table, l}.At(mem, i);
         const EntryVal<F> v = ep.Load(std::memory_order_acquire);
         const uint64_t low = low_base + (i << item);
@@ -304,6 +340,7 @@ absl::StatusOr<TreeStats> CheckTree(const F& f, PhysMem* mem, const TableAllocat
                   "entry at %#x (level %d) %#x skips to a level-%d table, but this configuration builds no skips",
                   ep.addr().value(), l.value(), v.raw, next.value()));
             }
+            if (!TableOverlaps(f, next, low, span)) continue;
             if (auto st = CheckTable(f.TableOa(v.raw, l), next, low, ep.addr()); !st.ok()) return st;
             continue;
           }
@@ -312,7 +349,7 @@ absl::StatusOr<TreeStats> CheckTree(const F& f, PhysMem* mem, const TableAllocat
       return absl::OkStatus();
     }
   };
-  Checker c{f, mem, alloc, owner, {}, {}};
+  Checker c{f, mem, span, alloc, owner, {}, {}};
   if (auto st = c.CheckTable(root, f.TopLevel(), 0, Oa()); !st.ok()) return st;
   return c.stats;
 }
