@@ -94,7 +94,14 @@ class Run {
       res_.steps.push_back({text, "skipped: more leaves than the per-op limit", absl::StatusCode::kOk, false});
       return;
     }
-    if (opt_.check_whole_tree) oracle_->Before(op.range);
+    if (opt_.check_whole_tree) {
+      if (const std::optional<TreeFinding> bad = oracle_->Before(op.range)) {
+        res_.steps.push_back({text, "not run: the tables changed since the last operation", absl::StatusCode::kOk,
+                              false});
+        Diverge(i, bad->check, text, bad->va, bad->expected, bad->actual);
+        return;
+      }
+    }
     absl::Status want, got;
     switch (op.kind) {
       case OpKind::kMap:

@@ -4,7 +4,7 @@
 
 namespace ptsim {
 
-void TreeOracle::Before(VaRange r) {
+std::optional<TreeFinding> TreeOracle::Before(VaRange r) {
   const uint64_t low = LowMask(f_.Info().va_bits);
   span_ = {0, 0};  // a refused range changes nothing; the span is only for the counts
   if (f_.IsValidRange(r)) {
@@ -15,17 +15,16 @@ void TreeOracle::Before(VaRange r) {
     const WalkResult last = f_.Translate(mem_, space_.root(), r.last, Access{}, look, nullptr);
     if (last.ok) span_.last = BlockLast(span_.last, last.t.size_lg2);
   }
-  before_bad_.reset();
   const absl::StatusOr<TreeStats> st = f_.CheckTree(mem_, alloc_, space_.root(), 1, span_);
   if (!st.ok()) {
-    before_bad_ = std::string(st.status().message());
-    return;
+    return TreeFinding{"structure", std::nullopt, "a well-formed tree before the operation",
+                       std::string(st.status().message())};
   }
   before_ = {st->tables, st->leaves, alloc_.stats().live, frames_.TotalMapcount(), space_.leaves()};
+  return std::nullopt;
 }
 
 std::optional<TreeFinding> TreeOracle::CheckChanged() const {
-  if (before_bad_) return TreeFinding{"structure", std::nullopt, "a well-formed tree", *before_bad_};
   const absl::StatusOr<TreeStats> st = f_.CheckTree(mem_, alloc_, space_.root(), 1, span_);
   if (!st.ok()) return TreeFinding{"structure", std::nullopt, "a well-formed tree", std::string(st.status().message())};
   const AllocatorStats& a = alloc_.stats();

@@ -37,7 +37,9 @@ class TreeOracle {
       : f_(f), mem_(mem), alloc_(alloc), frames_(frames), space_(space), model_(model) {}
 
   // Before an operation on `r`: the span it may change, and what is in it.
-  void Before(VaRange r);
+  // A span that does not check now (something changed the tables since the
+  // last operation) is reported here, before the operation runs into it.
+  std::optional<TreeFinding> Before(VaRange r);
   // After it: the span's structure and leaves, and the counts' changes
   // against the span's.
   std::optional<TreeFinding> CheckChanged() const;
@@ -62,7 +64,6 @@ class TreeOracle {
   const RefModel& model_;
   LowSpan span_;
   Counts before_;
-  std::optional<std::string> before_bad_;  // the span did not check before the operation
 };
 
 }  // namespace ptsim
