@@ -763,3 +763,27 @@ cpu0 copy s0 0x0 0x1fff
 
 }  // namespace
 }  // namespace ptsim
+
+namespace ptsim {
+namespace {
+
+// A TLB entry holds the dirty flag: a write through an entry a read filled
+// walks again and sets the leaf's dirty bit (one more compare-and-swap); a
+// second write hits the entry the first one refilled.
+TEST(RaceTlb, AWriteThroughACleanEntryWalksAndSetsDirty) {
+  auto cas_count = [](const std::string& accesses) {
+    const RaceProgram p = MustParse("format x86_64_4level\nrace cpus=2\n"
+                                    "cpu0 populate s0 0x0 0xfff oa=0x40000000 attrs=rw-u size_lg2=12\n" +
+                                    accesses);
+    const RaceReport r = MustRun(p);
+    EXPECT_TRUE(r.ok()) << FormatRaceReport(p, r);
+    return std::count_if(r.trace.begin(), r.trace.end(), [](const TraceEvent& e) { return e.kind == PointKind::kCas; });
+  };
+  const auto read = cas_count("cpu0 access s0 0x0 read user\n");
+  EXPECT_EQ(cas_count("cpu0 access s0 0x0 read user\ncpu0 access s0 0x0 write user\n"), read + 1);
+  EXPECT_EQ(cas_count("cpu0 access s0 0x0 read user\ncpu0 access s0 0x0 write user\ncpu0 access s0 0x0 write user\n"),
+            read + 1);
+}
+
+}  // namespace
+}  // namespace ptsim

@@ -20,6 +20,12 @@ struct TlbEntry {
   int key = 0;  // history key: address space, or the shared kernel half
   Mapping m;
   uint64_t version = 0;
+  // The leaf's dirty state as the walk that filled it left it (true too for
+  // a format whose hardware keeps no dirty bit). A TLB entry holds the
+  // dirty flag with the translation (Intel SDM Vol. 3A §4.10, "Caching
+  // Translations in TLBs"), and a write must find it set in the entry that
+  // maps the page (§4.8), so a write through a clean entry walks again.
+  bool dirty = false;
 };
 
 // Filled by its own CPU, flushed by any CPU during a shootdown; the lock

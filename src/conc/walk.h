@@ -27,13 +27,14 @@ AccessOutcome HwAccess(World<F>& w, int space, Va va, Access acc) {
   AccessOutcome out;
   if (const std::optional<TlbEntry> hit = w.tlbs[self].Lookup(key, va.value())) {
     const LeafAttrs a = LeafAttrs::FromBits(hit->m.perms);
-    if (Permits(a, acc)) {
+    if (Permits(a, acc) && (acc.type != AccessType::kWrite || hit->dirty)) {
       out.ok = out.from_tlb = true;
       out.t = {Oa(hit->m.oa + (va.value() - hit->m.va)), hit->m.size_lg2, Level(), a, 0};
       return out;
     }
     // A permission miss in the TLB is re-walked, as hardware does before
-    // raising the fault.
+    // raising the fault; so is a write through a clean entry, which must
+    // set the dirty bit in the leaf (tlb.h).
     w.tlbs[self].FlushRange(key, va.value(), va.value());
   }
   w.m.HwWalkBegin();
@@ -45,7 +46,8 @@ AccessOutcome HwAccess(World<F>& w, int space, Va va, Access acc) {
                      PermBits(r.t.attrs)};
     const HistoryEvent* e = w.CheckLive("hardware walk", key, va, mp, start, at);
     const uint64_t version = e == nullptr ? 0 : e->version;
-    w.tlbs[self].Insert({key, mp, version});
+    const auto leaf = static_cast<typename F::Raw>(r.t.raw);
+    w.tlbs[self].Insert({key, mp, version, f.MarkAccessed(leaf, r.t.level, /*write=*/true) == leaf});
     out.ok = true;
     out.t = r.t;
   } else {
