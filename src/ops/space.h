@@ -184,9 +184,11 @@ class Space : private SpaceLeaves<F, S> {
   // the range that is empty (free_pgtables), deepest first, and appends it
   // to `unhooked`, which the caller frees after the grace period. Alone,
   // Unmap frees tables as they empty.
+  // (A member template, so that instantiating a solo Space leaves it out.)
+  template <typename Sync = S>
   void Reclaim(VaRange r, std::vector<Oa>& unhooked) {
-    static_assert(S::kRacing, "alone, unmap frees tables as they empty");
-    ReclaimIn(root_, f_.TopLevel(), Low(r), unhooked);
+    static_assert(Sync::kRacing, "alone, unmap frees tables as they empty");
+    ReclaimIn<Sync>(root_, f_.TopLevel(), Low(r), unhooked);
   }
 
   // Removes everything and frees the root. The space is unusable after.
@@ -228,13 +230,14 @@ class Space : private SpaceLeaves<F, S> {
     return VisitLeaves(table, l, nullptr, r, "unmap", /*whole=*/false, clear, free_if_empty);
   }
 
+  template <typename Sync>
   void ReclaimIn(Oa table, Level l, LRange r, std::vector<Oa>& unhooked) {
     if (l.IsBottom()) return;
     (void)ForEntries(table, l, r, [&](const EntryPtr<F>& ep, LRange e, LRange sub) {
       const EntryVal<F> v = ep.Load(std::memory_order_acquire);
       if (f_.Classify(v.raw, l) != EntryKind::kTable) return absl::OkStatus();
       const Child c = ChildOf(v, l, e);
-      if (const std::optional<LRange> in = Clip(sub, c.span)) ReclaimIn(c.table, c.level, *in, unhooked);
+      if (const std::optional<LRange> in = Clip(sub, c.span)) ReclaimIn<Sync>(c.table, c.level, *in, unhooked);
       if (s_.UnhookIfEmpty(table, l, ep, c.table, c.level)) unhooked.push_back(c.table);
       return absl::OkStatus();
     });

@@ -18,7 +18,7 @@ using ProbeFormat = FirstOf<AllFormats>::type;
 
 // Checks (ignored).
 template absl::StatusOr<TreeStats> CheckTree<ProbeFormat>(const ProbeFormat&, PhysMem*, const TableAllocator&, Oa,
-                                                          uint32_t);
+                                                          uint32_t, LowSpan);
 // Code under test (instrumented), and teardown (ignored).
 template class Space<ProbeFormat>;
 
