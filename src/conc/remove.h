@@ -34,9 +34,11 @@
 namespace ptsim {
 namespace conc_internal {
 
+// Every CPU runs the family's invalidation for [first, last] on its TLB
+// (tlb.h): after leaves changed, or with `tables` after tables were unhooked.
 template <PageTableFormat F>
-void ShootdownRange(World<F>& w, int key, Va first, Va last) {
-  w.m.Shootdown(w.cfg.shootdown, [&](int c) { w.tlbs[c].FlushRange(key, first.value(), last.value()); });
+void ShootdownRange(World<F>& w, int key, Va first, Va last, bool tables = false) {
+  w.m.Shootdown(w.cfg.shootdown, [&](int c) { w.tlbs[c].InvalidateRange(w.f, key, first, last, tables); });
 }
 
 }  // namespace conc_internal
@@ -86,9 +88,9 @@ absl::Status Remove(World<F>& w, int space, Va first, Va last) {
   if (!unhooked.empty()) {
     if (w.cfg.Has(Bug::kFreeBeforeFlush)) {
       for (Oa t : unhooked) w.FreeTable(t);
-      ShootdownRange(w, key, first, last);
+      ShootdownRange(w, key, first, last, /*tables=*/true);
     } else {
-      ShootdownRange(w, key, first, last);
+      ShootdownRange(w, key, first, last, /*tables=*/true);
       switch (w.cfg.free) {
         case FreeScheme::kIpi:
           w.m.SyncIpi();

@@ -1,9 +1,20 @@
-// A per-CPU TLB, architecture-neutral: enough for the concurrency oracle
-// "after an operation that invalidates returns, no CPU still translates the
-// range from a leaf that is gone". Every entry remembers the history version
-// of the leaf it was filled from. The per-architecture TLBs (PCIDs, global
-// entries, paging-structure caches) are src/hw/tlb.h's; the race harness
-// does not use them yet.
+// One simulated CPU's TLB in the race harness: the TLB model of
+// src/hw/tlb.h (the one every harness uses) behind a lock, because other
+// CPUs invalidate it during a shootdown while its own CPU fills it. The
+// lock makes that safe on real threads and costs nothing in the
+// deterministic runtime.
+//
+// Entries are tagged with the history key (address space, or the shared
+// kernel half) as their address-space id, whatever the family: a CPU here
+// uses both spaces without switching, as if every architecture had ASIDs.
+// Each leaf entry remembers the history version it was filled from, for the
+// stale-translation oracle (World::CheckNoStaleTlb). Only leaf entries are
+// kept: the race harness attaches no paging-structure caches.
+//
+// A shootdown runs the family's own invalidation instructions on each CPU's
+// TLB (HwRules<F>::MakeInvalidator, src/hw/invalidate.h): INVLPG / INVPCID,
+// TLBI, SFENCE.VMA, IOTLB or INVALIDATE_IOMMU_PAGES, with their manual's
+// effect; a family that models none removes exactly the range.
 #ifndef PTSIM_CONC_TLB_H_
 #define PTSIM_CONC_TLB_H_
 
@@ -12,38 +23,59 @@
 #include <optional>
 #include <vector>
 
-#include "src/conc/history.h"
+#include "src/hw/all_families.h"
+#include "src/hw/tlb.h"
 
 namespace ptsim {
 
-struct TlbEntry {
-  int key = 0;  // history key: address space, or the shared kernel half
-  Mapping m;
-  uint64_t version = 0;
-  // The leaf's dirty state as the walk that filled it left it (true too for
-  // a format whose hardware keeps no dirty bit). A TLB entry holds the
-  // dirty flag with the translation (Intel SDM Vol. 3A §4.10, "Caching
-  // Translations in TLBs"), and a write must find it set in the entry that
-  // maps the page (§4.8), so a write through a clean entry walks again.
-  bool dirty = false;
-};
-
-// Filled by its own CPU, flushed by any CPU during a shootdown; the lock
-// makes that safe on real threads and costs nothing in the deterministic
-// runtime.
-class Tlb {
+class CpuTlb {
  public:
   static constexpr size_t kCapacity = 64;
 
-  std::optional<TlbEntry> Lookup(int key, uint64_t va) const;
-  void Insert(const TlbEntry& e);
-  void FlushRange(int key, uint64_t first, uint64_t last);
-  void FlushAll();
-  std::vector<TlbEntry> Entries() const;
+  CpuTlb() : tlb_(hw::TlbConfig{.leaf_capacity = kCapacity, .walk_capacity_per_level = 0}) {}
+
+  // The entry serving `va` in `key`'s space, if any; a hit counts as a use.
+  std::optional<hw::LeafEntry> Lookup(int key, uint64_t va) {
+    std::lock_guard<std::mutex> lk(mu_);
+    const hw::LeafEntry* e = tlb_.FindLeaf(Tag(key), va);
+    if (e == nullptr) return std::nullopt;
+    tlb_.Touch(e);
+    return *e;
+  }
+  void Fill(hw::LeafEntry e) {
+    std::lock_guard<std::mutex> lk(mu_);
+    tlb_.InsertLeaf(e);
+  }
+  // Drops this CPU's entries for `va` before it walks again (a permission
+  // miss, or a write through a clean entry), as hardware does.
+  void Drop(int key, uint64_t va) {
+    std::lock_guard<std::mutex> lk(mu_);
+    tlb_.Invalidate({.asid = Tag(key), .global = true, .first = va, .last = va});
+  }
+  // What the family's invalidation instructions remove after entries of
+  // [first, last] changed (`tables`: after tables whose entries spanned it
+  // were unhooked; the leaves below were invalidated before).
+  template <PageTableFormat F>
+  void InvalidateRange(const F& f, int key, Va first, Va last, bool tables) {
+    std::lock_guard<std::mutex> lk(mu_);
+    if constexpr (HwRules<F>::kHasInvalidator) {
+      HwRules<F>::MakeInvalidator(&tlb_, Tag(key), f.ItemLg2(Level(0)), hw::InvalidatorOptions{})
+          ->InvalidateRange(first, last, tables);
+    } else {
+      tlb_.Invalidate({.asid = Tag(key), .first = first.value(), .last = last.value(), .walks = true});
+    }
+  }
+  std::vector<hw::LeafEntry> Leaves() const {
+    std::lock_guard<std::mutex> lk(mu_);
+    return tlb_.leaves();
+  }
+  static int KeyOf(const hw::LeafEntry& e) { return static_cast<int>(e.asid); }
 
  private:
+  static hw::Asid Tag(int key) { return static_cast<hw::Asid>(key); }
+
   mutable std::mutex mu_;
-  std::vector<TlbEntry> entries_;  // oldest first; evicted FIFO at capacity
+  hw::Tlb tlb_;
 };
 
 }  // namespace ptsim

@@ -25,17 +25,17 @@ AccessOutcome HwAccess(World<F>& w, int space, Va va, Access acc) {
   const int key = w.KeyOf(space, va);
   const int self = w.m.self();
   AccessOutcome out;
-  if (const std::optional<TlbEntry> hit = w.tlbs[self].Lookup(key, va.value())) {
-    const LeafAttrs a = LeafAttrs::FromBits(hit->m.perms);
+  if (const std::optional<hw::LeafEntry> hit = w.tlbs[self].Lookup(key, va.value())) {
+    const LeafAttrs a = LeafAttrs::FromBits(PermBits(hit->attrs));
     if (Permits(a, acc) && (acc.type != AccessType::kWrite || hit->dirty)) {
       out.ok = out.from_tlb = true;
-      out.t = {Oa(hit->m.oa + (va.value() - hit->m.va)), hit->m.size_lg2, Level(), a, 0};
+      out.t = {hit->oa_base + (va.value() - hit->va_base), hit->size_lg2, Level(), a, 0};
       return out;
     }
     // A permission miss in the TLB is re-walked, as hardware does before
     // raising the fault; so is a write through a clean entry, which must
-    // set the dirty bit in the leaf (tlb.h).
-    w.tlbs[self].FlushRange(key, va.value(), va.value());
+    // set the dirty bit in the leaf (src/hw/tlb.h).
+    w.tlbs[self].Drop(key, va.value());
   }
   w.m.HwWalkBegin();
   const uint64_t start = w.m.rt().Now();
@@ -47,7 +47,15 @@ AccessOutcome HwAccess(World<F>& w, int space, Va va, Access acc) {
     const HistoryEvent* e = w.CheckLive("hardware walk", key, va, mp, start, at);
     const uint64_t version = e == nullptr ? 0 : e->version;
     const auto leaf = static_cast<typename F::Raw>(r.t.raw);
-    w.tlbs[self].Insert({key, mp, version, f.MarkAccessed(leaf, r.t.level, /*write=*/true) == leaf});
+    w.tlbs[self].Fill({.asid = static_cast<hw::Asid>(key),
+                       .va_base = mp.va,
+                       .size_lg2 = mp.size_lg2,
+                       .level = r.t.level,
+                       .oa_base = Oa(mp.oa),
+                       .attrs = r.t.attrs,
+                       .source_root = w.spaces[space].root,
+                       .dirty = f.MarkAccessed(leaf, r.t.level, /*write=*/true) == leaf,
+                       .version = version});
     out.ok = true;
     out.t = r.t;
   } else {

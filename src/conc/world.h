@@ -264,15 +264,15 @@ class World final : public MemObserver {
   void CheckNoStaleTlb(std::string_view op, int key, Va first, Va last, uint64_t flush_time) {
     if (!m.rt().deterministic()) return;
     for (int c = 0; c < m.ncpus(); ++c) {
-      for (const TlbEntry& e : tlbs[c].Entries()) {
-        const uint64_t e_last = e.m.va + ((uint64_t{1} << e.m.size_lg2) - 1);
-        if (e.key != key || e.m.va > last.value() || e_last < first.value()) continue;
-        const HistoryEvent* now = HistoryAt(key, Va(e.m.va), flush_time);
+      for (const hw::LeafEntry& e : tlbs[c].Leaves()) {
+        if (CpuTlb::KeyOf(e) != key || e.va_base > last.value() || e.last() < first.value()) continue;
+        const HistoryEvent* now = HistoryAt(key, Va(e.va_base), flush_time);
         if (now == nullptr || now->version <= e.version) continue;
+        const Mapping held{e.va_base, e.size_lg2, e.oa_base.value(), PermBits(e.attrs)};
         Fail("stale-tlb",
              absl::StrFormat("after cpu%d's %s of [0x%x, 0x%x] returned, cpu%d's TLB still translates %s "
                              "(filled from history version %d, superseded by version %d before the flush)",
-                             m.self(), op, first.value(), last.value(), c, e.m.ToString(), e.version, now->version));
+                             m.self(), op, first.value(), last.value(), c, held.ToString(), e.version, now->version));
       }
     }
   }
@@ -334,7 +334,7 @@ class World final : public MemObserver {
   std::array<std::atomic<int>, kSpaces + 1> flush_pending{};
   ConcFrames frames;
   History history;
-  std::array<Tlb, kMaxCpus> tlbs;
+  std::array<CpuTlb, kMaxCpus> tlbs;
   std::array<CpuCtx, kMaxCpus> cpu;
   std::atomic<uint64_t> next_frame{0};
 

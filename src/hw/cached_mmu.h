@@ -138,6 +138,7 @@ class CachedMmu {
     e.global = e.attrs.Has(Attr::kGlobal) && tlb_->config().global_pages;
     e.asid = asid;
     e.source_root = root;
+    e.dirty = f_.MarkAccessed(raw, l, /*write=*/true) == raw;
     return e;
   }
 

@@ -31,8 +31,9 @@
 // counter, so it is deterministic.
 //
 // Not modelled: negative (faulting) entries, which none of the manuals let
-// software rely on being absent or present; A/D updates (fills walk with
-// update_ad = false, so a lookup never changes the tables); ARM VMIDs and
+// software rely on being absent or present; A/D updates in CachedMmu (its
+// fills walk with update_ad = false, so a lookup never changes the tables;
+// the race harness's hardware accesses set them, src/conc/walk.h); ARM VMIDs and
 // x86 VPIDs (one guest); the RISC-V G bit in non-leaf PTEs (walk-cache
 // entries are never global here, as on x86).
 #ifndef PTSIM_HW_TLB_H_
@@ -65,6 +66,14 @@ struct LeafEntry {
   LeafAttrs attrs;  // effective (table restrictions applied), A/D as read
   Oa source_root;   // diagnostics only: the root it was walked from (hardware does not keep it)
   uint64_t stamp = 0;
+  // The entry holds the leaf's dirty flag as the walk that filled it left
+  // it (true too for a format whose hardware keeps none): a write through
+  // a clean entry walks again to set it in the leaf (Intel SDM Vol. 3A
+  // §4.8 and §4.10.2.2 "Caching Translations in TLBs").
+  bool dirty = false;
+  // The race harness's history version of the leaf it was filled from, for
+  // its stale-translation oracle (src/conc/world.h); 0 elsewhere.
+  uint64_t version = 0;
 
   uint64_t last() const { return va_base | LowMask(size_lg2); }
 };
