@@ -147,10 +147,10 @@ mutator writes into every mutant; they never change how an input runs:
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ptsim::Arena* arena = &SharedArena();
-  // Only versions 3 and 4: `ptsim repro` recognises a race program by its
+  // Only versions 3 to 5: `ptsim repro` recognises a race program by its
   // tag and refuses older versions, so every crash file this writes replays
-  // there. The mutator turns anything else into version 4.
-  if (size == 0 || (data[0] != ptsim::kRaceTag && data[0] != ptsim::kRaceTagV3)) return 0;
+  // there. The mutator turns anything else into version 4 or 5.
+  if (size == 0 || !ptsim::IsDecodableRaceTag(data[0])) return 0;
   const ptsim::RaceProgram p = ptsim::DecodeRace(absl::MakeConstSpan(data, size));
 #ifdef __AFL_COMPILER
   if (!WithinSearch(p)) return 0;

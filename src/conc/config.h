@@ -9,6 +9,7 @@
 #include <span>
 #include <string_view>
 
+#include "src/pt/config.h"
 #include "src/sched/sync.h"
 
 namespace ptsim {
@@ -54,6 +55,9 @@ struct ConcConfig {
   // locks, seed 001's PT_SPLIT_LOCK_LVLS); the levels above share the
   // address space's lock.
   int split_levels = 2;
+  // The CPU mode hardware accesses walk in (values of the family's mode
+  // knobs, src/hw/family.h); nullopt: the family's default mode.
+  std::optional<FormatConfig> mode;
 
   bool Has(Bug b) const { return (bugs >> static_cast<int>(b)) & 1; }
   // Broadcast shootdowns with immediate freeing: the seed 004 bug.

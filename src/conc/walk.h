@@ -1,5 +1,7 @@
-// A hardware access on one CPU: its TLB first, then the MMU's walk (with
-// accessed/dirty updates by compare-and-swap), then a TLB fill.
+// A hardware access on one CPU: its TLB first, then the MMU's walk under
+// the family's own rules in the run's CPU mode (src/hw/family.h; accessed/
+// dirty set by compare-and-swap where that hardware sets them), then a TLB
+// fill.
 //
 // The walk is one instruction's worth of work: interrupts and shootdowns
 // wait for it to finish (Machine::HwWalkBegin/End), so a TLB fill can never
@@ -24,12 +26,14 @@ AccessOutcome HwAccess(World<F>& w, int space, Va va, Access acc) {
   const F& f = w.f;
   const int key = w.KeyOf(space, va);
   const int self = w.m.self();
+  const FormatConfig& mode = acc.user ? w.user_mode : w.kernel_mode;
   AccessOutcome out;
   if (const std::optional<hw::LeafEntry> hit = w.tlbs[self].Lookup(key, va.value())) {
-    const LeafAttrs a = LeafAttrs::FromBits(PermBits(hit->attrs));
-    if (Permits(a, acc) && (acc.type != AccessType::kWrite || hit->dirty)) {
+    // The entry holds the effective permissions; the manual's verdict on
+    // them in this mode decides, as the walk's rules would.
+    if (!HwRules<F>::Verdict(f, hit->attrs, acc.type, mode) && (acc.type != AccessType::kWrite || hit->dirty)) {
       out.ok = out.from_tlb = true;
-      out.t = {hit->oa_base + (va.value() - hit->va_base), hit->size_lg2, Level(), a, 0};
+      out.t = {hit->oa_base + (va.value() - hit->va_base), hit->size_lg2, hit->level, hit->attrs, 0};
       return out;
     }
     // A permission miss in the TLB is re-walked, as hardware does before
@@ -39,7 +43,7 @@ AccessOutcome HwAccess(World<F>& w, int space, Va va, Access acc) {
   }
   w.m.HwWalkBegin();
   const uint64_t start = w.m.rt().Now();
-  const WalkResult r = Translate(f, w.mem, w.spaces[space].root, va, acc, MmuOptions{.update_ad = true});
+  const HwWalkResult r = HwTranslate(f, w.mem, w.spaces[space].root, va, acc.type, mode);
   const uint64_t at = w.cpu[self].last_access;
   if (r.ok) {
     const Mapping mp{va.value() & ~LowMask(r.t.size_lg2), r.t.size_lg2, r.t.oa.value() & ~LowMask(r.t.size_lg2),
@@ -54,7 +58,11 @@ AccessOutcome HwAccess(World<F>& w, int space, Va va, Access acc) {
                        .oa_base = Oa(mp.oa),
                        .attrs = r.t.attrs,
                        .source_root = w.spaces[space].root,
-                       .dirty = f.MarkAccessed(leaf, r.t.level, /*write=*/true) == leaf,
+                       // A write walk did what this hardware does for a
+                       // write; a read leaves the entry clean unless the
+                       // leaf is dirty already.
+                       .dirty = acc.type == AccessType::kWrite ||
+                                f.MarkAccessed(leaf, r.t.level, /*write=*/true) == leaf,
                        .version = version});
     out.ok = true;
     out.t = r.t;
@@ -65,11 +73,14 @@ AccessOutcome HwAccess(World<F>& w, int space, Va va, Access acc) {
         w.CheckAbsent("hardware walk", key, va, r.fault.level, start, at);
         break;
       case FaultKind::kPermission:
+      // Accessed/dirty left to software (Arm without hardware AF/DBM
+      // management, RISC-V Svade): the kernel's fault handler would set the
+      // flag; the access itself fails, as a permission fault does.
+      case FaultKind::kAccessedDirty:
         break;
       case FaultKind::kReserved:
       case FaultKind::kOutsideMemory:
       case FaultKind::kNonCanonical:
-      case FaultKind::kAccessedDirty:
         w.Fail("walk-fault", absl::StrFormat("cpu%d's hardware walk of 0x%x faulted: %s at level %d", self,
                                              va.value(), FaultKindName(r.fault.kind), r.fault.level.value()));
     }

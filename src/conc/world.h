@@ -79,6 +79,11 @@ class World final : public MemObserver {
 
   World(const F& f, Machine* m, PhysMem* mem, TableAllocator* alloc, const ConcConfig& cfg, FailFn fail)
       : f(f), m(*m), mem(mem), alloc(alloc), cfg(cfg), kernel_lock(0x30000), fail_(std::move(fail)) {
+    // Hardware accesses walk under the family's rules in the run's mode,
+    // and with the family's user setting on top for a user access.
+    kernel_mode = user_mode = cfg.mode.value_or(FormatConfig::Defaults(ModeKnobsOf<F>()));
+    PTSIM_CHECK(ApplySettingList("mode", ModeKnobsOf<F>(), HwRules<F>::kUserSetting, &user_mode).ok(),
+                "%s: bad user mode setting", F::kName);
     for (Level l = f.TopLevel();; l = l.Below()) {
       const unsigned lg2 = AllocLg2(l);
       if (std::find(table_sizes_.begin(), table_sizes_.end(), lg2) == table_sizes_.end()) table_sizes_.push_back(lg2);
@@ -325,6 +330,7 @@ class World final : public MemObserver {
   PhysMem* mem;
   TableAllocator* alloc;
   const ConcConfig cfg;
+  FormatConfig kernel_mode, user_mode;  // what a hardware access walks in
   std::array<AddrSpace, kSpaces> spaces{AddrSpace(0), AddrSpace(1)};
   Oa kernel_root;
   SpinLock kernel_lock;  // the kernel half's page_table_lock, and pgd_lock

@@ -55,6 +55,51 @@ void WriteFormatHeader(const FormatEntry& e, const FormatConfig& cfg, std::vecto
   }
 }
 
+namespace {
+// A mode knob takes one byte in a binary program, or four when its range is
+// wider than a byte (PKRU, DACR).
+int ModeKnobBytes(const ConfigKnob& k) { return k.max - k.min < 256 ? 1 : 4; }
+}  // namespace
+
+FormatConfig ReadMode(ByteReader& r, const FormatEntry& e) {
+  FormatConfig mode = FormatConfig::Defaults(e.mode_knobs);
+  for (size_t i = 0; i < e.mode_knobs.size(); ++i) {
+    const ConfigKnob& k = e.mode_knobs[i];
+    uint64_t v = 0;
+    if (!r.Le(ModeKnobBytes(k), &v)) break;
+    mode.Set(static_cast<int>(i), k.min + v % (k.max - k.min + 1));
+  }
+  return mode;
+}
+
+absl::Status WriteMode(const FormatEntry& e, const FormatConfig& mode, std::vector<uint8_t>* out) {
+  for (size_t i = 0; i < e.mode_knobs.size(); ++i) {
+    const ConfigKnob& k = e.mode_knobs[i];
+    const uint64_t v = mode.Get(static_cast<int>(i));
+    if (v < k.min || v > k.max) {
+      return absl::InvalidArgumentError(absl::StrFormat("mode %s=%d is outside %d..%d", k.name, v, k.min, k.max));
+    }
+    PutLe(out, v - k.min, ModeKnobBytes(k));
+  }
+  return absl::OkStatus();
+}
+
+std::string ModeLine(const FormatEntry& e, const FormatConfig& mode) {
+  const std::string diff = SettingsDiff(e.mode_knobs, mode);
+  return absl::StrCat("mode", diff.empty() ? "" : " ", diff, diff.empty() ? "  # the default mode" : "", "\n");
+}
+
+absl::Status ParseModeLine(const TextLine& t, const FormatEntry& e, std::optional<FormatConfig>* mode) {
+  if (*mode) return t.Error("a second 'mode' line");
+  *mode = FormatConfig::Defaults(e.mode_knobs);
+  for (size_t i = 1; i < t.words.size(); ++i) {
+    if (auto st = ApplySettingList("mode", e.mode_knobs, StdSv(t.words[i]), &**mode); !st.ok()) {
+      return t.Error(std::string(st.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<bool> ParseHeaderLine(const TextLine& t, const FormatEntry** e, std::string* format,
                                      FormatConfig* config) {
   const std::vector<absl::string_view>& w = t.words;

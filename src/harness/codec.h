@@ -5,6 +5,8 @@
 #define PTSIM_HARNESS_CODEC_H_
 
 #include <cstdint>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -67,6 +69,20 @@ bool ParseU64(absl::string_view t, uint64_t* v);
 // knob: min + b % (max - min + 1); knobs past the end keep their defaults.
 const FormatEntry& ReadFormatHeader(ByteReader& r, FormatConfig* cfg);
 void WriteFormatHeader(const FormatEntry& e, const FormatConfig& cfg, std::vector<uint8_t>* out);
+
+// The CPU mode a program's hardware accesses walk in: values of the
+// family's mode knobs (FormatEntry::mode_knobs, src/hw/family.h).
+// Binary: per knob in declaration order, one byte (four for a knob wider
+// than a byte: PKRU, DACR), min + v % (max - min + 1); knobs past the end
+// of the input keep their defaults.
+FormatConfig ReadMode(ByteReader& r, const FormatEntry& e);
+// Fails for a value outside its knob's range.
+absl::Status WriteMode(const FormatEntry& e, const FormatConfig& mode, std::vector<uint8_t>* out);
+// Text: the line `mode KEY=VALUE[,KEY=VALUE...]`, naming the knobs that
+// differ from the default (a bare `mode` is the default, said explicitly).
+std::string ModeLine(const FormatEntry& e, const FormatConfig& mode);
+// Reads a `mode` line into *mode; a second one is an error.
+absl::Status ParseModeLine(const TextLine& t, const FormatEntry& e, std::optional<FormatConfig>* mode);
 
 }  // namespace ptsim
 

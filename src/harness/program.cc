@@ -71,12 +71,6 @@ FormatConfig ModeOf(const Program& p, const FormatEntry& e) {
   return p.mode.value_or(FormatConfig::Defaults(e.mode_knobs));
 }
 
-namespace {
-// A mode knob takes one byte in a binary program, or four when its range is
-// wider than a byte (PKRU, DACR).
-int ModeKnobBytes(const ConfigKnob& k) { return k.max - k.min < 256 ? 1 : 4; }
-}  // namespace
-
 Program DecodeBinary(absl::Span<const uint8_t> bytes, std::string* why) {
   Program p;
   ByteReader r(bytes);
@@ -96,16 +90,7 @@ Program DecodeBinary(absl::Span<const uint8_t> bytes, std::string* why) {
     p.run.noncoherent = (run & 2) != 0;
     p.run.invalidator_bug = p.run.tlb ? static_cast<uint8_t>((run >> 2) & 3) : 0;
   }
-  if (version == kProgramVersionMode) {
-    FormatConfig mode = FormatConfig::Defaults(e.mode_knobs);
-    for (size_t i = 0; i < e.mode_knobs.size(); ++i) {
-      const ConfigKnob& k = e.mode_knobs[i];
-      uint64_t v = 0;
-      if (!r.Le(ModeKnobBytes(k), &v)) break;
-      mode.Set(static_cast<int>(i), k.min + v % (k.max - k.min + 1));
-    }
-    p.mode = mode;
-  }
+  if (version == kProgramVersionMode) p.mode = ReadMode(r, e);
   const std::unique_ptr<AnyFormat> f = e.make(p.config);
   const FormatInfo& info = f->Info();
   const unsigned pg = info.min_page_lg2;
@@ -168,14 +153,7 @@ absl::StatusOr<std::vector<uint8_t>> EncodeBinary(const Program& p) {
     out.push_back(static_cast<uint8_t>((p.run.tlb ? 1 : 0) | (p.run.noncoherent ? 2 : 0) | p.run.invalidator_bug << 2));
   }
   if (version == kProgramVersionMode) {
-    for (size_t i = 0; i < e->mode_knobs.size(); ++i) {
-      const ConfigKnob& k = e->mode_knobs[i];
-      const uint64_t v = p.mode->Get(static_cast<int>(i));
-      if (v < k.min || v > k.max) {
-        return absl::InvalidArgumentError(absl::StrFormat("mode %s=%d is outside %d..%d", k.name, v, k.min, k.max));
-      }
-      PutLe(&out, v - k.min, ModeKnobBytes(k));
-    }
+    if (absl::Status st = WriteMode(*e, *p.mode, &out); !st.ok()) return st;
   }
   for (size_t i = 0; i < p.ops.size(); ++i) {
     const Op& op = p.ops[i];

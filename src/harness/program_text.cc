@@ -40,10 +40,7 @@ std::string ToText(const Program& p) {
   std::string s = absl::StrCat("# ptsim program v", version, "\nformat ", p.format, "\n");
   const FormatEntry* e = FindFormat(p.format);
   if (e != nullptr && !e->knobs.empty()) absl::StrAppend(&s, "config ", ConfigToString(e->knobs, p.config), "\n");
-  if (e != nullptr && p.mode) {
-    const std::string diff = SettingsDiff(e->mode_knobs, *p.mode);
-    absl::StrAppend(&s, "mode", diff.empty() ? "" : " ", diff, diff.empty() ? "  # the default mode" : "", "\n");
-  }
+  if (e != nullptr && p.mode) absl::StrAppend(&s, ModeLine(*e, *p.mode));
   if (p.run.Any()) {
     absl::StrAppend(&s, "caches", p.run.tlb ? " tlb" : "", p.run.noncoherent ? " noncoherent" : "");
     if (p.run.invalidator_bug != 0) absl::StrAppend(&s, " bug=", Sv(InvalidatorBugName(p.run.invalidator_bug)));
@@ -63,13 +60,7 @@ absl::StatusOr<Program> ParseText(std::string_view text) {
     if (!header.ok()) return header.status();
     if (*header) continue;
     if (w[0] == "mode") {
-      if (p.mode) return err("a second 'mode' line");
-      p.mode = FormatConfig::Defaults(e->mode_knobs);
-      for (size_t i = 1; i < w.size(); ++i) {
-        if (auto st = ApplySettingList("mode", e->mode_knobs, StdSv(w[i]), &*p.mode); !st.ok()) {
-          return err(std::string(st.message()));
-        }
-      }
+      if (absl::Status st = ParseModeLine(t, *e, &p.mode); !st.ok()) return st;
       continue;
     }
     if (w[0] == "caches") {

@@ -13,23 +13,26 @@ namespace ptsim {
 bool SplitRace(absl::Span<const uint8_t> bytes, RaceBytes* out) {
   // Older versions are read too: mutating them turns them into this one
   // (version 2 has this layout; version 1 lacks the bugs field).
-  if (bytes.empty() ||
-      (bytes[0] != kRaceTag && bytes[0] != kRaceTagV3 && bytes[0] != kRaceTagV2 && bytes[0] != kRaceTagV1)) {
+  if (bytes.empty() || (!IsDecodableRaceTag(bytes[0]) && bytes[0] != kRaceTagV2 && bytes[0] != kRaceTagV1)) {
     return false;
   }
   const bool v1 = bytes[0] == kRaceTagV1;
+  const bool with_mode = bytes[0] == kRaceTagMode;
   ByteReader r(bytes);
   uint8_t u8 = 0;
   r.U8(&u8);
   FormatConfig cfg;
-  ReadFormatHeader(r, &cfg);
+  const FormatEntry& e = ReadFormatHeader(r, &cfg);
+  if (with_mode) ReadMode(r, e);
   const size_t header = bytes.size() - r.Rest().size();
   uint8_t setup = 0, nops = 0;
   uint64_t bugs = 0;
   if (!r.U8(&setup) || (!v1 && !r.Le(2, &bugs)) || !r.U8(&nops)) return false;
   *out = RaceBytes{};
   out->header.assign(bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(header));
-  out->header[0] = kRaceTag;
+  // The mode bytes, when there are, belong to the header, so every
+  // mutation keeps them and libFuzzer's byte edits vary them.
+  out->header[0] = with_mode ? kRaceTagMode : kRaceTag;
   // Version 1 decoders honoured bit 5 only when told to, which the fuzzer
   // was not by default.
   out->setup = v1 ? static_cast<uint8_t>(setup & ~kSetupUnsafeBit) : setup;
@@ -310,7 +313,8 @@ size_t MutateRace(uint8_t* data, size_t size, size_t max_size, uint32_t seed, co
     // honoured unless the flags say otherwise.
     std::vector<uint8_t> b(std::min<size_t>(max_size, 64));
     for (uint8_t& x : b) x = rng.Byte();
-    b[0] = kRaceTag;
+    // Half of them with a CPU mode (random bytes too).
+    b[0] = (b[0] & 1) != 0 ? kRaceTagMode : kRaceTag;
     if (SplitRace(b, &r)) {
       StampSettings(&r, flags, 0, 0);
       b = JoinRace(r);
@@ -327,7 +331,7 @@ size_t MutateRace(uint8_t* data, size_t size, size_t max_size, uint32_t seed, co
     if (fallback) {
       size_t n = fallback(data, Store(stamped, data, max_size), max_size);
       if (n == 0) return 0;
-      data[0] = kRaceTag;  // stay a race program
+      data[0] = stamped[0];  // stay a race program of the same version
       // libFuzzer's byte edits may land on the settings: stamp them again.
       RaceBytes f;
       if (SplitRace(absl::MakeConstSpan(data, n), &f)) {

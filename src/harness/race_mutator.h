@@ -20,7 +20,10 @@
 //     points into a run needs two bytes (48 + 1), and the bugs that need a
 //     CPU stopped between two adjacent points of an operation (fork between
 //     its pin check and its write-protect) sit behind exactly such a point.
-// Every result is a v3 race program no longer than max_size; the same
+// Every result is a v4 or v5 race program (the input's version: a v5
+// input's CPU mode travels with the format header, where libFuzzer's byte
+// edits vary it; half of the random programs are v5) no longer than
+// max_size; the same
 // input and seed give the same result.
 //
 // Settings (the known bugs, the unsafe pairing, the freeing scheme and the

@@ -163,6 +163,7 @@ RaceProgram DecodeRace(absl::Span<const uint8_t> bytes) {
   r.U8(&tag);
   const FormatEntry& e = ReadFormatHeader(r, &p.config);
   p.format = std::string(e.name);
+  if (tag == kRaceTagMode) p.mode = ReadMode(r, e);
   uint8_t setup = 0, nops = 0;
   uint64_t bugs = 0;
   r.U8(&setup);
@@ -201,8 +202,11 @@ absl::StatusOr<std::vector<uint8_t>> EncodeRace(const RaceProgram& p) {
   }
   const std::unique_ptr<AnyFormat> f = e->make(p.config);
   const Layout l = LayoutOf(*f, /*replicated=*/true);
-  std::vector<uint8_t> out = {kRaceTag};
+  std::vector<uint8_t> out = {p.mode ? kRaceTagMode : kRaceTag};
   WriteFormatHeader(*e, p.config, &out);
+  if (p.mode) {
+    if (absl::Status st = WriteMode(*e, *p.mode, &out); !st.ok()) return st;
+  }
   const uint8_t scheme = p.free == FreeScheme::kIpi ? 0 : p.free == FreeScheme::kRcu ? 1 : 2;
   out.push_back(static_cast<uint8_t>((p.ncpus - 2) | scheme << 2 |
                                      (p.shootdown == ShootdownStyle::kBroadcast ? 0x10 : 0) |
@@ -294,27 +298,27 @@ absl::Status ParseInjectList(std::string_view list, uint32_t* bugs) {
 
 bool LooksLikeRace(absl::Span<const uint8_t> bytes) {
   if (bytes.empty()) return false;
-  if (bytes[0] == kRaceTag || bytes[0] == kRaceTagV3 || bytes[0] == kRaceTagV2 || bytes[0] == kRaceTagV1) return true;
+  if (IsDecodableRaceTag(bytes[0]) || bytes[0] == kRaceTagV2 || bytes[0] == kRaceTagV1) return true;
   const std::string_view s(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   return absl::StartsWith(Sv(s), "race ") || s.find("\nrace ") != std::string_view::npos;
 }
 
 absl::StatusOr<RaceProgram> ParseAnyRace(absl::Span<const uint8_t> bytes) {
   if (bytes.empty()) return absl::InvalidArgumentError("empty input");
-  if (bytes[0] == kRaceTag || bytes[0] == kRaceTagV3) return DecodeRace(bytes);
+  if (IsDecodableRaceTag(bytes[0])) return DecodeRace(bytes);
   if (bytes[0] == kRaceTagV1) {
     // Version 1 did not record the injected bugs and left the unsafe
     // pairing to a decoder option, so its bytes alone do not say how it
     // ran: guessing would replay something else.
     return absl::InvalidArgumentError(
-        "a version 1 race binary (first byte 'R'); this ptsim reads versions 3 and 4 (first byte 'T' or 'U'), which record the "
+        "a version 1 race binary (first byte 'R'); this ptsim reads versions 3 to 5 (first byte 'T', 'U' or 'V'), which record the "
         "injected bugs and the unsafe pairing in the file. Decode it to text with a ptsim from before version 2, "
         "add the settings it ran with to its 'race' line (free=, shootdown=, inject=), and encode it with this one");
   }
   if (bytes[0] == kRaceTagV2) {
     // Version 2 read op kind 6 as a populate; version 3 reads it as a protect.
     return absl::InvalidArgumentError(
-        "a version 2 race binary (first byte 'S'); this ptsim reads versions 3 and 4 (first byte 'T' or 'U'), where op kind 6 is "
+        "a version 2 race binary (first byte 'S'); this ptsim reads versions 3 to 5 (first byte 'T', 'U' or 'V'), where op kind 6 is "
         "protect rather than a second populate. Decode it to text with a ptsim from before version 3 and encode the "
         "text with this one");
   }

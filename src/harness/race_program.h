@@ -4,6 +4,7 @@
 // Text form (round-trips through ToRaceText / ParseRaceText):
 //   format x86_64_4level
 //   config nxe=1                               # optional
+//   mode smep=1,smap=1                         # optional: the CPU mode (below)
 //   race cpus=3 free=rcu shootdown=ipi         # free: ipi|rcu|immediate; shootdown: ipi|broadcast
 //                                              # inject=NAME[,NAME]: known bugs on (ptsim bugs)
 //   cpu0 populate s0 0x200000 0x3fffff oa=0x40000000 attrs=rw-u size_lg2=12
@@ -23,16 +24,25 @@
 // the raw tape byte.
 //
 // The program carries every setting its run depends on (free scheme,
-// shootdown style, the known bugs switched on), so a file replays the same
-// with no options anywhere.
+// shootdown style, the known bugs switched on, the CPU mode), so a file
+// replays the same with no options anywhere.
 //
-// Binary v4 (what race_fuzzer mutates; any bytes with the v4 tag decode):
-//   u8  'U' (0x55), version tag (version 1 was 'R' and did not carry the
-//       bugs; version 2 was 'S' and read op kind 6 as populate; ParseAnyRace
-//       refuses both, naming the version. Version 3, 'T', is v4 with
-//       one-entry leaf sizes only in the unit list; it still decodes, as it
-//       always did)
+// The CPU mode is what every hardware access walks in, under the family's
+// own rules (src/hw/family.h): values of the family's mode knobs, written
+// as in ops programs (`mode KEY=VALUE[,...]`; without the line, the
+// family's default mode). An access marked `user` runs in it with the
+// family's user setting on top (x86 cpl=3, Arm el=0, RISC-V priv=0).
+//
+// Binary v4 and v5 (what race_fuzzer mutates; any bytes with either tag
+// decode; EncodeRace writes v5 only for a program with a mode line):
+//   u8  version tag: 'U' (0x55) v4, 'V' (0x56) v5 (version 1 was 'R' and
+//       did not carry the bugs; version 2 was 'S' and read op kind 6 as
+//       populate; ParseAnyRace refuses both, naming the version. Version 3,
+//       'T', is v4 with one-entry leaf sizes only in the unit list; it
+//       still decodes, as it always did)
 //   u32 format id; u8 per knob (as in ops programs)
+//   v5 only: the mode, one byte per mode knob (four for a wide one), as in
+//       ops programs (harness/codec.h ReadMode)
 //   u8  setup: bits 1:0 CPUs-2 (3 reads as 2), bits 3:2 free scheme
 //       (ipi, rcu, immediate, rcu), bit 4 broadcast shootdowns, bit 5 the
 //       unsafe pairing is meant: broadcast + immediate decodes as such only
@@ -57,6 +67,7 @@
 #define PTSIM_HARNESS_RACE_PROGRAM_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -93,6 +104,8 @@ struct RaceProgram {
   FreeScheme free = FreeScheme::kRcu;
   ShootdownStyle shootdown = ShootdownStyle::kIpi;
   uint32_t bugs = 0;  // bit n = Bug(n): known bugs switched on for this run
+  // Values of the family's mode knobs; nullopt is the family's default.
+  std::optional<FormatConfig> mode;
   std::vector<RaceOp> ops;
   std::vector<uint8_t> schedule;
   bool operator==(const RaceProgram&) const = default;
@@ -100,6 +113,7 @@ struct RaceProgram {
   bool Unsafe() const { return shootdown == ShootdownStyle::kBroadcast && free == FreeScheme::kImmediate; }
 };
 
+inline constexpr uint8_t kRaceTagMode = 'V';  // binary version 5: v4 with a CPU mode
 inline constexpr uint8_t kRaceTag = 'U';    // binary version 4
 inline constexpr uint8_t kRaceTagV3 = 'T';  // binary version 3: read, never written
 inline constexpr uint8_t kRaceTagV2 = 'S';  // binary version 2: refused
@@ -107,6 +121,9 @@ inline constexpr uint8_t kRaceTagV1 = 'R';  // binary version 1: refused
 inline constexpr size_t kMaxRaceOps = 24;
 // Setup byte bit 5 and the bugs field: the settings part of a binary.
 inline constexpr uint8_t kSetupUnsafeBit = 0x20;
+
+// True for the tags DecodeRace reads (versions 3, 4 and 5).
+inline bool IsDecodableRaceTag(uint8_t tag) { return tag == kRaceTagMode || tag == kRaceTag || tag == kRaceTagV3; }
 
 // Never fails: any bytes decode (the first byte is taken to be the tag,
 // whatever it is).

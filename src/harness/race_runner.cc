@@ -100,7 +100,7 @@ absl::StatusOr<RaceReport> RunRaceWith(const FormatConfig& cfg, const RaceProgra
   arena.Reset();
   Scheduler sched(p.ncpus, p.schedule, SchedOptions{.step_budget = opt.step_budget, .keep_trace = opt.keep_trace});
   Machine m(&sched, p.ncpus);
-  const ConcConfig cc{.ncpus = p.ncpus, .free = p.free, .shootdown = p.shootdown, .bugs = p.bugs};
+  const ConcConfig cc{.ncpus = p.ncpus, .free = p.free, .shootdown = p.shootdown, .bugs = p.bugs, .mode = p.mode};
   RaceReport rep;
   // Set before `w` exists, read by the failure callback once it does.
   World<F>* world = nullptr;
@@ -168,7 +168,7 @@ absl::StatusOr<RaceReport> RunRaceWith(const FormatConfig& cfg, const RaceProgra
 }
 
 template <PageTableFormat F>
-absl::StatusOr<StressResult> StressWith(const FormatConfig& cfg, const StressOptions& opt) {
+absl::StatusOr<StressResult> StressWith(const FormatConfig& cfg, const FormatConfig& mode, const StressOptions& opt) {
   const F f(cfg);
   constexpr uint64_t kBase = 0x1000000, kBytes = 0x800000;
   PhysMem mem(Oa(kBase), kBytes);
@@ -178,7 +178,7 @@ absl::StatusOr<StressResult> StressWith(const FormatConfig& cfg, const StressOpt
   TableAllocator alloc(&mem, OaRange{Oa(kBase), Oa(kBase + kBytes - 1)});
   ThreadRuntime rt(opt.threads, std::chrono::milliseconds(10'000));
   Machine m(&rt, opt.threads);
-  const ConcConfig cc{.ncpus = opt.threads, .free = opt.free, .shootdown = opt.shootdown, .bugs = opt.bugs};
+  const ConcConfig cc{.ncpus = opt.threads, .free = opt.free, .shootdown = opt.shootdown, .bugs = opt.bugs, .mode = mode};
   StressResult res;
   std::mutex fail_mu;
   World<F> w(f, &m, &mem, &alloc, cc, [&](std::string_view check, const std::string& msg) {
@@ -266,8 +266,12 @@ absl::StatusOr<StressResult> RunStress(std::string_view format, const std::vecto
   for (const std::string& s : config) {
     if (absl::Status st = ApplyConfigSetting(e->knobs, s, &cfg); !st.ok()) return st;
   }
+  FormatConfig mode = FormatConfig::Defaults(e->mode_knobs);
+  for (const std::string& s : opt.mode) {
+    if (absl::Status st = ApplySettingList("mode", e->mode_knobs, s, &mode); !st.ok()) return st;
+  }
   absl::StatusOr<StressResult> r = absl::InternalError("unreachable");
-  AllFormats::WithName(e->name, [&]<typename F>() { r = StressWith<F>(cfg, opt); });
+  AllFormats::WithName(e->name, [&]<typename F>() { r = StressWith<F>(cfg, mode, opt); });
   return r;
 }
 

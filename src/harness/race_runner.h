@@ -79,6 +79,9 @@ struct StressOptions {
   ShootdownStyle shootdown = ShootdownStyle::kIpi;
   uint32_t bugs = 0;
   uint64_t seed = 1;
+  // The CPU mode: KEY=VALUE[,...] settings of the family's mode knobs,
+  // applied in order over its default mode.
+  std::vector<std::string> mode;
 };
 
 struct StressResult {

@@ -74,8 +74,9 @@ absl::StatusOr<uint8_t> ParseScheduleToken(std::string_view token) {
 
 std::string ToRaceText(const RaceProgram& p) {
   std::string s = absl::StrCat("# ptsim race program\nformat ", p.format, "\n");
-  if (const FormatEntry* e = FindFormat(p.format); e != nullptr && !e->knobs.empty()) {
-    absl::StrAppend(&s, "config ", ConfigToString(e->knobs, p.config), "\n");
+  if (const FormatEntry* e = FindFormat(p.format); e != nullptr) {
+    if (!e->knobs.empty()) absl::StrAppend(&s, "config ", ConfigToString(e->knobs, p.config), "\n");
+    if (p.mode) absl::StrAppend(&s, ModeLine(*e, *p.mode));
   }
   absl::StrAppend(&s, "race cpus=", p.ncpus, " free=", FreeSchemeName(p.free),
                   " shootdown=", ShootdownStyleName(p.shootdown));
@@ -122,6 +123,10 @@ absl::StatusOr<RaceProgram> ParseRaceText(std::string_view text) {
       }
       continue;
     }
+    if (w[0] == "mode") {
+      if (absl::Status st = ParseModeLine(t, *e, &p.mode); !st.ok()) return st;
+      continue;
+    }
     if (w[0] == "schedule") {
       for (size_t i = 1; i < w.size(); ++i) {
         absl::StatusOr<uint8_t> b = ParseScheduleToken(StdSv(w[i]));
@@ -132,7 +137,7 @@ absl::StatusOr<RaceProgram> ParseRaceText(std::string_view text) {
     }
     uint64_t cpu = 0;
     if (!absl::StartsWith(w[0], "cpu") || !absl::SimpleAtoi(w[0].substr(3), &cpu) || cpu >= kMaxCpus) {
-      return err("unknown statement (format, config, race, cpuN OP ..., schedule)");
+      return err("unknown statement (format, config, mode, race, cpuN OP ..., schedule)");
     }
     if (w.size() < 2) return err("expected an operation after the CPU");
     RaceOp op;

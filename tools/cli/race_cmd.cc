@@ -156,7 +156,7 @@ int RunRaceRepro(const std::string& file, const std::vector<uint8_t>& bytes, con
       std::printf("Assertion failure: %s\n=== to minimise and read it\n", r->Signature(*p).c_str());
       // No options: the file carries its settings (overrides given here
       // are not in it, so say so).
-      const bool text = bytes[0] != kRaceTag && bytes[0] != kRaceTagV3;
+      const bool text = !IsDecodableRaceTag(bytes[0]);
       for (const std::string& c : MinimiseCommands("race_fuzzer", file, text)) std::printf("  %s\n", c.c_str());
       if (overrides->bugs || overrides->free || overrides->shootdown) {
         std::printf("  (the file itself does not have this run's --inject/--free/--shootdown)\n");
@@ -183,6 +183,7 @@ namespace {
 struct StressArgs {
   std::string format;
   std::vector<std::string> config;
+  std::vector<std::string> mode;
   int threads = 2;
   double seconds = 1;
   std::string free = "rcu";
@@ -199,6 +200,7 @@ int RunStressCmd(const StressArgs& a) {
   o.free = *FreeSchemeFromName(a.free);
   o.shootdown = *ShootdownStyleFromName(a.shootdown);
   o.seed = a.seed;
+  o.mode = a.mode;
   if (absl::Status st = ParseInjectList(a.inject, &o.bugs); !st.ok()) return Fail(st);
   absl::StatusOr<StressResult> r = RunStress(a.format, a.config, o);
   if (!r.ok()) return Fail(r.status());
@@ -229,6 +231,7 @@ void AddStressCommand(CLI::App& app, int* exit_code) {
   CLI::App* sub = app.add_subcommand("stress", "Run the concurrent operations on real threads for a while");
   sub->add_option("--format,-f", a->format, "Registered format name (see 'ptsim formats')")->required();
   sub->add_option("--config,-c", a->config, "Format knob KEY=VALUE (repeatable)")->type_name("K=V");
+  AddModeOption(sub, &a->mode);
   sub->add_option("--threads,-t", a->threads, "Threads, 1 to 4")->check(CLI::Range(1, 4))->capture_default_str();
   sub->add_option("--seconds,-s", a->seconds, "How long to run")->check(Seconds(0.01, 86400.0))->capture_default_str();
   sub->add_option("--free", a->free, "Table freeing scheme")
