@@ -286,6 +286,11 @@ TEST(RaceMutator, StampsTheFlagsIntoEveryMutant) {
   RaceProgram unsafe = clean;
   unsafe.free = FreeScheme::kImmediate;
   const uint32_t reclaim = 1u << static_cast<int>(Bug::kReclaimNoRecheck);
+  RaceProgram cached = clean;  // version 5: paging-structure caches and a mode
+  cached.run.tlb = true;
+  cached.mode = FormatConfig::Defaults(FindFormat("x86_64_4level")->mode_knobs);
+  RaceProgram cached_buggy = cached;
+  cached_buggy.run.invalidator_bug = 1;
   struct Case {
     const char* what;
     RaceProgram start;
@@ -306,6 +311,10 @@ TEST(RaceMutator, StampsTheFlagsIntoEveryMutant) {
       {"the unsafe pairing named", clean,
        {.free = FreeScheme::kImmediate, .shootdown = ShootdownStyle::kBroadcast},
        [](const RaceProgram& p) { return p.Unsafe(); }},
+      {"no flags: caches stay free of an invalidator bug", cached, {},
+       [](const RaceProgram& p) { return p.bugs == 0 && p.run.invalidator_bug == 0; }},
+      {"no flags: a crash keeps its invalidator bug", cached_buggy, {},
+       [](const RaceProgram& p) { return p.run.invalidator_bug == 1; }},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);
@@ -318,7 +327,7 @@ TEST(RaceMutator, StampsTheFlagsIntoEveryMutant) {
         a.resize(320);
         a.resize(MutateRace(a.data(), start->size(), 320, seed, fallback, {}, c.flags));
         ASSERT_FALSE(a.empty());
-        ASSERT_EQ(a[0], kRaceTag) << "seed " << seed;
+        ASSERT_EQ(a[0], (*start)[0]) << "seed " << seed;
         const RaceProgram p = DecodeRace(a);
         ASSERT_TRUE(c.holds(p)) << "seed " << seed << "\n" << ToRaceText(p);
         unsafe_seen += p.Unsafe();

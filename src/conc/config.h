@@ -58,6 +58,12 @@ struct ConcConfig {
   // The CPU mode hardware accesses walk in (values of the family's mode
   // knobs, src/hw/family.h); nullopt: the family's default mode.
   std::optional<FormatConfig> mode;
+  // Every CPU's TLB keeps paging-structure caches as well as leaf entries,
+  // and its invalidation instructions may carry a planted bug
+  // (hw::Bug, src/hw/invalidate.h: 0 none, 1 leaf_only, 2 forget_global,
+  // 3 wrong_asid).
+  bool walk_caches = false;
+  uint8_t invalidator_bug = 0;
 
   bool Has(Bug b) const { return (bugs >> static_cast<int>(b)) & 1; }
   // Broadcast shootdowns with immediate freeing: the seed 004 bug.

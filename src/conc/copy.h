@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "src/conc/sections.h"
 #include "src/conc/populate.h"
 #include "src/conc/remove.h"
 

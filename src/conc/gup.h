@@ -19,6 +19,7 @@
 #ifndef PTSIM_CONC_GUP_H_
 #define PTSIM_CONC_GUP_H_
 
+#include "src/conc/sections.h"
 #include "src/conc/world.h"
 #include "src/walk/lookup.h"
 

@@ -11,6 +11,7 @@
 
 #include "absl/status/status.h"
 #include "src/conc/space_sync.h"
+#include "src/conc/sections.h"
 #include "src/conc/world.h"
 #include "src/ops/space.h"
 

@@ -26,8 +26,10 @@
 #ifndef PTSIM_CONC_REMOVE_H_
 #define PTSIM_CONC_REMOVE_H_
 
+#include <algorithm>
 #include <vector>
 
+#include "src/conc/sections.h"
 #include "src/conc/space_sync.h"
 #include "src/ops/space.h"
 
@@ -39,6 +41,23 @@ namespace conc_internal {
 template <PageTableFormat F>
 void ShootdownRange(World<F>& w, int key, Va first, Va last, bool tables = false) {
   w.m.Shootdown(w.cfg.shootdown, [&](int c) { w.tlbs[c].InvalidateRange(w.f, key, first, last, tables); });
+}
+
+// After a remove invalidated the tables it unhooked: no CPU's paging-
+// structure cache may still point to one (it is freed, or about to be, and
+// a walk resuming there would read whatever the memory holds next).
+template <PageTableFormat F>
+void CheckNoCachedTable(World<F>& w, Va first, Va last, const std::vector<Oa>& unhooked) {
+  if (!w.m.rt().deterministic() || unhooked.empty()) return;
+  for (int c = 0; c < w.m.ncpus(); ++c) {
+    for (const hw::WalkEntry& e : w.tlbs[c].Walks()) {
+      if (std::find(unhooked.begin(), unhooked.end(), e.next_table) == unhooked.end()) continue;
+      w.Fail("stale-walk-cache",
+             absl::StrFormat("after cpu%d's remove of [0x%x, 0x%x] unhooked the table at 0x%x and invalidated, "
+                             "cpu%d's %s",
+                             w.m.self(), first.value(), last.value(), e.next_table.value(), c, hw::DescribeWalk(e)));
+    }
+  }
 }
 
 }  // namespace conc_internal
@@ -103,6 +122,7 @@ absl::Status Remove(World<F>& w, int space, Va first, Va last) {
       }
       for (Oa t : unhooked) w.FreeTable(t);
     }
+    CheckNoCachedTable(w, first, last, unhooked);
   }
   pending.fetch_sub(1, std::memory_order_seq_cst);
   w.CheckNoStaleTlb("remove", key, first, last, flush_time);

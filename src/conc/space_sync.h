@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "src/conc/sections.h"
 #include "src/conc/world.h"
 #include "src/ops/space_env.h"
 

@@ -9,6 +9,9 @@
 #ifndef PTSIM_CONC_WALK_H_
 #define PTSIM_CONC_WALK_H_
 
+#include <optional>
+#include <span>
+
 #include "src/conc/world.h"
 #include "src/mmu/mmu.h"
 
@@ -43,7 +46,20 @@ AccessOutcome HwAccess(World<F>& w, int space, Va va, Access acc) {
   }
   w.m.HwWalkBegin();
   const uint64_t start = w.m.rt().Now();
-  const HwWalkResult r = HwTranslate(f, w.mem, w.spaces[space].root, va, acc.type, mode);
+  // A paging-structure-cache hit resumes the walk below the cached entry,
+  // reading none of the levels above it: a table the entry still points to
+  // after it was unhooked is read all the same (the hardware's view until
+  // the invalidation reaches this CPU).
+  const Oa root = w.spaces[space].root;
+  const std::optional<hw::WalkEntry> cached = w.tlbs[self].LookupWalk(key, va.value());
+  const std::span<const WalkStep> above =
+      cached ? std::span<const WalkStep>(cached->above.data(), static_cast<size_t>(cached->above_count))
+             : std::span<const WalkStep>();
+  const HwResume resume{cached ? cached->next_table : Oa(), cached ? cached->next_level : Level(), above};
+  WalkTrace trace;
+  const HwWalkResult r = HwTranslate(f, w.mem, root, va, acc.type, mode, &trace, /*write_back=*/true,
+                                     cached ? &resume : nullptr);
+  w.tlbs[self].FillWalks(f, key, root, va, above, trace);
   const uint64_t at = w.cpu[self].last_access;
   if (r.ok) {
     const Mapping mp{va.value() & ~LowMask(r.t.size_lg2), r.t.size_lg2, r.t.oa.value() & ~LowMask(r.t.size_lg2),
@@ -57,7 +73,7 @@ AccessOutcome HwAccess(World<F>& w, int space, Va va, Access acc) {
                        .level = r.t.level,
                        .oa_base = Oa(mp.oa),
                        .attrs = r.t.attrs,
-                       .source_root = w.spaces[space].root,
+                       .source_root = root,
                        // A write walk did what this hardware does for a
                        // write; a read leaves the entry clean unless the
                        // leaf is dirty already.
@@ -70,7 +86,13 @@ AccessOutcome HwAccess(World<F>& w, int space, Va va, Access acc) {
     out.fault = r.fault;
     switch (r.fault.kind) {
       case FaultKind::kNotPresent:
-        w.CheckAbsent("hardware walk", key, va, r.fault.level, start, at);
+        // An absence seen through a cached table entry may be stale: the
+        // table was unhooked empty and not yet invalidated here, while a
+        // populate already mapped the address through a new one. The
+        // access faults and is retried, which the manuals allow (Intel SDM
+        // Vol. 3A §4.10.4.3); what must not happen, a walk into a freed
+        // table, is the freed-table check's.
+        if (!cached) w.CheckAbsent("hardware walk", key, va, r.fault.level, start, at);
         break;
       case FaultKind::kPermission:
       // Accessed/dirty left to software (Arm without hardware AF/DBM

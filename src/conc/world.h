@@ -79,6 +79,7 @@ class World final : public MemObserver {
 
   World(const F& f, Machine* m, PhysMem* mem, TableAllocator* alloc, const ConcConfig& cfg, FailFn fail)
       : f(f), m(*m), mem(mem), alloc(alloc), cfg(cfg), kernel_lock(0x30000), fail_(std::move(fail)) {
+    for (CpuTlb& t : tlbs) t.Configure(cfg.walk_caches, cfg.invalidator_bug);
     // Hardware accesses walk under the family's rules in the run's mode,
     // and with the family's user setting on top for a user access.
     kernel_mode = user_mode = cfg.mode.value_or(FormatConfig::Defaults(ModeKnobsOf<F>()));
@@ -351,48 +352,6 @@ class World final : public MemObserver {
   std::mutex locks_mu_;
   std::mutex history_mu_;
   absl::node_hash_map<uint64_t, SpinLock> table_locks_;
-};
-
-// A read-only scan of a whole table whose answer is checked again under
-// locks (remove's "is this table empty?"): its reads are still checked
-// against freed tables, but they are not scheduling points, so the scan is
-// one step of the interleaving. The kernel never scans (free_pgtables knows
-// from the VMA what to free); as scheduling points, the 512 reads of one
-// scan would use up a whole schedule tape and leave nothing for the
-// interleavings that matter (docs/architecture.md, "Quiet scans").
-template <PageTableFormat F>
-class QuietScan {
- public:
-  explicit QuietScan(World<F>& w) : ctx_(w.cpu[w.m.self()]) { ++ctx_.quiet; }
-  ~QuietScan() { --ctx_.quiet; }
-  QuietScan(const QuietScan&) = delete;
-  QuietScan& operator=(const QuietScan&) = delete;
-
- private:
-  typename World<F>::CpuCtx& ctx_;
-};
-
-// A software walker that may block: the key's mmap_lock shared, and an RCU
-// read-side section (see "Table lifetime" above).
-template <PageTableFormat F>
-class WalkerSection {
- public:
-  WalkerSection(World<F>& w, int key) : w_(w), lock_(w.MmapLock(key)) {
-    lock_.ReadLock(w_.m);
-    w_.m.RcuReadLock();
-  }
-  // Its points may throw SimAbort when another CPU ended the run while this
-  // one was switched out there (scheduler.h); during unwinding they do not.
-  ~WalkerSection() noexcept(false) {
-    w_.m.RcuReadUnlock();
-    lock_.ReadUnlock(w_.m);
-  }
-  WalkerSection(const WalkerSection&) = delete;
-  WalkerSection& operator=(const WalkerSection&) = delete;
-
- private:
-  World<F>& w_;
-  RwLock& lock_;
 };
 
 }  // namespace ptsim

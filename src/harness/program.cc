@@ -33,24 +33,6 @@ const char* OpKindName(OpKind k) {
   return "?";
 }
 
-namespace {
-// Index = the binary field; names as hw::BugName (src/hw/invalidate.h)
-// spells them, which tlb_runner.cc checks.
-constexpr std::string_view kInvalidatorBugNames[kInvalidatorBugCount] = {"none", "leaf_only", "forget_global",
-                                                                         "wrong_asid"};
-}  // namespace
-
-std::string_view InvalidatorBugName(uint8_t bug) {
-  return bug < kInvalidatorBugCount ? kInvalidatorBugNames[bug] : "?";
-}
-
-std::optional<uint8_t> InvalidatorBugFromName(std::string_view name) {
-  for (uint8_t b = 0; b < kInvalidatorBugCount; ++b) {
-    if (kInvalidatorBugNames[b] == name) return b;
-  }
-  return std::nullopt;
-}
-
 bool Op::operator==(const Op& o) const {
   if (kind != o.kind) return false;
   switch (kind) {
@@ -86,9 +68,7 @@ Program DecodeBinary(absl::Span<const uint8_t> bytes, std::string* why) {
   if (version >= kProgramVersionSettings) {
     uint8_t run = 0;
     if (!r.U8(&run)) return p;
-    p.run.tlb = (run & 1) != 0;
-    p.run.noncoherent = (run & 2) != 0;
-    p.run.invalidator_bug = p.run.tlb ? static_cast<uint8_t>((run >> 2) & 3) : 0;
+    p.run = RunSettingsFromBits(run);
   }
   if (version == kProgramVersionMode) p.mode = ReadMode(r, e);
   const std::unique_ptr<AnyFormat> f = e.make(p.config);
@@ -150,7 +130,7 @@ absl::StatusOr<std::vector<uint8_t>> EncodeBinary(const Program& p) {
   out.push_back(version);
   WriteFormatHeader(*e, p.config, &out);
   if (version >= kProgramVersionSettings) {
-    out.push_back(static_cast<uint8_t>((p.run.tlb ? 1 : 0) | (p.run.noncoherent ? 2 : 0) | p.run.invalidator_bug << 2));
+    out.push_back(RunSettingsBits(p.run));
   }
   if (version == kProgramVersionMode) {
     if (absl::Status st = WriteMode(*e, *p.mode, &out); !st.ok()) return st;

@@ -50,6 +50,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "src/any/any_format.h"
+#include "src/harness/run_settings.h"
 
 namespace ptsim {
 
@@ -66,26 +67,6 @@ struct Op {
   Access access;         // access
   bool operator==(const Op& o) const;
 };
-
-// How a program runs besides its operations. The default (nothing
-// attached) is how ops_fuzzer and diff_fuzzer run every program.
-struct RunSettings {
-  // The TLB and paging-structure caches of src/hw/tlb.h, kept by the
-  // architecture's invalidator (src/hw/invalidate.h).
-  bool tlb = false;
-  // A non-coherent walker's device view (src/hw/noncoherent.h).
-  bool noncoherent = false;
-  // hw::Bug planted in the invalidator: 0 none, 1 leaf_only,
-  // 2 forget_global, 3 wrong_asid. Only with the TLB.
-  uint8_t invalidator_bug = 0;
-  bool Any() const { return tlb || noncoherent; }
-  bool operator==(const RunSettings&) const = default;
-};
-
-// "none", "leaf_only", ... and back (nullopt for an unknown name).
-std::string_view InvalidatorBugName(uint8_t bug);
-std::optional<uint8_t> InvalidatorBugFromName(std::string_view name);
-inline constexpr uint8_t kInvalidatorBugCount = 4;
 
 struct Program {
   std::string format;  // registered name

@@ -41,11 +41,7 @@ std::string ToText(const Program& p) {
   const FormatEntry* e = FindFormat(p.format);
   if (e != nullptr && !e->knobs.empty()) absl::StrAppend(&s, "config ", ConfigToString(e->knobs, p.config), "\n");
   if (e != nullptr && p.mode) absl::StrAppend(&s, ModeLine(*e, *p.mode));
-  if (p.run.Any()) {
-    absl::StrAppend(&s, "caches", p.run.tlb ? " tlb" : "", p.run.noncoherent ? " noncoherent" : "");
-    if (p.run.invalidator_bug != 0) absl::StrAppend(&s, " bug=", Sv(InvalidatorBugName(p.run.invalidator_bug)));
-    absl::StrAppend(&s, "\n");
-  }
+  absl::StrAppend(&s, CachesLine(p.run));
   for (const Op& op : p.ops) absl::StrAppend(&s, OpToText(op), "\n");
   return s;
 }
@@ -64,20 +60,7 @@ absl::StatusOr<Program> ParseText(std::string_view text) {
       continue;
     }
     if (w[0] == "caches") {
-      for (size_t i = 1; i < w.size(); ++i) {
-        if (w[i] == "tlb") {
-          p.run.tlb = true;
-        } else if (w[i] == "noncoherent") {
-          p.run.noncoherent = true;
-        } else if (absl::StartsWith(w[i], "bug=") && InvalidatorBugFromName(StdSv(w[i].substr(4)))) {
-          p.run.invalidator_bug = *InvalidatorBugFromName(StdSv(w[i].substr(4)));
-        } else {
-          return err(absl::StrCat("bad word '", w[i],
-                                  "' (caches tlb noncoherent [bug=none|leaf_only|forget_global|wrong_asid])"));
-        }
-      }
-      if (!p.run.Any()) return err("expected tlb and/or noncoherent");
-      if (p.run.invalidator_bug != 0 && !p.run.tlb) return err("an invalidator bug needs the TLB: 'caches tlb ...'");
+      if (absl::Status st = ParseCachesLine(t, &p.run); !st.ok()) return st;
       continue;
     }
     Op op;

@@ -17,13 +17,15 @@ bool SplitRace(absl::Span<const uint8_t> bytes, RaceBytes* out) {
     return false;
   }
   const bool v1 = bytes[0] == kRaceTagV1;
-  const bool with_mode = bytes[0] == kRaceTagMode;
+  const bool v5 = bytes[0] == kRaceTagMode;
   ByteReader r(bytes);
   uint8_t u8 = 0;
   r.U8(&u8);
   FormatConfig cfg;
   const FormatEntry& e = ReadFormatHeader(r, &cfg);
-  if (with_mode) ReadMode(r, e);
+  // v5: the run settings byte and the mode it announces.
+  const size_t run_at = bytes.size() - r.Rest().size();
+  if (uint8_t run = 0; v5 && r.U8(&run) && (run & kRaceModeFollows) != 0) ReadMode(r, e);
   const size_t header = bytes.size() - r.Rest().size();
   uint8_t setup = 0, nops = 0;
   uint64_t bugs = 0;
@@ -32,7 +34,8 @@ bool SplitRace(absl::Span<const uint8_t> bytes, RaceBytes* out) {
   out->header.assign(bytes.begin(), bytes.begin() + static_cast<ptrdiff_t>(header));
   // The mode bytes, when there are, belong to the header, so every
   // mutation keeps them and libFuzzer's byte edits vary them.
-  out->header[0] = with_mode ? kRaceTagMode : kRaceTag;
+  out->header[0] = v5 ? kRaceTagMode : kRaceTag;
+  out->run_at = v5 && run_at < header ? run_at : 0;
   // Version 1 decoders honoured bit 5 only when told to, which the fuzzer
   // was not by default.
   out->setup = v1 ? static_cast<uint8_t>(setup & ~kSetupUnsafeBit) : setup;
@@ -58,7 +61,13 @@ std::vector<uint8_t> JoinRace(const RaceBytes& r) {
   return b;
 }
 
-void StampSettings(RaceBytes* r, const RaceSettingFlags& flags, uint8_t parent_setup, uint16_t parent_bugs) {
+void StampSettings(RaceBytes* r, const RaceSettingFlags& flags, uint8_t parent_setup, uint16_t parent_bugs,
+                   uint8_t parent_run) {
+  constexpr uint8_t kInvalidatorBugBits = 0x0c;  // run_settings.h
+  if (r->run_at != 0) {
+    uint8_t& run = r->header[r->run_at];
+    run = static_cast<uint8_t>((run & ~kInvalidatorBugBits) | (parent_run & kInvalidatorBugBits));
+  }
   r->bugs = flags.bugs ? static_cast<uint16_t>(*flags.bugs) : parent_bugs;
   uint8_t s = r->setup;
   if (flags.free) {
@@ -323,7 +332,8 @@ size_t MutateRace(uint8_t* data, size_t size, size_t max_size, uint32_t seed, co
   }
   const uint8_t parent_setup = r.setup;
   const uint16_t parent_bugs = r.bugs;
-  StampSettings(&r, flags, parent_setup, parent_bugs);
+  const uint8_t parent_run = r.run_at != 0 ? r.header[r.run_at] : 0;
+  StampSettings(&r, flags, parent_setup, parent_bugs, parent_run);
   const std::vector<uint8_t> stamped = JoinRace(r);
   const Mutation m = rng.Pick();
   const bool done = m == kPreempt ? MutateSchedule(stamped, r, rng, probe) : MutateStructure(r, m, rng);
@@ -335,14 +345,14 @@ size_t MutateRace(uint8_t* data, size_t size, size_t max_size, uint32_t seed, co
       // libFuzzer's byte edits may land on the settings: stamp them again.
       RaceBytes f;
       if (SplitRace(absl::MakeConstSpan(data, n), &f)) {
-        StampSettings(&f, flags, parent_setup, parent_bugs);
+        StampSettings(&f, flags, parent_setup, parent_bugs, parent_run);
         n = Store(JoinRace(f), data, max_size);
       }
       return n;
     }
     r.tape.push_back(rng.Byte());
   }
-  StampSettings(&r, flags, parent_setup, parent_bugs);
+  StampSettings(&r, flags, parent_setup, parent_bugs, parent_run);
   return Store(JoinRace(r), data, max_size);
 }
 

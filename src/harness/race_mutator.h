@@ -56,7 +56,8 @@ namespace ptsim {
 
 // A race program split at its field boundaries.
 struct RaceBytes {
-  std::vector<uint8_t> header;                // tag, format id, knobs
+  std::vector<uint8_t> header;                // tag, format id, knobs; v5: run settings, mode
+  size_t run_at = 0;                          // v5: the run settings byte's offset in header; 0: none
   uint8_t setup = 0;
   uint16_t bugs = 0;
   std::vector<std::array<uint8_t, 8>> ops;    // the op count is ops.size()
@@ -74,8 +75,11 @@ std::vector<uint8_t> JoinRace(const RaceBytes& r);
 
 // Writes the flags' settings into `r` (see above): bugs and the unsafe bit
 // from the flags when given, else from `parent_setup` / `parent_bugs`; the
-// freeing scheme and shootdown style from the flags when given.
-void StampSettings(RaceBytes* r, const RaceSettingFlags& flags, uint8_t parent_setup, uint16_t parent_bugs);
+// freeing scheme and shootdown style from the flags when given; a v5
+// program's invalidator bug always from `parent_run` (the parent's run
+// settings byte, 0 for none), so that no mutation plants one.
+void StampSettings(RaceBytes* r, const RaceSettingFlags& flags, uint8_t parent_setup, uint16_t parent_bugs,
+                   uint8_t parent_run = 0);
 
 // libFuzzer's own mutation of a buffer (LLVMFuzzerMutate's signature).
 using ByteMutator = std::function<size_t(uint8_t* data, size_t size, size_t max_size)>;

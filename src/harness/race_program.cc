@@ -163,7 +163,13 @@ RaceProgram DecodeRace(absl::Span<const uint8_t> bytes) {
   r.U8(&tag);
   const FormatEntry& e = ReadFormatHeader(r, &p.config);
   p.format = std::string(e.name);
-  if (tag == kRaceTagMode) p.mode = ReadMode(r, e);
+  if (tag == kRaceTagMode) {
+    uint8_t run = 0;
+    r.U8(&run);
+    p.run = RunSettingsFromBits(run);
+    p.run.noncoherent = false;
+    if ((run & kRaceModeFollows) != 0) p.mode = ReadMode(r, e);
+  }
   uint8_t setup = 0, nops = 0;
   uint64_t bugs = 0;
   r.U8(&setup);
@@ -202,8 +208,11 @@ absl::StatusOr<std::vector<uint8_t>> EncodeRace(const RaceProgram& p) {
   }
   const std::unique_ptr<AnyFormat> f = e->make(p.config);
   const Layout l = LayoutOf(*f, /*replicated=*/true);
-  std::vector<uint8_t> out = {p.mode ? kRaceTagMode : kRaceTag};
+  if (p.run.noncoherent) return absl::InvalidArgumentError("a race program attaches no non-coherent view");
+  const bool v5 = p.mode || p.run.Any();
+  std::vector<uint8_t> out = {v5 ? kRaceTagMode : kRaceTag};
   WriteFormatHeader(*e, p.config, &out);
+  if (v5) out.push_back(static_cast<uint8_t>(RunSettingsBits(p.run) | (p.mode ? kRaceModeFollows : 0)));
   if (p.mode) {
     if (absl::Status st = WriteMode(*e, *p.mode, &out); !st.ok()) return st;
   }

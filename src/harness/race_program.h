@@ -5,6 +5,7 @@
 //   format x86_64_4level
 //   config nxe=1                               # optional
 //   mode smep=1,smap=1                         # optional: the CPU mode (below)
+//   caches tlb bug=leaf_only                   # optional: paging-structure caches too
 //   race cpus=3 free=rcu shootdown=ipi         # free: ipi|rcu|immediate; shootdown: ipi|broadcast
 //                                              # inject=NAME[,NAME]: known bugs on (ptsim bugs)
 //   cpu0 populate s0 0x200000 0x3fffff oa=0x40000000 attrs=rw-u size_lg2=12
@@ -27,6 +28,11 @@
 // shootdown style, the known bugs switched on, the CPU mode), so a file
 // replays the same with no options anywhere.
 //
+// Every CPU has a leaf TLB (src/hw/tlb.h); `caches tlb` attaches its
+// paging-structure caches too, and may plant a bug in the family's
+// invalidation instructions (run_settings.h; `noncoherent` is for ops
+// programs only).
+//
 // The CPU mode is what every hardware access walks in, under the family's
 // own rules (src/hw/family.h): values of the family's mode knobs, written
 // as in ops programs (`mode KEY=VALUE[,...]`; without the line, the
@@ -34,15 +40,18 @@
 // family's user setting on top (x86 cpl=3, Arm el=0, RISC-V priv=0).
 //
 // Binary v4 and v5 (what race_fuzzer mutates; any bytes with either tag
-// decode; EncodeRace writes v5 only for a program with a mode line):
+// decode; EncodeRace writes v5 only for a program with a mode or caches
+// line):
 //   u8  version tag: 'U' (0x55) v4, 'V' (0x56) v5 (version 1 was 'R' and
 //       did not carry the bugs; version 2 was 'S' and read op kind 6 as
 //       populate; ParseAnyRace refuses both, naming the version. Version 3,
 //       'T', is v4 with one-entry leaf sizes only in the unit list; it
 //       still decodes, as it always did)
 //   u32 format id; u8 per knob (as in ops programs)
-//   v5 only: the mode, one byte per mode knob (four for a wide one), as in
-//       ops programs (harness/codec.h ReadMode)
+//   v5 only: u8 run settings (run_settings.h: bit 0 paging-structure
+//       caches, bits 3:2 the invalidator bug; bit 1 ignored), bit 7 a mode
+//       follows: one byte per mode knob (four for a wide one), as in ops
+//       programs (harness/codec.h ReadMode)
 //   u8  setup: bits 1:0 CPUs-2 (3 reads as 2), bits 3:2 free scheme
 //       (ipi, rcu, immediate, rcu), bit 4 broadcast shootdowns, bit 5 the
 //       unsafe pairing is meant: broadcast + immediate decodes as such only
@@ -76,6 +85,7 @@
 #include "absl/types/span.h"
 #include "src/any/any_format.h"
 #include "src/conc/config.h"
+#include "src/harness/run_settings.h"
 
 namespace ptsim {
 
@@ -106,6 +116,8 @@ struct RaceProgram {
   uint32_t bugs = 0;  // bit n = Bug(n): known bugs switched on for this run
   // Values of the family's mode knobs; nullopt is the family's default.
   std::optional<FormatConfig> mode;
+  // The paging-structure caches and an invalidator bug (never noncoherent).
+  RunSettings run;
   std::vector<RaceOp> ops;
   std::vector<uint8_t> schedule;
   bool operator==(const RaceProgram&) const = default;
@@ -113,7 +125,8 @@ struct RaceProgram {
   bool Unsafe() const { return shootdown == ShootdownStyle::kBroadcast && free == FreeScheme::kImmediate; }
 };
 
-inline constexpr uint8_t kRaceTagMode = 'V';  // binary version 5: v4 with a CPU mode
+inline constexpr uint8_t kRaceTagMode = 'V';  // binary version 5: v4 with run settings and a CPU mode
+inline constexpr uint8_t kRaceModeFollows = 0x80;  // v5 run settings byte: a mode follows
 inline constexpr uint8_t kRaceTag = 'U';    // binary version 4
 inline constexpr uint8_t kRaceTagV3 = 'T';  // binary version 3: read, never written
 inline constexpr uint8_t kRaceTagV2 = 'S';  // binary version 2: refused

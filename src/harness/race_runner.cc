@@ -100,7 +100,13 @@ absl::StatusOr<RaceReport> RunRaceWith(const FormatConfig& cfg, const RaceProgra
   arena.Reset();
   Scheduler sched(p.ncpus, p.schedule, SchedOptions{.step_budget = opt.step_budget, .keep_trace = opt.keep_trace});
   Machine m(&sched, p.ncpus);
-  const ConcConfig cc{.ncpus = p.ncpus, .free = p.free, .shootdown = p.shootdown, .bugs = p.bugs, .mode = p.mode};
+  const ConcConfig cc{.ncpus = p.ncpus,
+                      .free = p.free,
+                      .shootdown = p.shootdown,
+                      .bugs = p.bugs,
+                      .mode = p.mode,
+                      .walk_caches = p.run.tlb,
+                      .invalidator_bug = p.run.invalidator_bug};
   RaceReport rep;
   // Set before `w` exists, read by the failure callback once it does.
   World<F>* world = nullptr;

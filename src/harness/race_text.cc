@@ -78,6 +78,7 @@ std::string ToRaceText(const RaceProgram& p) {
     if (!e->knobs.empty()) absl::StrAppend(&s, "config ", ConfigToString(e->knobs, p.config), "\n");
     if (p.mode) absl::StrAppend(&s, ModeLine(*e, *p.mode));
   }
+  absl::StrAppend(&s, CachesLine(p.run));
   absl::StrAppend(&s, "race cpus=", p.ncpus, " free=", FreeSchemeName(p.free),
                   " shootdown=", ShootdownStyleName(p.shootdown));
   if (p.bugs != 0) absl::StrAppend(&s, " inject=", InjectListText(p.bugs));
@@ -127,6 +128,11 @@ absl::StatusOr<RaceProgram> ParseRaceText(std::string_view text) {
       if (absl::Status st = ParseModeLine(t, *e, &p.mode); !st.ok()) return st;
       continue;
     }
+    if (w[0] == "caches") {
+      if (absl::Status st = ParseCachesLine(t, &p.run); !st.ok()) return st;
+      if (p.run.noncoherent) return err("a race program attaches the TLB's caches only ('caches tlb')");
+      continue;
+    }
     if (w[0] == "schedule") {
       for (size_t i = 1; i < w.size(); ++i) {
         absl::StatusOr<uint8_t> b = ParseScheduleToken(StdSv(w[i]));
@@ -137,7 +143,7 @@ absl::StatusOr<RaceProgram> ParseRaceText(std::string_view text) {
     }
     uint64_t cpu = 0;
     if (!absl::StartsWith(w[0], "cpu") || !absl::SimpleAtoi(w[0].substr(3), &cpu) || cpu >= kMaxCpus) {
-      return err("unknown statement (format, config, mode, race, cpuN OP ..., schedule)");
+      return err("unknown statement (format, config, mode, caches, race, cpuN OP ..., schedule)");
     }
     if (w.size() < 2) return err("expected an operation after the CPU");
     RaceOp op;

@@ -14,6 +14,7 @@
 #include <array>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -104,12 +105,24 @@ std::span<const ConfigKnob> ModeKnobsOf() {
   return std::span<const ConfigKnob>(HwRules<F>::kModeKnobs);
 }
 
+// Where a walk resumes after a paging-structure-cache hit (src/hw/tlb.h):
+// the table the cached entry points to, its level, and the table entries
+// from the root down to the cached one, which the family's rules fold again
+// without reading memory, as the cache holds what they restricted
+// (Intel SDM Vol. 3A §4.10.3.2).
+struct HwResume {
+  Oa table;
+  Level level;
+  std::span<const WalkStep> above;
+};
+
 // Walks `va` for an access of type `t` in CPU `mode` (values of
 // HwRules<F>::kModeKnobs) with the family's rules. With `write_back` the
 // walk sets accessed/dirty as that hardware does; without, it only reads.
+// With `resume` the walk starts below a cached table entry.
 template <PageTableFormat F>
 HwWalkResult HwTranslate(const F& f, PhysMem* mem, Oa root, Va va, AccessType t, const FormatConfig& mode,
-                         WalkTrace* trace = nullptr, bool write_back = true) {
+                         WalkTrace* trace = nullptr, bool write_back = true, const HwResume* resume = nullptr) {
   using H = HwRules<F>;
   HwWalkResult out;
   if (!H::kHasExec && t == AccessType::kExec) {
@@ -118,7 +131,26 @@ HwWalkResult HwTranslate(const F& f, PhysMem* mem, Oa root, Va va, AccessType t,
     out.detail = "this hardware makes no instruction fetches";
     return out;
   }
-  const auto w = Walk(f, mem, root, va, H::Make(f, mode, t), trace, write_back);
+  const auto rules = H::Make(f, mode, t);
+  using R = decltype(rules);
+  auto w = [&] {
+    if (resume == nullptr || resume->above.empty() || !IsCanonical(f, va)) {
+      return Walk(f, mem, root, va, rules, trace, write_back);
+    }
+    typename R::Path path{};
+    for (const WalkStep& s : resume->above) (void)rules.Entry(f, s.raw, s.level, va, path);
+    if constexpr (HasLevelSkipping<F>()) {
+      const Level cached = resume->above.back().level;
+      if ((va.value() & SkippedVaMask(f, cached, resume->level)) != 0) {
+        if (trace) trace->count = 0;
+        BasicWalkResult<typename R::Fault> skipped;
+        skipped.fault = rules.SkippedIndex(f, va, SkipFaultLevel(f, va, cached, resume->level));
+        return skipped;
+      }
+    }
+    return WalkFrom(f, mem, WalkStart<typename R::Path>{resume->table, resume->level, path}, va, rules, trace,
+                    write_back);
+  }();
   out.ok = w.ok;
   out.t = w.t;
   out.restarts = w.restarts;

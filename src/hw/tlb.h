@@ -40,6 +40,7 @@
 #define PTSIM_HW_TLB_H_
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -92,6 +93,11 @@ struct WalkEntry {
   uint64_t raw = 0;   // diagnostics: the entry's bits when cached
   Oa source_root;     // diagnostics only
   uint64_t stamp = 0;
+  // The table entries from the root down to this one, as read: what an
+  // architecture's rules fold again when a walk resumes here (the race
+  // harness's hardware accesses; CachedMmu keeps `path` instead).
+  std::array<WalkStep, kMaxLevels> above{};
+  int above_count = 0;
 
   uint64_t last() const { return va_base | LowMask(span_lg2); }
 };
