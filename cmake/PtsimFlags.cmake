@@ -3,6 +3,15 @@
 # and LIB_FUZZING_ENGINE, as OSS-Fuzz does); nothing here hard-codes a
 # compiler.
 
+# The external engine's link flags, if any: the cache variable, else the
+# environment's LIB_FUZZING_ENGINE. When set, CFLAGS/CXXFLAGS already carry the
+# coverage instrumentation the engine wants, so nothing below adds any.
+if(NOT PTSIM_LIB_FUZZING_ENGINE STREQUAL "")
+  set(PTSIM_ENGINE_LINK_FLAGS "${PTSIM_LIB_FUZZING_ENGINE}")
+else()
+  set(PTSIM_ENGINE_LINK_FLAGS "$ENV{LIB_FUZZING_ENGINE}")
+endif()
+
 # Designated initializers that leave members at their defaults are the
 # point of designated initializers, so that warning is off.
 add_compile_options(-Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers)
@@ -38,12 +47,16 @@ if(PTSIM_FUZZ_ENGINE STREQUAL "afl")
         ${CMAKE_${_lang}_COMPILER_LAUNCHER})
   endforeach()
 endif()
-if(PTSIM_FUZZ_ENGINE STREQUAL "libfuzzer" AND "$ENV{LIB_FUZZING_ENGINE}" STREQUAL "")
+if(PTSIM_FUZZ_ENGINE STREQUAL "libfuzzer" AND PTSIM_ENGINE_LINK_FLAGS STREQUAL "")
   add_compile_options(${PTSIM_LIBFUZZER_COMPILE_FLAGS})
   # Executables that are not fuzz targets (the CLI) still carry coverage
   # instrumentation; without a sanitizer runtime nothing else defines the
   # callbacks, so they link libFuzzer's runtime without its main.
   add_link_options(-fsanitize=fuzzer-no-link)
+elseif(PTSIM_FUZZ_ENGINE STREQUAL "libfuzzer" AND CMAKE_CXX_FLAGS MATCHES "-fsanitize=fuzzer-no-link")
+  # An external engine's CXXFLAGS (OSS-Fuzz's) bring the instrumentation; the same ignorelist
+  # keeps it off the oracles there too.
+  add_compile_options(-fsanitize-coverage-ignorelist=${PTSIM_COVERAGE_IGNORELIST})
 elseif(NOT PTSIM_FUZZ_ENGINE MATCHES "^(standalone|libfuzzer|afl)$")
   message(FATAL_ERROR "PTSIM_FUZZ_ENGINE='${PTSIM_FUZZ_ENGINE}': expected standalone, libfuzzer or afl")
 endif()

@@ -11,14 +11,15 @@ function(ptsim_cc_test name)
 endfunction()
 
 # A fuzz target: a plain LLVMFuzzerTestOneInput in SRCS, linked with the
-# engine (libFuzzer, AFL++'s driver, $LIB_FUZZING_ENGINE) or with ptsim's
-# standalone replay main.
+# engine (libFuzzer, AFL++'s driver, or PTSIM_ENGINE_LINK_FLAGS, the value of
+# $LIB_FUZZING_ENGINE; see cmake/PtsimFlags.cmake) or with ptsim's standalone
+# replay main.
 function(ptsim_fuzzer name)
   cmake_parse_arguments(T "" "" "SRCS;DEPS" ${ARGN})
   add_executable(${name} ${T_SRCS})
   target_link_libraries(${name} PRIVATE ${T_DEPS})
-  if(NOT "$ENV{LIB_FUZZING_ENGINE}" STREQUAL "")
-    separate_arguments(_engine UNIX_COMMAND "$ENV{LIB_FUZZING_ENGINE}")
+  if(NOT PTSIM_ENGINE_LINK_FLAGS STREQUAL "")
+    separate_arguments(_engine UNIX_COMMAND "${PTSIM_ENGINE_LINK_FLAGS}")
     target_link_options(${name} PRIVATE ${_engine})
   elseif(PTSIM_FUZZ_ENGINE STREQUAL "libfuzzer" OR PTSIM_FUZZ_ENGINE STREQUAL "afl")
     target_link_options(${name} PRIVATE -fsanitize=fuzzer)
@@ -33,4 +34,32 @@ function(ptsim_fuzzer name)
       PASS_REGULAR_EXPRESSION "Usage: ${name} .*exit status 0\n"
       TIMEOUT 30)
   endif()
+endfunction()
+
+# Points every imported absl:: library at its static archive beside the shared
+# one (Debian's libabsl-dev ships both, but its CMake package names only the
+# .so files). Targets keep their links to each other, so the archives come in
+# dependency order. Fails when an archive is missing rather than fall back.
+function(ptsim_use_static_absl)
+  get_directory_property(_imported DIRECTORY ${PROJECT_SOURCE_DIR} IMPORTED_TARGETS)
+  foreach(_t ${_imported})
+    if(NOT _t MATCHES "^absl::")
+      continue()
+    endif()
+    get_target_property(_configs ${_t} IMPORTED_CONFIGURATIONS)
+    if(NOT _configs)
+      continue()
+    endif()
+    foreach(_c ${_configs})
+      get_target_property(_so ${_t} IMPORTED_LOCATION_${_c})
+      if(NOT _so MATCHES "\\.so(\\.[0-9.]+)?$")
+        continue()
+      endif()
+      string(REGEX REPLACE "\\.so(\\.[0-9.]+)?$" ".a" _a "${_so}")
+      if(NOT EXISTS "${_a}")
+        message(FATAL_ERROR "PTSIM_STATIC_DEPS: ${_t} has no static archive (${_a})")
+      endif()
+      set_target_properties(${_t} PROPERTIES IMPORTED_LOCATION_${_c} "${_a}")
+    endforeach()
+  endforeach()
 endfunction()
