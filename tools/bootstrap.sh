@@ -22,6 +22,7 @@ PTSIM_PACKAGES=(
   qemu-system-x86 qemu-system-misc qemu-system-arm # ptsim oracle qemu (misc has RISC-V)
   graphviz                                         # renders ptsim dump --dot (the CLI tests check it)
   git python3 ca-certificates                      # tooling
+  python3-yaml                                     # tests/cflite/cflite_files_test.py
 )
 
 check_only=0
