@@ -19,8 +19,10 @@ function(ptsim_fuzzer name)
   add_executable(${name} ${T_SRCS})
   target_link_libraries(${name} PRIVATE ${T_DEPS})
   if(NOT PTSIM_ENGINE_LINK_FLAGS STREQUAL "")
+    # As link items, after the objects: a library path (AFL++'s driver) then resolves what
+    # the objects need from it, and a flag (-fsanitize=fuzzer) passes through unchanged.
     separate_arguments(_engine UNIX_COMMAND "${PTSIM_ENGINE_LINK_FLAGS}")
-    target_link_options(${name} PRIVATE ${_engine})
+    target_link_libraries(${name} PRIVATE ${_engine})
   elseif(PTSIM_FUZZ_ENGINE STREQUAL "libfuzzer" OR PTSIM_FUZZ_ENGINE STREQUAL "afl")
     target_link_options(${name} PRIVATE -fsanitize=fuzzer)
   else()
