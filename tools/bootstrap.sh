@@ -23,6 +23,7 @@ PTSIM_PACKAGES=(
   graphviz                                         # renders ptsim dump --dot (the CLI tests check it)
   git python3 ca-certificates                      # tooling
   python3-yaml                                     # tests/cflite/cflite_files_test.py
+  zip unzip                                        # seed zips of tools/cflite_check.sh
 )
 
 check_only=0

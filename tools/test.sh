@@ -46,7 +46,8 @@ sanitizer_env() {
 }
 
 # What a preset builds and tests, when not everything: ThreadSanitizer runs the concurrency
-# tests (deterministic scheduler and a bounded real-threads stress run) only.
+# tests (deterministic scheduler and a bounded real-threads stress run) only. The `cflite` test
+# (tools/cflite_check.sh: two whole fuzz builds) runs on its own, never here.
 preset_build_args() {
   case "$1" in
     tsan) echo "--target sched_test race_test history_test page_map_test page_map_race_test ptsim" ;;
@@ -55,6 +56,7 @@ preset_build_args() {
 preset_ctest_args() {
   case "$1" in
     tsan) echo "-L concurrency" ;;
+    *) echo "-LE cflite" ;;
   esac
 }
 
