@@ -1,5 +1,7 @@
 // Simulated memory and the table allocator, tested directly (the executor
 // tests exercise them only through the operations).
+#include <sys/resource.h>
+
 #include <gtest/gtest.h>
 
 #include "src/mem/frames.h"
@@ -46,6 +48,68 @@ TEST(PhysMem, WriteThatDoesNotFitIsAnErrorAndChangesNothing) {
   EXPECT_EQ(ByteAt(m, 0xffe), 0);
   EXPECT_TRUE(m.Write(Oa(0xffc), bytes).ok());
   EXPECT_EQ(ByteAt(m, 0xfff), 4);
+}
+
+// A source whose byte at address a is (a >> 12) & 0xff, except chunk
+// 0x3000's, which is zeros; counts the chunks it was asked for.
+class CountingSource final : public MemSource {
+ public:
+  void ReadChunk(Oa addr, absl::Span<uint8_t> out) const override {
+    ++reads;
+    const uint8_t b = addr.value() == 0x3000 ? 0 : static_cast<uint8_t>(addr.value() >> 12);
+    for (uint8_t& x : out) x = b;
+  }
+  mutable int reads = 0;
+};
+
+TEST(PhysMem, AnImageReadsEachChunkFromItsSourceOnceAndOnlyWhenRead) {
+  CountingSource src;
+  PhysMem m(Oa(0), 0x10000);
+  m.SetImage({{Oa(0), Oa(0xffff)}}, &src);
+  EXPECT_EQ(src.reads, 0);
+  EXPECT_EQ(ByteAt(m, 0x2abc), 2);
+  EXPECT_EQ(ByteAt(m, 0x2000), 2);
+  EXPECT_EQ(src.reads, 1);
+  EXPECT_EQ(m.allocated_chunks(), 1u);
+  // A chunk the source gives as zeros costs no memory, and is not re-read.
+  EXPECT_EQ(ByteAt(m, 0x3000), 0);
+  EXPECT_EQ(ByteAt(m, 0x3fff), 0);
+  EXPECT_EQ(src.reads, 2);
+  EXPECT_EQ(m.allocated_chunks(), 1u);
+  // A write keeps the source's other bytes.
+  m.Fill(Oa(0x5000), 1, 0xee);
+  EXPECT_EQ(ByteAt(m, 0x5000), 0xee);
+  EXPECT_EQ(ByteAt(m, 0x5001), 5);
+  m.Fill(Oa(0x3000), 1, 0xdd);
+  EXPECT_EQ(ByteAt(m, 0x3000), 0xdd);
+  EXPECT_EQ(ByteAt(m, 0x3001), 0);
+  EXPECT_EQ(m.allocated_chunks(), 3u);
+}
+
+TEST(PhysMem, AddressesInTheHolesBetweenAnImagesRangesAreOutsideMemory) {
+  PhysMem m(Oa(0x100000), 0x10000);
+  m.SetImage({{Oa(0x100000), Oa(0x101fff)}, {Oa(0x104800), Oa(0x10ffff)}}, nullptr);
+  EXPECT_TRUE(m.Contains(Oa(0x100000), 0x2000));
+  EXPECT_FALSE(m.Contains(Oa(0x101ff8), 16));  // runs into the hole
+  EXPECT_FALSE(m.Contains(Oa(0x102000), 8));
+  EXPECT_FALSE(m.Contains(Oa(0x1047f8), 8));
+  EXPECT_TRUE(m.Contains(Oa(0x104800), 8));
+  EXPECT_TRUE(m.Contains(Oa(0x10fff8), 8));
+  EXPECT_FALSE(m.Contains(Oa(0x10fff8), 9));
+  EXPECT_FALSE(m.Contains(Oa(0xff000), 8));
+}
+
+TEST(PhysMem, ATerabyteWindowCostsOnlyTheChunksUsed) {
+  rusage before{};
+  getrusage(RUSAGE_SELF, &before);
+  PhysMem m(Oa(0), PhysMem::kMaxChunks << PhysMem::kChunkLg2);
+  for (uint64_t a = 0; a < (uint64_t{1} << 40); a += uint64_t{1} << 36) m.Fill(Oa(a), 8, 0x5a);
+  EXPECT_EQ(m.allocated_chunks(), 16u);
+  EXPECT_EQ(ByteAt(m, (uint64_t{1} << 40) - 1), 0);
+  rusage after{};
+  getrusage(RUSAGE_SELF, &after);
+  // The bookkeeping of 2^28 chunks would be 2.25 GiB if it were touched.
+  EXPECT_LT(after.ru_maxrss - before.ru_maxrss, 64 * 1024) << "KiB";
 }
 
 class TableAllocatorTest : public ::testing::Test {
