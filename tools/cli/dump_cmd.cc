@@ -1,4 +1,4 @@
-// ptsim dump: every leaf mapping in a raw physical-memory image.
+// ptsim dump: every leaf mapping in a physical-memory image.
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -92,7 +92,7 @@ int RunDump(const DumpOptions& o) {
   const FormatInfo& info = f.Info();
   const AddrWidths w = AddrWidths::Of(info);
   PermsColumns cols;
-  auto priv = ParseMode(info, false, o.mode);
+  auto priv = ParseMode(info, false, img->ModeSettings(o.mode));
   if (!priv.ok()) return Fail(priv.status());
   cols.priv = *priv;
   cols.has_user = !info.user_mode.empty();
@@ -106,12 +106,19 @@ int RunDump(const DumpOptions& o) {
   // they are found.
   std::optional<JsonArrayWriter> leaves;
   if (o.json) {
-    std::fputs(absl::StrFormat("{\"format\": %s, \"root\": \"%s\", \"image\": \"%s\", \"%s\": ",
-                               Json(info.name).dump(), Hex(img->root.value()), img->Extent(),
-                               o.runs ? "runs" : "leaves")
+    Json from = Json::array();
+    for (const FromImage& x : img->from_image) {
+      from.push_back({{"what", x.what}, {"value", x.value}, {"source", x.source}});
+    }
+    std::fputs(absl::StrFormat("{\"format\": %s, \"root\": \"%s\", \"root_source\": %s, \"from_image\": %s, "
+                               "\"image\": \"%s\", \"%s\": ",
+                               Json(info.name).dump(), Hex(img->root.value()), Json(img->root_source).dump(),
+                               from.dump(), img->Extent(), o.runs ? "runs" : "leaves")
                    .c_str(),
                stdout);
     leaves.emplace();
+  } else {
+    for (const std::string& line : img->FromImageLines()) absl::PrintF("# %s\n", line);
   }
   Run run;
   uint64_t n_runs = 0;
@@ -184,12 +191,14 @@ int RunDump(const DumpOptions& o) {
       absl::PrintF("# %d leaves\n", n_leaves);
     }
   }
+  if (auto st = img->ReadStatus(); !st.ok()) return Fail(st);
   if (limited) {
     Note(absl::StrFormat("stopped at --limit %d (leaves or problems); the image describes more", o.limit));
   }
   if (n_problems > 0) {
-    Note(absl::StrFormat("%d problem%s in the tables under root 0x%x (image %s); the leaves listed are those reachable",
-                         n_problems, n_problems == 1 ? "" : "s", img->root.value(), img->Extent()));
+    Note(absl::StrFormat(
+        "%d problem%s in the tables under root 0x%x%s (image %s); the leaves listed are those reachable", n_problems,
+        n_problems == 1 ? "" : "s", img->root.value(), img->RootFrom(), img->Extent()));
     return kExitFinding;
   }
   return kExitOk;
@@ -199,11 +208,13 @@ int RunDump(const DumpOptions& o) {
 
 void AddDumpCommand(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<DumpOptions>();
-  CLI::App* sub = app.add_subcommand("dump", "List every leaf mapping in a raw physical-memory image");
+  CLI::App* sub = app.add_subcommand("dump", "List every leaf mapping in a physical-memory image (raw or ELF core)");
   AddImageOptions(sub, &o->image);
   AddModeOption(sub, &o->mode);
   sub->add_flag("--json", o->json,
-                "Print {format, root, image, leaves, problems, problem_count, limited}: leaves is an array of "
+                "Print {format, root, root_source, from_image, image, leaves, problems, problem_count, limited}: "
+                "root_source is '--root' or the note it came from, from_image what an ELF core's notes decided "
+                "({what, value, source}), leaves an array of "
                 "{va, oa, size, level, raw, attrs, perms} (attrs maps each named bit of the format to its value in "
                 "the leaf entry, perms the accesses allowed per mode: {priv, user} or {dma}), problems one "
                 "{va, level, entry_addr, raw, what} per problem found (the first 10000)");
@@ -225,7 +236,8 @@ void AddDumpCommand(CLI::App& app, int* exit_code) {
       ->capture_default_str()
       ->type_name("N");
   SetHelp(sub, R"(Walks the tree under --root in an image of physical memory (the output of
-'ptsim image', QEMU's pmemsave, a RAM dump) and prints every leaf in VA order:
+'ptsim image', QEMU's pmemsave, a RAM dump, or an ELF core such as QEMU's
+dump-guest-memory or a kdump vmcore) and prints every leaf in VA order:
   va, oa, size, level and its name, effective permissions (rwxugad: leaf
   ANDed with the tables above, as the neutral rules see them), the entry's
   kind and named bits set, then what the architecture's own rules allow:
@@ -246,11 +258,23 @@ following the repeated pointer, so every table is read at most once whatever
 top-level table at --root is an input error (exit 2). The image is never
 modified.
 
-Addresses are hex (0x...) or decimal. The image is loaded at --image-base
+Addresses are hex (0x...) or decimal. A raw image is loaded at --image-base
 (4 KiB aligned); the root must lie inside it, aligned to the top-level table's
-size.
+size. An ELF core (recognised by its magic) places its memory itself: its
+PT_LOAD segments are the physical ranges, and an address in a hole between
+them is outside the image. Its notes give the rest when they can: QEMU's x86
+CPU note gives the format (EM_X86_64 with CR4.LA57: 4- or 5-level; EM_386
+with CR4.PAE: PAE or 32-bit), the root (CR3 of --cpu N, default 0) and the
+mode (CR0.WP, CR4.SMEP/SMAP/PKE/PKS); a Linux VMCOREINFO note gives the
+kernel's root (SYMBOL(swapper_pg_dir)) and paging mode. --format, --root and
+--mode override them. QEMU writes no paging register for ARM or RISC-V: give
+--format and --root. What came from the notes is printed first as '# ...'
+lines. The file is read on demand: memory grows with the tables read, not
+with the image.
 
 Examples:
+  ptsim dump -i guest.core                   # QEMU dump-guest-memory of an x86 guest
+  ptsim dump -i vmcore -f armv8_s1_4k -c ttbr1=1 -r 0x41e3b000
   ptsim dump -f x86_64_4level -i tables.img -b 0x1000000 -r 0x1000000
   ptsim dump -f x86_64_4level -i tables.img -b 0x1000000 -r 0x1000000 --mode smep=1,smap=1
   ptsim dump -f x86_64_4level -i tables.img -b 0x1000000 -r 0x1000000 --runs

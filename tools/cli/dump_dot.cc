@@ -107,10 +107,11 @@ int RunDumpDot(const AnyFormat& f, const LoadedImage& img, uint64_t limit) {
   }
   const unsigned va_w = (info.va_bits + 3) / 4, oa_w = (info.oa_bits + 3) / 4;
   std::string out = absl::StrFormat(
-      "// ptsim dump --dot: %s, root 0x%x, image %s\n"
+      "// ptsim dump --dot: %s, root 0x%x%s, image %s\n"
       "digraph ptsim {\n  rankdir=LR;\n  node [shape=box, fontname=\"monospace\", fontsize=10];\n"
       "  edge [fontname=\"monospace\", fontsize=9];\n",
-      info.name, img.root.value(), img.Extent());
+      info.name, img.root.value(), img.RootFrom(), img.Extent());
+  for (const std::string& line : img.FromImageLines()) absl::StrAppend(&out, "  // ", line, "\n");
   uint64_t run_id = 0;
   for (const auto& [addr, t] : tables) {
     const LevelInfo& li = level_info(t.info.level);
@@ -166,10 +167,11 @@ int RunDumpDot(const AnyFormat& f, const LoadedImage& img, uint64_t limit) {
   absl::StrAppend(&out, absl::StrFormat("  // %d tables, %d leaves, %d problems%s\n}\n", tables.size(), n_leaves,
                                         problems.size(), limited ? " (stopped at --limit)" : ""));
   std::fputs(out.c_str(), stdout);
+  if (auto st = img.ReadStatus(); !st.ok()) return Fail(st);
   if (limited) Note(absl::StrFormat("stopped at --limit %d (leaves or problems); the image describes more", limit));
   if (!problems.empty()) {
-    Note(absl::StrFormat("%d problem%s in the tables under root 0x%x (image %s), marked in red", problems.size(),
-                         problems.size() == 1 ? "" : "s", img.root.value(), img.Extent()));
+    Note(absl::StrFormat("%d problem%s in the tables under root 0x%x%s (image %s), marked in red", problems.size(),
+                         problems.size() == 1 ? "" : "s", img.root.value(), img.RootFrom(), img.Extent()));
     return kExitFinding;
   }
   return kExitOk;

@@ -1,4 +1,4 @@
-// ptsim translate: what the MMU makes of some VAs, over a raw image.
+// ptsim translate: what the MMU makes of some VAs, over a memory image.
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -67,13 +67,16 @@ int RunTranslate(const TranslateOptions& o) {
   const AddrWidths w = AddrWidths::Of(info);
   const bool neutral = o.rules == "neutral";
   if (neutral && !o.mode.empty()) return Fail(absl::InvalidArgumentError("--mode needs --rules arch"));
-  auto mode = ParseMode(info, o.user, o.mode);
+  auto mode = ParseMode(info, o.user, img->ModeSettings(o.mode));
   if (!mode.ok()) return Fail(mode.status());
   const AccessType type = AccessOf(o.access);
   const std::string mode_text = neutral ? (o.user ? "user" : "") : SettingsDiff(info.mode_knobs, *mode);
 
   Json out = Json::array();
   int rc = kExitOk;
+  if (!o.json) {
+    for (const std::string& line : img->FromImageLines()) absl::PrintF("# %s\n", line);
+  }
   for (uint64_t v : vas) {
     const Va va(v);
     WalkTrace trace;
@@ -93,8 +96,8 @@ int RunTranslate(const TranslateOptions& o) {
     if (!cycle.empty()) rc = kExitFinding;
     const WalkStep* leaf = trace.count > 0 ? &trace.steps[static_cast<size_t>(trace.count - 1)] : nullptr;
     if (o.json) {
-      Json j = {{"va", Hex(v)}, {"access", AccessTypeName(type)}, {"rules", neutral ? "neutral" : "arch"},
-                {"mode", mode_text}};
+      Json j = {{"va", Hex(v)},        {"access", AccessTypeName(type)}, {"rules", neutral ? "neutral" : "arch"},
+                {"mode", mode_text}, {"root", Hex(img->root.value())},  {"root_source", img->root_source}};
       if (r.ok) {
         j["oa"] = Hex(r.t.oa.value());
         j["size"] = Hex(uint64_t{1} << r.t.size_lg2);
@@ -128,6 +131,7 @@ int RunTranslate(const TranslateOptions& o) {
                                           r.fault.level.value(), r.detail.empty() ? "" : ": ", r.detail));
     }
   }
+  if (auto st = img->ReadStatus(); !st.ok()) return Fail(st);
   if (o.json) PrintJson(out);
   if (rc != kExitOk) {
     Note(absl::StrFormat(
@@ -141,7 +145,8 @@ int RunTranslate(const TranslateOptions& o) {
 
 void AddTranslateCommand(CLI::App& app, int* exit_code) {
   auto o = std::make_shared<TranslateOptions>();
-  CLI::App* sub = app.add_subcommand("translate", "Translate VAs through the page tables in a raw memory image");
+  CLI::App* sub =
+      app.add_subcommand("translate", "Translate VAs through the page tables in a memory image (raw or ELF core)");
   AddImageOptions(sub, &o->image);
   sub->add_option("--access,-a", o->access, "Access type to check permissions for: r, w or x")
       ->check(CLI::IsMember({"r", "w", "x", "read", "write", "exec"}))
@@ -155,8 +160,8 @@ void AddTranslateCommand(CLI::App& app, int* exit_code) {
       ->check(CLI::IsMember({"arch", "neutral"}))
       ->capture_default_str();
   sub->add_flag("--json", o->json,
-                "Print a JSON array, one object per VA: {va, access, rules, mode, oa, size, level, raw, attrs} or "
-                "{va, access, rules, mode, fault: {kind, level, detail}}");
+                "Print a JSON array, one object per VA: {va, access, rules, mode, root, root_source, oa, size, "
+                "level, raw, attrs} or {va, access, rules, mode, root, root_source, fault: {kind, level, detail}}");
   sub->add_flag("--walk", o->walk, "Also show every entry the walk read (table, index, raw bytes)");
   sub->add_option("va", o->vas, "Virtual addresses to translate (hex 0x... or decimal)")
       ->required()
@@ -179,10 +184,15 @@ as the hardware would, followed by a 'structure error: cycle' line (or a
 "structure" field in the JSON) naming the tables and entry indices it went
 through.
 
+The image is raw (at --image-base) or an ELF core, whose notes may give the
+format, the root and the CPU mode as for 'ptsim dump' (see its --help);
+--format, --root and --mode override them.
+
 Exit status: 0 every VA answered (faults included), 1 a walk found the image
 broken (reserved, outside-memory or a cycle), 2 usage or input error.
 
 Examples:
+  ptsim translate -i guest.core --access w 0xffffffff81000000
   ptsim translate -f x86_64_4level -i tables.img -b 0x1000000 -r 0x1000000 0x1000 0x400000
   ptsim translate -f x86_64_4level -i tables.img -b 0x1000000 -r 0x1000000 \
                   --access w --user --walk 0x201234
