@@ -16,7 +16,8 @@ extern "C" int LLVMFuzzerInitialize(int* argc, char*** argv) {
 Random physical-memory images through ptsim dump's and ptsim translate's
 code: byte 0 picks the format, byte 1 the root, byte 2 the access, bytes
 3-10 the format's knobs, bytes 11-42 four addresses to translate, and the
-rest is the image (layout in tools/cli/image_probe.h). A crash, a hang or
+rest is the image: raw, or an ELF core when it starts with the ELF magic
+(layout in tools/cli/image_probe.h). A crash, a hang or
 running past the memory limit is a finding. No options.
 )");
   return 0;

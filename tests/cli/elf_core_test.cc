@@ -1,8 +1,8 @@
 // ELF cores as images (tools/cli/elf_core.h, core_hints.h, image_loader.h):
 // hand-made cores with holes between their PT_LOADs and QEMU's x86 CPU
 // note, loaded with no --format and no --root; malformed cores, each a
-// clear error (exit 2 from the CLI) and never a crash; a multi-GiB sparse
-// core that costs the pages read.
+// clear error (exit 2 from the CLI) and never a crash; random mutations of
+// a valid core; a multi-GiB sparse core that costs the pages read.
 #include <sys/resource.h>
 #include <sys/wait.h>
 
@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "tools/cli/common.h"
 #include "tools/cli/entry_text.h"
 #include "tools/cli/image_loader.h"
+#include "tools/cli/image_probe.h"
 
 namespace ptsim::cli {
 namespace {
@@ -303,6 +305,28 @@ TEST(ElfCore, TheCliExitsTwoWithTheMessageForEachMalformedCore) {
     text << std::ifstream(err).rdbuf();
     EXPECT_NE(text.str().find(c.message), std::string::npos) << c.name << ": " << text.str();
   }
+}
+
+TEST(ElfCore, RandomMutationsOfAValidCoreNeverCrash) {
+  const std::vector<uint8_t> good = SplitTables().Build().Flat();
+  std::mt19937_64 rng(20240607);
+  uint64_t loaded = 0;
+  for (int i = 0; i < 3000; ++i) {
+    std::vector<uint8_t> input(kProbeHeaderBytes, 0);
+    input[0] = static_cast<uint8_t>(rng());
+    input[1] = static_cast<uint8_t>(rng());
+    std::vector<uint8_t> core = good;
+    const int flips = 1 + static_cast<int>(rng() % 8);
+    for (int f = 0; f < flips; ++f) {
+      // Mostly the header, program headers and notes, where the structure is.
+      const size_t at = rng() % 4 != 0 ? rng() % 0x300 : rng() % core.size();
+      core[at] = rng() % 2 ? static_cast<uint8_t>(rng()) : static_cast<uint8_t>(core[at] ^ (1u << (rng() % 8)));
+    }
+    if (rng() % 8 == 0) core.resize(rng() % core.size());
+    input.insert(input.end(), core.begin(), core.end());
+    loaded += ProbeImage(input).loaded ? 1 : 0;
+  }
+  EXPECT_GT(loaded, 100u);  // the mutations reach the walks, not only the header checks
 }
 
 TEST(ElfCore, AMultiGibibyteSparseCoreCostsThePagesRead) {

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_format.h"
 #include "src/harness/executor.h"
 #include "tools/cli/common.h"
 #include "tools/cli/entry_text.h"
@@ -68,19 +69,34 @@ ImageProbeStats ProbeImage(absl::Span<const uint8_t> data) {
   const uint64_t tops = std::max<uint64_t>(1, image.size() >> top_lg2);
   const uint64_t pick = ByteAt(data, 1);
   const uint64_t root = kProbeBase + ((pick == 255 ? pick : pick % tops) << top_lg2);
-  absl::StatusOr<LoadedImage> img = LoadImageBytes(std::move(format), kProbeBase, root, image);
+  absl::StatusOr<LoadedImage> img = absl::UnknownError("");
+  if (image.size() >= 4 && image[0] == 0x7f && image[1] == 'E' && image[2] == 'L' && image[3] == 'F') {
+    // An ELF core: byte 1 says which of format, root and CPU come from the
+    // header rather than from the core's notes.
+    ImageOptions o;
+    if ((pick & 1) != 0) {
+      o.format = std::string(e.name);
+      o.config = ConfigSettings(*format);
+    }
+    if ((pick & 2) != 0) o.root = absl::StrFormat("0x%x", root);
+    o.cpu = absl::StrFormat("%d", pick >> 6);
+    img = LoadImageFile(ImageFile::FromBytes(image, "probe"), o);
+  } else {
+    img = LoadImageBytes(std::move(format), kProbeBase, root, image);
+  }
   if (!img.ok()) return st;
   st.loaded = true;
 
-  const bool user = (ByteAt(data, 2) & 1) != 0 && !info.user_mode.empty();
+  const FormatInfo& used = img->format->Info();  // an ELF core's notes may pick another format
+  const bool user = (ByteAt(data, 2) & 1) != 0 && !used.user_mode.empty();
   const AccessType type = std::array{AccessType::kRead, AccessType::kWrite, AccessType::kExec,
                                      AccessType::kRead}[(ByteAt(data, 2) >> 1) & 3];
-  absl::StatusOr<FormatConfig> priv = ParseMode(info, false, {});
-  absl::StatusOr<FormatConfig> mode = ParseMode(info, user, {});
-  if (!priv.ok() || !mode.ok()) return st;  // every family's own defaults parse
+  absl::StatusOr<FormatConfig> priv = ParseMode(used, false, img->ModeSettings({}));
+  absl::StatusOr<FormatConfig> mode = ParseMode(used, user, img->ModeSettings({}));
+  if (!priv.ok() || !mode.ok()) return st;  // every family's defaults parse, and so does a core's mode
 
   // dump: every leaf line with its permissions, every problem line.
-  const AddrWidths w = AddrWidths::Of(info);
+  const AddrWidths w = AddrWidths::Of(used);
   std::vector<Va> leaf_vas;
   img->format->ForEachLeaf(
       img->mem.get(), img->root,

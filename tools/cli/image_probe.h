@@ -19,7 +19,12 @@ namespace ptsim::cli {
 //   byte 2        bit 0 a user-mode walk, bits 1-2 the access (read, write, exec)
 //   bytes 3-10    the knob values, one byte each, folded into each knob's range
 //   bytes 11-42   four VAs to translate, 8 bytes little-endian each
-//   bytes 43-     the image, loaded at physical address kProbeBase
+//   bytes 43-     the image, loaded at physical address kProbeBase; or,
+//                 when it starts with the ELF magic, an ELF core whose
+//                 PT_LOADs place it, and then byte 1's bit 0 gives
+//                 --format (byte 0's, with its knobs), bit 1 --root (as
+//                 above), bits 6-7 --cpu; what is not given comes from
+//                 the core's notes
 inline constexpr size_t kProbeHeaderBytes = 43;
 inline constexpr uint64_t kProbeBase = 0x100000;
 
