@@ -140,7 +140,7 @@ struct CoreBuilder {
       const uint64_t off = s.offset != 0 ? s.offset : data_at;
       phdr(s.type, off, s.vaddr, s.paddr, s.filesz, s.memsz);
       for (const auto& [o, b] : s.bytes) f.at[off + o] = b;
-      f.size = std::max<uint64_t>(f.size, off + s.filesz);
+      if (s.filesz > 0) f.size = std::max<uint64_t>(f.size, off + s.filesz);
       if (s.offset == 0) data_at = (off + s.filesz + 4095) / 4096 * 4096;
     }
     return f;

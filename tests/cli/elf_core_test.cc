@@ -6,6 +6,7 @@
 #include <sys/resource.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -243,6 +244,51 @@ TEST(ElfCore, VmcoreinfoGivesTheKernelsRootThroughPhysBaseOrAVirtualSegment) {
             std::string::npos)
       << img2->root_source;
   EXPECT_EQ(WalkAll(*img2).leaves.size(), 4u);
+}
+
+TEST(ElfCore, VmcoreinfoOfArm64AndRiscvKernelsGivesFormatKnobsAndRoot) {
+  TempDir d;
+  CoreBuilder arm = SplitTables();
+  arm.machine = 183;  // EM_AARCH64
+  arm.notes = {testing::TextNote("VMCOREINFO",
+                                 "PAGESIZE=4096\nSYMBOL(swapper_pg_dir)=ffff800081100000\nNUMBER(VA_BITS)=48\n"
+                                 "NUMBER(kimage_voffset)=0xffff800081000000\nNUMBER(tcr_el1_t1sz)=0x10\n")};
+  const std::string arm_path = Write(d, "arm_vmcore.elf", arm);
+  auto img = Load(arm_path);
+  ASSERT_TRUE(img.ok()) << img.status();
+  EXPECT_EQ(img->format->Info().name, "armv8_s1_4k");
+  EXPECT_EQ(img->root.value(), 0x100000u);
+  const std::vector<std::string> cfg = ConfigSettings(*img->format);
+  EXPECT_NE(std::find(cfg.begin(), cfg.end(), "ttbr1=1"), cfg.end());
+  EXPECT_NE(std::find(cfg.begin(), cfg.end(), "va_bits=48"), cfg.end());
+  // Naming the same format keeps the notes' knobs; --config still wins.
+  ImageOptions o;
+  o.format = "armv8_s1_4k";
+  o.config = {"va_bits=47"};
+  auto named = Load(arm_path, o);
+  ASSERT_TRUE(named.ok()) << named.status();
+  const std::vector<std::string> cfg2 = ConfigSettings(*named->format);
+  EXPECT_NE(std::find(cfg2.begin(), cfg2.end(), "ttbr1=1"), cfg2.end());
+  EXPECT_NE(std::find(cfg2.begin(), cfg2.end(), "va_bits=47"), cfg2.end());
+
+  CoreBuilder rv = SplitTables();
+  rv.machine = 243;  // EM_RISCV
+  rv.segments[0].vaddr = 0xffffffff80000000ull;  // the kernel's mapping of its first segment
+  rv.notes = {testing::TextNote("VMCOREINFO", "SYMBOL(swapper_pg_dir)=ffffffff80001000\nNUMBER(VA_BITS)=39\n")};
+  auto riscv = Load(Write(d, "riscv_vmcore.elf", rv));
+  ASSERT_TRUE(riscv.ok()) << riscv.status();
+  EXPECT_EQ(riscv->format->Info().name, "riscv_sv39");
+  EXPECT_EQ(riscv->root.value(), 0x101000u);
+}
+
+TEST(ElfCore, ASegmentWithNoFileBytesIsZerosWhateverItsOffset) {
+  TempDir d;
+  CoreBuilder b = SplitTables();
+  b.segments.push_back(Segment{.paddr = 0x800000, .filesz = 0, .memsz = 0x1000, .offset = 0xfffffffff000ull});
+  auto img = Load(Write(d, "zeros.elf", b));
+  ASSERT_TRUE(img.ok()) << img.status();
+  EXPECT_TRUE(img->mem->Contains(Oa(0x800ff8), 8));
+  EXPECT_EQ(*img->mem->Readable(Oa(0x800ff8)), 0);
 }
 
 struct BadCore {

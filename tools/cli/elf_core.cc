@@ -285,7 +285,8 @@ absl::StatusOr<ElfCore> ReadElfCore(const ImageFile& file) {
       return absl::InvalidArgumentError(
           absl::StrFormat("PT_LOAD %d: p_filesz 0x%x is larger than p_memsz 0x%x", i, s.filesz, s.memsz));
     }
-    if (s.offset > file.size() || s.filesz > file.size() - s.offset) {
+    // p_offset means nothing for a segment with no file bytes (all zeros).
+    if (s.filesz > 0 && (s.offset > file.size() || s.filesz > file.size() - s.offset)) {
       return absl::OutOfRangeError(absl::StrFormat(
           "PT_LOAD %d: its file bytes [0x%x, 0x%x) (p_offset 0x%x + p_filesz 0x%x) run past the end of the file (%s)",
           i, s.offset, s.offset + s.filesz, s.offset, s.filesz, Bytes(file.size())));

@@ -97,6 +97,17 @@ absl::Status LoadCore(const ImageOptions& o, LoadedImage* img) {
     auto f = MakeFormat(o.format, o.config);
     if (!f.ok()) return f.status();
     img->format = std::move(*f);
+    // The paging mode the notes give, named: their knobs still apply
+    // (a kernel's TTBR1 half, its VA size), under --config.
+    const QemuTarget t = img->format->Info().qemu;
+    if (!hints->config.empty() && t.machine == hints->paging.machine && t.variant == hints->paging.variant) {
+      std::vector<std::string> settings = hints->config;
+      settings.insert(settings.end(), o.config.begin(), o.config.end());
+      auto g = MakeFormat(o.format, settings);
+      if (!g.ok()) return g.status();
+      img->format = std::move(*g);
+      img->from_image.push_back({"config", absl::StrJoin(hints->config, ","), hints->format_source});
+    }
   } else if (hints->paging.machine != QemuMachine::kNone) {
     auto f = MakeCoreFormat(*hints, o.config);
     if (!f.ok()) return f.status();
