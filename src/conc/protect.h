@@ -14,7 +14,10 @@
 //     its table built and published under the lock (split_huge_pmd);
 //   * shoot the range down before returning: until then other CPUs may
 //     still write through writable TLB entries; the stale-TLB oracle checks
-//     it after the return;
+//     it after the return. Also when it changed nothing but another remove
+//     or protect is pending on the space: that one may have cleared what
+//     this one then found gone, and not flushed yet (mprotect's mmu_gather
+//     ends in tlb_finish_mmu, whose mm_tlb_flush_nested check does this);
 //   * drop the map count of a split leaf's frame only after the shootdown.
 #ifndef PTSIM_CONC_PROTECT_H_
 #define PTSIM_CONC_PROTECT_H_
@@ -42,7 +45,8 @@ absl::Status Protect(World<F>& w, int space, Va first, Va last, LeafAttrs attrs)
   const absl::Status st = s.Protect({first, last}, attrs);
 
   const uint64_t flush_time = w.m.rt().Now();
-  if (d.invalidated) conc_internal::ShootdownRange(w, key, first, last);
+  const bool nested = pending.load(std::memory_order_seq_cst) > 1;
+  if (d.invalidated || nested) conc_internal::ShootdownRange(w, key, first, last);
   for (uint64_t head : d.unmapped) w.frames.Unmap(w.m, head);
   pending.fetch_sub(1, std::memory_order_seq_cst);
   mmap_lock.WriteUnlock(w.m);
