@@ -63,10 +63,9 @@ std::vector<uint8_t> JoinRace(const RaceBytes& r) {
 
 void StampSettings(RaceBytes* r, const RaceSettingFlags& flags, uint8_t parent_setup, uint16_t parent_bugs,
                    uint8_t parent_run) {
-  constexpr uint8_t kInvalidatorBugBits = 0x0c;  // run_settings.h
   if (r->run_at != 0) {
     uint8_t& run = r->header[r->run_at];
-    run = static_cast<uint8_t>((run & ~kInvalidatorBugBits) | (parent_run & kInvalidatorBugBits));
+    run = static_cast<uint8_t>((run & ~kInvalidatorBugMask) | (parent_run & kInvalidatorBugMask));
   }
   r->bugs = flags.bugs ? static_cast<uint16_t>(*flags.bugs) : parent_bugs;
   uint8_t s = r->setup;

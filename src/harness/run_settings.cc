@@ -24,14 +24,14 @@ std::optional<uint8_t> InvalidatorBugFromName(std::string_view name) {
 }
 
 uint8_t RunSettingsBits(const RunSettings& r) {
-  return static_cast<uint8_t>((r.tlb ? 1 : 0) | (r.noncoherent ? 2 : 0) | r.invalidator_bug << 2);
+  return static_cast<uint8_t>((r.tlb ? 1 : 0) | (r.noncoherent ? 2 : 0) | r.invalidator_bug << kInvalidatorBugShift);
 }
 
 RunSettings RunSettingsFromBits(uint8_t bits) {
   RunSettings r;
   r.tlb = (bits & 1) != 0;
   r.noncoherent = (bits & 2) != 0;
-  r.invalidator_bug = r.tlb ? static_cast<uint8_t>((bits >> 2) & 3) : 0;
+  r.invalidator_bug = r.tlb ? static_cast<uint8_t>((bits & kInvalidatorBugMask) >> kInvalidatorBugShift) : 0;
   return r;
 }
 

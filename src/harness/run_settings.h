@@ -42,6 +42,8 @@ std::optional<uint8_t> InvalidatorBugFromName(std::string_view name);
 inline constexpr uint8_t kInvalidatorBugCount = 4;
 
 // The settings byte's bits 3:0, and back (bits 7:4 ignored).
+inline constexpr uint8_t kInvalidatorBugShift = 2;
+inline constexpr uint8_t kInvalidatorBugMask = 3 << kInvalidatorBugShift;  // bits 3:2
 uint8_t RunSettingsBits(const RunSettings& r);
 RunSettings RunSettingsFromBits(uint8_t bits);
 
